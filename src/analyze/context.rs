@@ -1,0 +1,117 @@
+//! What a rule sees while judging one change: the catalog as it stands before the statement,
+//! the release under test, facts about the file, and a way to report.
+
+use crate::analyze::ir::{Change, ChangeKind, ObjectKind, QName, Span};
+use crate::analyze::registry::Rule;
+use crate::analyze::schema::{Catalog, Release};
+use crate::dialect::Dialect;
+
+/// Facts about the whole file the statement is in, computed before its statements are judged.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// Statements PostgreSQL (or SQLite) refuses inside a transaction: (statement index, what).
+    pub non_transactional: Vec<(usize, String)>,
+    /// Statements other than session settings (`SET`), counting the non-transactional ones.
+    pub effective_statements: usize,
+    /// The file starts with `-- migrate:no-transaction`.
+    pub no_transaction_directive: bool,
+}
+
+/// A rule's report before suppressions and severity are applied.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// Where.
+    pub span: Span,
+    /// The object concerned.
+    pub object: Option<String>,
+    /// The message.
+    pub message: String,
+    /// A help text replacing the rule's recipe, when the case needs its own.
+    pub help: Option<String>,
+}
+
+/// The view a rule gets of the analysis.
+pub struct Context<'a> {
+    /// Dialect of the analysis.
+    pub dialect: Dialect,
+    /// PostgreSQL major version the rules assume.
+    pub pg_version: u32,
+    /// The schema before this statement.
+    pub catalog: &'a Catalog,
+    /// The release being judged.
+    pub release: Release,
+    /// 1-based number of the file being judged (one transaction on PostgreSQL and SQLite).
+    pub file_no: u32,
+    /// Index of the statement in its file.
+    pub stmt_index: usize,
+    /// An explicit `BEGIN` in the file is open.
+    pub in_transaction_block: bool,
+    /// Facts about the file.
+    pub file: &'a FileFacts,
+    pub(crate) later: &'a [&'a Change],
+    pub(crate) rule: &'static Rule,
+    pub(crate) findings: &'a mut Vec<Finding>,
+}
+
+impl Context<'_> {
+    /// Reports the current rule with its recipe as help.
+    pub fn report(&mut self, span: Span, object: impl ToString, message: impl Into<String>) {
+        self.findings.push(Finding {
+            rule: self.rule,
+            span,
+            object: Some(object.to_string()).filter(|o| !o.is_empty()),
+            message: message.into(),
+            help: None,
+        });
+    }
+
+    /// Reports the current rule with help specific to this case.
+    pub fn report_with_help(
+        &mut self,
+        span: Span,
+        object: impl ToString,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.findings.push(Finding {
+            rule: self.rule,
+            span,
+            object: Some(object.to_string()).filter(|o| !o.is_empty()),
+            message: message.into(),
+            help: Some(help.into()),
+        });
+    }
+
+    /// Whether a release stamp is the release under test (the old app cannot see it).
+    pub fn is_new(&self, release: Option<Release>) -> bool {
+        release == Some(self.release)
+    }
+
+    /// The table was created in the release under test.
+    pub fn is_new_table(&self, table: &QName) -> bool {
+        self.is_new(self.catalog.table(table).map(|t| t.release))
+    }
+
+    /// The column (or its table) was created in the release under test.
+    pub fn is_new_column(&self, table: &QName, column: &str) -> bool {
+        self.is_new_table(table)
+            || self.is_new(self.catalog.column(table, column).map(|c| c.release))
+    }
+
+    /// The object was created in the release under test.
+    pub fn is_new_object(&self, kind: ObjectKind, name: &QName) -> bool {
+        self.is_new(self.catalog.object_release(kind, name))
+    }
+
+    /// Changes that come later in the same release.
+    pub fn later_changes(&self) -> impl Iterator<Item = &ChangeKind> {
+        self.later.iter().map(|c| &c.kind)
+    }
+
+    /// PostgreSQL.
+    pub fn postgres(&self) -> bool {
+        self.dialect == Dialect::Postgres
+    }
+}

@@ -1,0 +1,922 @@
+//! Turns one sqlparser [`Statement`] into IR [`Change`]s, with the span of each clause.
+//!
+//! Anything without a schema effect a rule cares about becomes [`ChangeKind::Other`]; every
+//! statement kind that can break the old app or block traffic is handled here explicitly.
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterIndexOperation, AlterSchemaOperation, AlterTableOperation,
+    AlterTypeOperation, ColumnDef, ColumnOption, DataType, Expr, FromTable, FunctionBehavior,
+    GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectType, Query,
+    RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint, TableFactor,
+    UserDefinedTypeRepresentation,
+};
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use crate::analyze::ir::{
+    Change, ChangeKind, ColumnSpec, ConstraintKind, ConstraintSpec, Generated, ObjectKind, QName,
+    Span, SqlType, TxControl, Volatility,
+};
+use crate::analyze::names;
+use crate::dialect::Dialect;
+use crate::source::Pos;
+
+/// Converts a sqlparser span to ours (line 0 stays unknown).
+pub fn span(s: sqlparser::tokenizer::Span) -> Span {
+    Span {
+        start: Pos {
+            line: s.start.line as u32,
+            column: s.start.column as u32,
+        },
+        end: Pos {
+            line: s.end.line as u32,
+            column: s.end.column as u32,
+        },
+    }
+}
+
+/// Lowers `stmt`, whose significant tokens are `tokens` and whole extent `stmt_span`.
+pub fn lower(
+    stmt: &Statement,
+    tokens: &[TokenWithSpan],
+    stmt_span: Span,
+    dialect: Dialect,
+) -> Vec<Change> {
+    let mut lower = Lower {
+        dialect,
+        tokens,
+        stmt_span,
+        out: Vec::new(),
+    };
+    lower.statement(stmt);
+    if lower.out.is_empty() {
+        lower.push(stmt_span, ChangeKind::Other);
+    }
+    lower.out
+}
+
+struct Lower<'a> {
+    dialect: Dialect,
+    tokens: &'a [TokenWithSpan],
+    stmt_span: Span,
+    out: Vec<Change>,
+}
+
+impl Lower<'_> {
+    fn push(&mut self, span: Span, kind: ChangeKind) {
+        self.out.push(Change {
+            span: span.or(self.stmt_span),
+            kind,
+        });
+    }
+
+    fn fold(&self, ident: &Ident) -> String {
+        names::fold(&ident.value, ident.quote_style.is_some(), self.dialect)
+    }
+
+    fn qname(&self, name: &ObjectName) -> QName {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident())
+            .map(|i| self.fold(i))
+            .collect();
+        names::qname(&parts, self.dialect)
+    }
+
+    fn name_span(&self, name: &ObjectName) -> Span {
+        let idents: Vec<&Ident> = name.0.iter().filter_map(|p| p.as_ident()).collect();
+        match (idents.first(), idents.last()) {
+            (Some(first), Some(last)) => Span {
+                start: span(first.span).start,
+                end: span(last.span).end,
+            },
+            _ => Span::default(),
+        }
+    }
+
+    /// The span of one object in a list: the name when there are several, else the statement.
+    fn list_span(&self, name: &ObjectName, count: usize) -> Span {
+        if count > 1 {
+            self.name_span(name)
+        } else {
+            self.stmt_span
+        }
+    }
+
+    fn statement(&mut self, stmt: &Statement) {
+        let whole = self.stmt_span;
+        match stmt {
+            Statement::CreateTable(ct) => {
+                if ct.temporary {
+                    return;
+                }
+                let table = self.qname(&ct.name);
+                let columns = ct.columns.iter().map(|c| self.column(c)).collect();
+                let constraints = ct
+                    .constraints
+                    .iter()
+                    .filter_map(|c| self.constraint(c))
+                    .collect();
+                self.push(
+                    whole,
+                    ChangeKind::CreateTable {
+                        table,
+                        columns,
+                        constraints,
+                        if_not_exists: ct.if_not_exists,
+                    },
+                );
+            }
+            Statement::Drop {
+                object_type,
+                names,
+                table,
+                temporary,
+                ..
+            } => {
+                if *temporary {
+                    return;
+                }
+                for name in names {
+                    let at = self.list_span(name, names.len());
+                    let q = self.qname(name);
+                    let kind = match object_type {
+                        ObjectType::Table => ChangeKind::DropTable { table: q },
+                        ObjectType::View => ChangeKind::DropView {
+                            view: q,
+                            materialized: false,
+                        },
+                        ObjectType::MaterializedView => ChangeKind::DropView {
+                            view: q,
+                            materialized: true,
+                        },
+                        ObjectType::Index => ChangeKind::DropIndex {
+                            name: q,
+                            table: table.as_ref().map(|t| self.qname(t)),
+                            concurrently: false,
+                        },
+                        ObjectType::Schema => ChangeKind::DropSchema { name: q.name },
+                        ObjectType::Sequence => ChangeKind::DropSequence { name: q },
+                        ObjectType::Type => ChangeKind::DropType { name: q },
+                        ObjectType::Database => ChangeKind::NonTransactionalCommand {
+                            what: "DROP DATABASE".into(),
+                        },
+                        _ => ChangeKind::Other,
+                    };
+                    self.push(at, kind);
+                }
+            }
+            Statement::DropFunction(df) => {
+                for desc in &df.func_desc {
+                    let at = self.list_span(&desc.name, df.func_desc.len());
+                    let name = self.qname(&desc.name);
+                    self.push(at, ChangeKind::DropFunction { name });
+                }
+            }
+            Statement::DropProcedure { proc_desc, .. } => {
+                for desc in proc_desc {
+                    let name = self.qname(&desc.name);
+                    self.push(whole, ChangeKind::DropFunction { name });
+                }
+            }
+            Statement::AlterTable(at) => self.alter_table(at),
+            Statement::RenameTable(renames) => {
+                for r in renames {
+                    let from = self.qname(&r.old_name);
+                    let to = self.qname(&r.new_name);
+                    let at = if renames.len() > 1 {
+                        self.name_span(&r.old_name)
+                    } else {
+                        whole
+                    };
+                    self.push(at, ChangeKind::RenameTable { from, to });
+                }
+            }
+            Statement::CreateIndex(ci) => {
+                let table = self.qname(&ci.table_name);
+                let name = ci.name.as_ref().map(|n| self.qname(n));
+                let columns = self.index_columns(&ci.columns);
+                self.push(
+                    whole,
+                    ChangeKind::CreateIndex {
+                        name,
+                        table: table.clone(),
+                        columns,
+                        unique: ci.unique,
+                        concurrently: ci.concurrently,
+                    },
+                );
+                self.alter_options(&table, &ci.alter_options);
+            }
+            Statement::AlterIndex { name, operation } => match operation {
+                AlterIndexOperation::RenameIndex { index_name } => {
+                    let from = self.qname(name);
+                    let to = from.with_name(self.qname(index_name).name);
+                    self.push(whole, ChangeKind::RenameIndex { from, to });
+                }
+            },
+            Statement::CreateView(cv) => {
+                let columns = if cv.columns.is_empty() {
+                    self.query_columns(&cv.query)
+                } else {
+                    Some(cv.columns.iter().map(|c| self.fold(&c.name)).collect())
+                };
+                let view = self.qname(&cv.name);
+                self.push(
+                    whole,
+                    ChangeKind::CreateView {
+                        view,
+                        columns,
+                        materialized: cv.materialized,
+                        or_replace: cv.or_replace || cv.or_alter,
+                    },
+                );
+            }
+            Statement::AlterView {
+                name,
+                columns,
+                query,
+                ..
+            } => {
+                let columns = if columns.is_empty() {
+                    self.query_columns(query)
+                } else {
+                    Some(columns.iter().map(|c| self.fold(c)).collect())
+                };
+                let view = self.qname(name);
+                self.push(
+                    whole,
+                    ChangeKind::CreateView {
+                        view,
+                        columns,
+                        materialized: false,
+                        or_replace: true,
+                    },
+                );
+            }
+            Statement::CreateSchema { schema_name, .. } => {
+                let name = match schema_name {
+                    sqlparser::ast::SchemaName::Simple(n)
+                    | sqlparser::ast::SchemaName::NamedAuthorization(n, _) => self.qname(n).name,
+                    sqlparser::ast::SchemaName::UnnamedAuthorization(i) => self.fold(i),
+                };
+                self.push(whole, ChangeKind::CreateSchema { name });
+            }
+            Statement::AlterSchema(a) => {
+                for op in &a.operations {
+                    if let AlterSchemaOperation::Rename { name } = op {
+                        let from = self.qname(&a.name).name;
+                        let to = self.qname(name).name;
+                        self.push(whole, ChangeKind::RenameSchema { from, to });
+                    }
+                }
+            }
+            Statement::CreateType {
+                name,
+                representation,
+            } => {
+                let enum_values = match representation {
+                    Some(UserDefinedTypeRepresentation::Enum { labels }) => {
+                        Some(labels.iter().map(|l| l.value.clone()).collect())
+                    }
+                    _ => None,
+                };
+                let name = self.qname(name);
+                self.push(whole, ChangeKind::CreateType { name, enum_values });
+            }
+            Statement::AlterType(at) => {
+                let ty = self.qname(&at.name);
+                let kind = match &at.operation {
+                    AlterTypeOperation::Rename(r) => ChangeKind::RenameObject {
+                        kind: ObjectKind::Type,
+                        to: ty.with_name(self.fold(&r.new_name)),
+                        from: ty,
+                    },
+                    AlterTypeOperation::AddValue(v) => ChangeKind::AddEnumValue {
+                        ty,
+                        value: v.value.value.clone(),
+                    },
+                    AlterTypeOperation::RenameValue(v) => ChangeKind::RenameEnumValue {
+                        ty,
+                        from: v.from.value.clone(),
+                        to: v.to.value.clone(),
+                    },
+                };
+                self.push(whole, kind);
+            }
+            Statement::CreateSequence { name, .. } => {
+                let name = self.qname(name);
+                self.push(whole, ChangeKind::CreateSequence { name });
+            }
+            Statement::CreateFunction(cf) => {
+                let name = self.qname(&cf.name);
+                let volatility = cf.behavior.as_ref().map(|b| match b {
+                    FunctionBehavior::Immutable => Volatility::Immutable,
+                    FunctionBehavior::Stable => Volatility::Stable,
+                    FunctionBehavior::Volatile => Volatility::Volatile,
+                });
+                self.push(whole, ChangeKind::CreateFunction { name, volatility });
+            }
+            Statement::CreateProcedure { name, .. } => {
+                let name = self.qname(name);
+                self.push(
+                    whole,
+                    ChangeKind::CreateFunction {
+                        name,
+                        volatility: None,
+                    },
+                );
+            }
+            Statement::AlterFunction(af) => {
+                use sqlparser::ast::AlterFunctionOperation as Op;
+                let from = self.qname(&af.function.name);
+                match &af.operation {
+                    Op::RenameTo { new_name } => {
+                        let to = from.with_name(self.fold(new_name));
+                        self.push(
+                            whole,
+                            ChangeKind::RenameObject {
+                                kind: ObjectKind::Function,
+                                from,
+                                to,
+                            },
+                        );
+                    }
+                    Op::SetSchema { schema_name } => {
+                        let schema = self.qname(schema_name).name;
+                        self.push(
+                            whole,
+                            ChangeKind::SetSchema {
+                                kind: ObjectKind::Function,
+                                object: from,
+                                schema,
+                            },
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            Statement::Truncate(t) => {
+                for target in &t.table_names {
+                    let at = self.list_span(&target.name, t.table_names.len());
+                    let table = self.qname(&target.name);
+                    self.push(at, ChangeKind::Truncate { table });
+                }
+            }
+            Statement::Delete(d) => {
+                let relation = match &d.from {
+                    FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from) => {
+                        from.first().map(|t| &t.relation)
+                    }
+                };
+                let table = match (d.tables.first(), relation) {
+                    (Some(name), _) => Some(self.qname(name)),
+                    (None, Some(TableFactor::Table { name, .. })) => Some(self.qname(name)),
+                    _ => None,
+                };
+                if let Some(table) = table {
+                    let restricted = d.selection.is_some() || d.limit.is_some();
+                    self.push(whole, ChangeKind::Delete { table, restricted });
+                }
+            }
+            Statement::Vacuum(v) => self.push(whole, ChangeKind::Vacuum { full: v.full }),
+            Statement::StartTransaction { .. } => {
+                self.push(whole, ChangeKind::Transaction(TxControl::Begin))
+            }
+            Statement::Commit { .. } => {
+                self.push(whole, ChangeKind::Transaction(TxControl::Commit))
+            }
+            Statement::Rollback { savepoint, .. } => {
+                let tx = if savepoint.is_some() {
+                    TxControl::Savepoint
+                } else {
+                    TxControl::Rollback
+                };
+                self.push(whole, ChangeKind::Transaction(tx));
+            }
+            Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. } => {
+                self.push(whole, ChangeKind::Transaction(TxControl::Savepoint))
+            }
+            Statement::CreateDatabase { .. } => self.push(
+                whole,
+                ChangeKind::NonTransactionalCommand {
+                    what: "CREATE DATABASE".into(),
+                },
+            ),
+            Statement::Set(_) | Statement::Reset(_) => self.push(whole, ChangeKind::SessionSetting),
+            Statement::Prepare { statement, .. } => {
+                let ddl = ddl_keyword_of(statement);
+                self.push(
+                    whole,
+                    ChangeKind::Opaque {
+                        what: "PREPARE".into(),
+                        ddl,
+                    },
+                );
+            }
+            Statement::Execute { .. } => self.push(
+                whole,
+                ChangeKind::Opaque {
+                    what: "EXECUTE".into(),
+                    ddl: None,
+                },
+            ),
+            _ => {}
+        }
+    }
+
+    fn alter_table(&mut self, at: &sqlparser::ast::AlterTable) {
+        let table = self.qname(&at.name);
+        let segments = self.segments_after(self.name_span(&at.name).end);
+        let spans: Vec<Span> = if segments.len() == at.operations.len() {
+            segments
+        } else {
+            vec![self.stmt_span; at.operations.len()]
+        };
+        let mut algorithm = None;
+        let mut lock = None;
+        let mut options_span = Span::default();
+        for (op, &at_span) in at.operations.iter().zip(&spans) {
+            let t = table.clone();
+            let kind = match op {
+                AlterTableOperation::AddColumn { column_def, .. } => ChangeKind::AddColumn {
+                    table: t,
+                    column: self.column(column_def),
+                },
+                AlterTableOperation::DropColumn { column_names, .. } => {
+                    for c in column_names {
+                        let column = self.fold(c);
+                        self.push(
+                            at_span,
+                            ChangeKind::DropColumn {
+                                table: table.clone(),
+                                column,
+                            },
+                        );
+                    }
+                    continue;
+                }
+                AlterTableOperation::RenameColumn {
+                    old_column_name,
+                    new_column_name,
+                } => ChangeKind::RenameColumn {
+                    table: t,
+                    from: self.fold(old_column_name),
+                    to: self.fold(new_column_name),
+                },
+                AlterTableOperation::RenameTable { table_name } => {
+                    let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
+                    let new = self.qname(n);
+                    let to = if new.schema.is_none() {
+                        table.with_name(new.name)
+                    } else {
+                        new
+                    };
+                    ChangeKind::RenameTable { from: t, to }
+                }
+                AlterTableOperation::ChangeColumn {
+                    old_name,
+                    new_name,
+                    data_type,
+                    options,
+                    ..
+                } => ChangeKind::RedefineColumn {
+                    table: t,
+                    from: self.fold(old_name),
+                    column: self.column_parts(new_name, data_type, options.iter()),
+                },
+                AlterTableOperation::ModifyColumn {
+                    col_name,
+                    data_type,
+                    options,
+                    ..
+                } => ChangeKind::RedefineColumn {
+                    table: t,
+                    from: self.fold(col_name),
+                    column: self.column_parts(col_name, data_type, options.iter()),
+                },
+                AlterTableOperation::AlterColumn { column_name, op } => {
+                    let column = self.fold(column_name);
+                    match op {
+                        AlterColumnOperation::SetNotNull => {
+                            ChangeKind::SetNotNull { table: t, column }
+                        }
+                        AlterColumnOperation::DropNotNull => {
+                            ChangeKind::DropNotNull { table: t, column }
+                        }
+                        AlterColumnOperation::SetDefault { value } => ChangeKind::SetDefault {
+                            table: t,
+                            column,
+                            default: names::expr_info(&value.to_string()),
+                        },
+                        AlterColumnOperation::DropDefault => {
+                            ChangeKind::DropDefault { table: t, column }
+                        }
+                        AlterColumnOperation::SetDataType {
+                            data_type, using, ..
+                        } => ChangeKind::AlterColumnType {
+                            table: t,
+                            column,
+                            ty: self.sql_type(data_type),
+                            using: using.is_some(),
+                        },
+                        AlterColumnOperation::AddGenerated { .. } => {
+                            ChangeKind::AddIdentity { table: t, column }
+                        }
+                    }
+                }
+                AlterTableOperation::AddConstraint {
+                    constraint,
+                    not_valid,
+                } => match self.constraint(constraint) {
+                    Some(constraint) => ChangeKind::AddConstraint {
+                        table: t,
+                        constraint,
+                        not_valid: *not_valid,
+                    },
+                    None => ChangeKind::Other,
+                },
+                AlterTableOperation::DropConstraint { name, .. } => ChangeKind::DropConstraint {
+                    table: t,
+                    name: self.fold(name),
+                },
+                AlterTableOperation::DropPrimaryKey { .. } => ChangeKind::DropConstraint {
+                    table: t,
+                    name: "primary".into(),
+                },
+                AlterTableOperation::DropForeignKey { name, .. } => ChangeKind::DropConstraint {
+                    table: t,
+                    name: self.fold(name),
+                },
+                AlterTableOperation::DropIndex { name } => ChangeKind::DropIndex {
+                    name: QName::new(self.fold(name)),
+                    table: Some(t),
+                    concurrently: false,
+                },
+                AlterTableOperation::ValidateConstraint { name } => {
+                    ChangeKind::ValidateConstraint {
+                        table: t,
+                        name: self.fold(name),
+                    }
+                }
+                AlterTableOperation::Algorithm { algorithm: a, .. } => {
+                    algorithm = Some(a.to_string());
+                    options_span = at_span;
+                    continue;
+                }
+                AlterTableOperation::Lock { lock: l, .. } => {
+                    lock = Some(l.to_string());
+                    if !options_span.is_known() {
+                        options_span = at_span;
+                    }
+                    continue;
+                }
+                _ => ChangeKind::Other,
+            };
+            self.push(at_span, kind);
+        }
+        if algorithm.is_some() || lock.is_some() {
+            self.push(
+                options_span,
+                ChangeKind::AlterOptions {
+                    table,
+                    algorithm,
+                    lock,
+                },
+            );
+        }
+    }
+
+    /// `ALGORITHM=`/`LOCK=` options of a MySQL `CREATE INDEX`.
+    fn alter_options(&mut self, table: &QName, ops: &[AlterTableOperation]) {
+        let mut algorithm = None;
+        let mut lock = None;
+        for op in ops {
+            match op {
+                AlterTableOperation::Algorithm { algorithm: a, .. } => {
+                    algorithm = Some(a.to_string())
+                }
+                AlterTableOperation::Lock { lock: l, .. } => lock = Some(l.to_string()),
+                _ => {}
+            }
+        }
+        if algorithm.is_some() || lock.is_some() {
+            self.push(
+                self.stmt_span,
+                ChangeKind::AlterOptions {
+                    table: table.clone(),
+                    algorithm,
+                    lock,
+                },
+            );
+        }
+    }
+
+    /// Spans of the comma-separated clauses that follow position `after` at nesting depth 0.
+    fn segments_after(&self, after: Pos) -> Vec<Span> {
+        comma_segments(self.tokens, after)
+    }
+
+    fn column(&self, def: &ColumnDef) -> ColumnSpec {
+        let mut spec = self.column_parts(
+            &def.name,
+            &def.data_type,
+            def.options.iter().map(|o| &o.option),
+        );
+        spec.span = span(def.name.span);
+        spec
+    }
+
+    fn column_parts<'o>(
+        &self,
+        name: &Ident,
+        data_type: &DataType,
+        options: impl Iterator<Item = &'o ColumnOption>,
+    ) -> ColumnSpec {
+        let folded = self.fold(name);
+        let mut ty = self.sql_type(data_type);
+        let serial = names::is_serial_type(&ty.text.to_ascii_lowercase());
+        let mut spec = ColumnSpec {
+            span: span(name.span),
+            serial,
+            not_null: serial,
+            ..ColumnSpec::default()
+        };
+        for option in options {
+            match option {
+                ColumnOption::Null => spec.not_null = false,
+                ColumnOption::NotNull => spec.not_null = true,
+                ColumnOption::Default(e) => spec.default = Some(names::expr_info(&e.to_string())),
+                ColumnOption::PrimaryKey(_) => {
+                    spec.primary_key = true;
+                    spec.not_null = true;
+                }
+                ColumnOption::Unique(_) => spec.unique = true,
+                ColumnOption::ForeignKey(fk) => {
+                    spec.references = Some(self.qname(&fk.foreign_table))
+                }
+                ColumnOption::Check(c) => {
+                    spec.check_not_null |= self.not_null_check(&c.expr).as_deref() == Some(&folded)
+                }
+                ColumnOption::Generated {
+                    generated_as,
+                    generation_expr,
+                    generation_expr_mode,
+                    ..
+                } => {
+                    spec.generated = Some(if generation_expr.is_none() {
+                        spec.serial = true;
+                        Generated::Identity
+                    } else if matches!(generation_expr_mode, Some(GeneratedExpressionMode::Stored))
+                        || matches!(generated_as, GeneratedAs::ExpStored)
+                    {
+                        Generated::Stored
+                    } else if matches!(generation_expr_mode, Some(GeneratedExpressionMode::Virtual))
+                    {
+                        Generated::Virtual
+                    } else if self.dialect == Dialect::Postgres {
+                        Generated::Stored
+                    } else {
+                        Generated::Virtual
+                    });
+                }
+                ColumnOption::Identity(_) => spec.serial = true,
+                ColumnOption::DialectSpecific(tokens)
+                    if tokens.iter().any(|t| {
+                        matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("AUTO_INCREMENT")
+                            || w.value.eq_ignore_ascii_case("AUTOINCREMENT"))
+                    }) =>
+                {
+                    spec.serial = true;
+                }
+                ColumnOption::CharacterSet(cs) => {
+                    ty.charset = Some(cs.to_string().to_ascii_lowercase())
+                }
+                _ => {}
+            }
+        }
+        spec.name = folded;
+        spec.ty = ty;
+        spec
+    }
+
+    fn sql_type(&self, dt: &DataType) -> SqlType {
+        match dt {
+            DataType::Enum(members, _) => {
+                let mut ty = names::sql_type("enum", self.dialect);
+                ty.text = dt.to_string();
+                ty.enum_values = Some(
+                    members
+                        .iter()
+                        .map(|m| match m {
+                            sqlparser::ast::EnumMember::Name(n)
+                            | sqlparser::ast::EnumMember::NamedValue(n, _) => n.clone(),
+                        })
+                        .collect(),
+                );
+                ty
+            }
+            DataType::Set(values) => {
+                let mut ty = names::sql_type("set", self.dialect);
+                ty.text = dt.to_string();
+                ty.enum_values = Some(values.clone());
+                ty
+            }
+            DataType::Custom(name, modifiers) if modifiers.is_empty() => {
+                let mut ty = names::sql_type(&self.qname(name).to_string(), self.dialect);
+                ty.text = dt.to_string();
+                ty
+            }
+            _ => names::sql_type(&dt.to_string(), self.dialect),
+        }
+    }
+
+    fn constraint(&self, c: &TableConstraint) -> Option<ConstraintSpec> {
+        let (name, kind, using_index) = match c {
+            TableConstraint::Unique(u) => (
+                u.name.as_ref(),
+                ConstraintKind::Unique {
+                    columns: self.index_columns(&u.columns),
+                },
+                None,
+            ),
+            TableConstraint::PrimaryKey(p) => (
+                p.name.as_ref(),
+                ConstraintKind::PrimaryKey {
+                    columns: self.index_columns(&p.columns),
+                },
+                None,
+            ),
+            TableConstraint::ForeignKey(f) => (
+                f.name.as_ref(),
+                ConstraintKind::ForeignKey {
+                    columns: f.columns.iter().map(|c| self.fold(c)).collect(),
+                    references: self.qname(&f.foreign_table),
+                },
+                None,
+            ),
+            TableConstraint::Check(ch) => (
+                ch.name.as_ref(),
+                ConstraintKind::Check {
+                    not_null_column: self.not_null_check(&ch.expr),
+                },
+                None,
+            ),
+            TableConstraint::Index(i) => (
+                i.name.as_ref(),
+                ConstraintKind::Index {
+                    columns: self.index_columns(&i.columns),
+                    unique: false,
+                },
+                None,
+            ),
+            TableConstraint::FulltextOrSpatial(f) => (
+                f.opt_index_name.as_ref(),
+                ConstraintKind::Index {
+                    columns: self.index_columns(&f.columns),
+                    unique: false,
+                },
+                None,
+            ),
+            TableConstraint::PrimaryKeyUsingIndex(u) => (
+                u.name.as_ref(),
+                ConstraintKind::PrimaryKey {
+                    columns: Vec::new(),
+                },
+                Some(self.fold(&u.index_name)),
+            ),
+            TableConstraint::UniqueUsingIndex(u) => (
+                u.name.as_ref(),
+                ConstraintKind::Unique {
+                    columns: Vec::new(),
+                },
+                Some(self.fold(&u.index_name)),
+            ),
+            TableConstraint::Exclude(e) => (e.name.as_ref(), ConstraintKind::Exclusion, None),
+        };
+        Some(ConstraintSpec {
+            name: name.map(|n| self.fold(n)),
+            kind,
+            using_index,
+        })
+    }
+
+    fn index_columns(&self, columns: &[IndexColumn]) -> Vec<String> {
+        columns
+            .iter()
+            .filter_map(|c| match &c.column.expr {
+                Expr::Identifier(i) => Some(self.fold(i)),
+                Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `col IS NOT NULL` (in any parentheses) names `col`.
+    fn not_null_check(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Nested(inner) => self.not_null_check(inner),
+            Expr::IsNotNull(inner) => match inner.as_ref() {
+                Expr::Identifier(i) => Some(self.fold(i)),
+                Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
+                Expr::Nested(e) => match e.as_ref() {
+                    Expr::Identifier(i) => Some(self.fold(i)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Output column names of a view's query, when every one can be named.
+    fn query_columns(&self, query: &Query) -> Option<Vec<String>> {
+        self.set_expr_columns(&query.body)
+    }
+
+    fn set_expr_columns(&self, body: &SetExpr) -> Option<Vec<String>> {
+        match body {
+            SetExpr::Select(select) => select
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::UnnamedExpr(e) => self.expr_name(e),
+                    SelectItem::ExprWithAlias { alias, .. } => Some(self.fold(alias)),
+                    _ => None,
+                })
+                .collect(),
+            SetExpr::SetOperation { left, .. } => self.set_expr_columns(left),
+            SetExpr::Query(q) => self.query_columns(q),
+            _ => None,
+        }
+    }
+
+    fn expr_name(&self, e: &Expr) -> Option<String> {
+        match e {
+            Expr::Identifier(i) => Some(self.fold(i)),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
+            Expr::Cast { expr, .. } | Expr::Nested(expr) => self.expr_name(expr),
+            Expr::Function(f) => f
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.to_lowercase()),
+            _ => None,
+        }
+    }
+}
+
+/// Spans of the depth-0 comma-separated clauses of `tokens` that start at or after `after`,
+/// up to the statement's end.
+pub fn comma_segments(tokens: &[TokenWithSpan], after: Pos) -> Vec<Span> {
+    let Some(from) = tokens.iter().position(|t| span(t.span).start >= after) else {
+        return Vec::new();
+    };
+    let mut segments = Vec::new();
+    let mut depth = 0i32;
+    let mut seg_start: Option<Span> = None;
+    let mut last: Option<Span> = None;
+    for t in &tokens[from..] {
+        let s = span(t.span);
+        match t.token {
+            Token::SemiColon | Token::EOF if depth == 0 => break,
+            Token::Comma if depth == 0 => {
+                if let (Some(a), Some(b)) = (seg_start.take(), last) {
+                    segments.push(Span {
+                        start: a.start,
+                        end: b.end,
+                    });
+                }
+                continue;
+            }
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket => depth -= 1,
+            _ => {}
+        }
+        if seg_start.is_none() {
+            seg_start = Some(s);
+        }
+        last = Some(s);
+    }
+    if let (Some(a), Some(b)) = (seg_start, last) {
+        segments.push(Span {
+            start: a.start,
+            end: b.end,
+        });
+    }
+    segments
+}
+
+/// The first DDL keyword of a prepared statement's body, when it is DDL.
+fn ddl_keyword_of(stmt: &Statement) -> Option<String> {
+    match stmt {
+        Statement::Query(_) | Statement::Insert(_) | Statement::Update(_) => None,
+        Statement::Delete(_) => None,
+        other => {
+            let text = other.to_string();
+            let word = text.split_whitespace().next().unwrap_or("").to_uppercase();
+            Some(word)
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! From file text to analysed statements: split, tokenize (positions in file coordinates),
+//! parse each statement with sqlparser, lower it to IR, or recognise it from tokens when
+//! sqlparser cannot parse it; what neither understands is kept as a parse failure.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use crate::analyze::ir::{Change, Span};
+use crate::analyze::split::{self, DirectiveComment};
+use crate::analyze::{lower, recognise};
+use crate::dialect::Dialect;
+use crate::source::{LineIndex, Pos};
+
+/// sqlparser's nesting limit: deeper input becomes a parse failure, never a stack overflow.
+const RECURSION_LIMIT: usize = 64;
+
+/// Parenthesis depth beyond which a statement is not handed to sqlparser at all: its AST (and
+/// dropping it) would recurse that deep on a worker thread's small stack.
+const MAX_NESTING: usize = 256;
+
+/// One statement of a file, understood or not.
+#[derive(Debug, Clone)]
+pub struct ParsedStatement {
+    /// Byte offset of its first token.
+    pub start: usize,
+    /// Byte offset just past it.
+    pub end: usize,
+    /// From its first token to the end of its last (before the `;`).
+    pub span: Span,
+    /// What it does; empty when it could not be understood.
+    pub changes: Vec<Change>,
+    /// Why it could not be understood.
+    pub failure: Option<ParseFailure>,
+}
+
+/// sqlparser's complaint about a statement no front end understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFailure {
+    /// The parser's message, without its position suffix.
+    pub message: String,
+    /// Where the parser stopped (the statement start when unknown).
+    pub pos: Pos,
+}
+
+/// A file split into statements.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    /// Statements in order.
+    pub statements: Vec<ParsedStatement>,
+    /// `-- migrate:` comments outside strings and bodies.
+    pub directives: Vec<DirectiveComment>,
+    /// Positions in the file.
+    pub lines: LineIndex,
+}
+
+/// sqlparser's dialect object for ours.
+pub fn sqlparser_dialect(dialect: Dialect) -> Box<dyn sqlparser::dialect::Dialect + Send + Sync> {
+    match dialect {
+        Dialect::Postgres => Box::new(PostgreSqlDialect {}),
+        Dialect::Mysql => Box::new(MySqlDialect {}),
+        Dialect::Sqlite => Box::new(SQLiteDialect {}),
+    }
+}
+
+/// Splits and parses a whole file, statement by statement.
+pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
+    let split = split::split(text, dialect);
+    let lines = LineIndex::new(text);
+    let sp = sqlparser_dialect(dialect);
+    let mut statements = Vec::with_capacity(split.pieces.len());
+    for piece in &split.pieces {
+        let start = lines.pos(text, piece.start);
+        parse_piece(
+            &text[piece.start..piece.end],
+            piece.start,
+            piece.end,
+            start,
+            dialect,
+            sp.as_ref(),
+            &mut statements,
+        );
+    }
+    ParsedFile {
+        statements,
+        directives: split.directives,
+        lines,
+    }
+}
+
+fn shift(loc: Location, origin: Pos) -> Location {
+    if loc.line == 0 {
+        return loc;
+    }
+    if loc.line == 1 {
+        Location::new(
+            u64::from(origin.line),
+            loc.column + u64::from(origin.column) - 1,
+        )
+    } else {
+        Location::new(loc.line + u64::from(origin.line) - 1, loc.column)
+    }
+}
+
+/// Tokenizes `sql` (one statement) with positions shifted to file coordinates.
+pub fn tokenize(
+    sql: &str,
+    origin: Pos,
+    dialect: &dyn sqlparser::dialect::Dialect,
+) -> Result<Vec<TokenWithSpan>, ParseFailure> {
+    let mut tokens = Vec::new();
+    let result = Tokenizer::new(dialect, sql).tokenize_with_location_into_buf_with_mapper(
+        &mut tokens,
+        |mut t| {
+            t.span.start = shift(t.span.start, origin);
+            t.span.end = shift(t.span.end, origin);
+            t
+        },
+    );
+    match result {
+        Ok(()) => Ok(tokens),
+        Err(e) => {
+            let at = shift(e.location, origin);
+            Err(ParseFailure {
+                message: e.message,
+                pos: Pos {
+                    line: at.line as u32,
+                    column: at.column as u32,
+                },
+            })
+        }
+    }
+}
+
+fn parse_piece(
+    sql: &str,
+    start: usize,
+    end: usize,
+    origin: Pos,
+    dialect: Dialect,
+    sp: &dyn sqlparser::dialect::Dialect,
+    out: &mut Vec<ParsedStatement>,
+) {
+    let mut record = ParsedStatement {
+        start,
+        end,
+        span: Span {
+            start: origin,
+            end: origin,
+        },
+        changes: Vec::new(),
+        failure: None,
+    };
+    let tokens = match tokenize(sql, origin, sp) {
+        Ok(tokens) => tokens,
+        Err(failure) => {
+            record.span.end = end_of_text(sql, origin);
+            record.failure = Some(failure);
+            out.push(record);
+            return;
+        }
+    };
+    let significant: Vec<TokenWithSpan> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .cloned()
+        .collect();
+    if let Some(deep) = too_deep(&significant) {
+        record.span.end = end_of_text(sql, origin);
+        record.failure = Some(ParseFailure {
+            message: format!("parentheses nest deeper than {MAX_NESTING} levels"),
+            pos: deep,
+        });
+        out.push(record);
+        return;
+    }
+    if let Some(last) = significant
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::SemiColon | Token::EOF))
+    {
+        record.span.end = lower::span(last.span).end;
+    } else {
+        return;
+    }
+    match parse_tokens(tokens, sp) {
+        Ok(statements) => {
+            for stmt in &statements {
+                record
+                    .changes
+                    .extend(lower::lower(stmt, &significant, record.span, dialect));
+            }
+        }
+        Err(failure) => match recognise::recognise(&significant, record.span, dialect, sp) {
+            Some(changes) => record.changes = changes,
+            None => {
+                record.failure = Some(failure.unwrap_or(ParseFailure {
+                    message: "the parser failed".into(),
+                    pos: origin,
+                }))
+            }
+        },
+    }
+    out.push(record);
+}
+
+/// Where nesting first exceeds [`MAX_NESTING`], if it does.
+fn too_deep(tokens: &[TokenWithSpan]) -> Option<Pos> {
+    let mut depth = 0usize;
+    for t in tokens {
+        match t.token {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(lower::span(t.span).start);
+                }
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Parses tokens with sqlparser; a panic inside sqlparser is a failure, not a crash.
+pub fn parse_tokens(
+    tokens: Vec<TokenWithSpan>,
+    sp: &dyn sqlparser::dialect::Dialect,
+) -> Result<Vec<sqlparser::ast::Statement>, Option<ParseFailure>> {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Parser::new(sp)
+            .with_recursion_limit(RECURSION_LIMIT)
+            .with_tokens_with_locations(tokens)
+            .parse_statements()
+    }));
+    match result {
+        Ok(Ok(statements)) => Ok(statements),
+        Ok(Err(e)) => Err(Some(failure_from(&e.to_string()))),
+        Err(_) => Err(Some(ParseFailure {
+            message: "the SQL parser panicked on this statement".into(),
+            pos: Pos::default(),
+        })),
+    }
+}
+
+/// Splits sqlparser's `... at Line: 3, Column: 7` into message and position.
+fn failure_from(text: &str) -> ParseFailure {
+    let text = text.strip_prefix("sql parser error: ").unwrap_or(text);
+    if let Some(at) = text.rfind(" at Line: ") {
+        let tail = &text[at + " at Line: ".len()..];
+        if let Some((line, column)) = tail.split_once(", Column: ") {
+            if let (Ok(line), Ok(column)) = (line.trim().parse(), column.trim().parse()) {
+                return ParseFailure {
+                    message: text[..at].to_string(),
+                    pos: Pos { line, column },
+                };
+            }
+        }
+    }
+    ParseFailure {
+        message: text.to_string(),
+        pos: Pos::default(),
+    }
+}
+
+fn end_of_text(sql: &str, origin: Pos) -> Pos {
+    let trimmed = sql.trim_end();
+    let lines = trimmed.matches('\n').count() as u32;
+    let last = trimmed.rsplit('\n').next().unwrap_or("");
+    let column = last.chars().count() as u32 + 1;
+    if lines == 0 {
+        Pos {
+            line: origin.line,
+            column: origin.column + column - 1,
+        }
+    } else {
+        Pos {
+            line: origin.line + lines,
+            column,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::ir::ChangeKind;
+
+    #[test]
+    fn positions_are_in_file_coordinates() {
+        let text = "CREATE TABLE a (id int);\n\n  ALTER TABLE a\n    DROP COLUMN id;\n";
+        let parsed = parse_file(text, Dialect::Postgres);
+        assert_eq!(parsed.statements.len(), 2);
+        let drop = &parsed.statements[1];
+        assert_eq!(drop.span.start, Pos { line: 3, column: 3 });
+        assert_eq!(
+            drop.span.end,
+            Pos {
+                line: 4,
+                column: 19
+            }
+        );
+        let change = &drop.changes[0];
+        assert!(matches!(change.kind, ChangeKind::DropColumn { .. }));
+        assert_eq!(change.span.start, Pos { line: 4, column: 5 });
+    }
+
+    #[test]
+    fn a_bad_statement_does_not_hide_the_next() {
+        let text = "CREATE TABLE (;\nDROP TABLE users;";
+        let parsed = parse_file(text, Dialect::Postgres);
+        assert_eq!(parsed.statements.len(), 2);
+        assert!(parsed.statements[0].failure.is_some());
+        assert!(matches!(
+            parsed.statements[1].changes[0].kind,
+            ChangeKind::DropTable { .. }
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_failure_not_a_crash() {
+        let text = format!("SELECT {}1{};", "(".repeat(10_000), ")".repeat(10_000));
+        let parsed = parse_file(&text, Dialect::Postgres);
+        assert_eq!(parsed.statements.len(), 1);
+        assert!(parsed.statements[0].failure.is_some());
+    }
+}

@@ -1,0 +1,160 @@
+//! The one list of every rule. Dispatch, `migrate rule`, config validation and the generated
+//! `docs/rules/*.md` all read [`RULES`]; nothing else lists rule names.
+
+use crate::analyze::context::Context;
+use crate::analyze::diagnostic::Severity;
+use crate::analyze::ir::Change;
+use crate::analyze::rules;
+
+/// A rule: identity, default severity, documentation, and its check (none for rules the
+/// engine itself reports, such as `unparsed-statement`).
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable code, never reused (`M102`).
+    pub code: &'static str,
+    /// Kebab-case name of the flagged pattern (`drop-column`).
+    pub name: &'static str,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// One line for `migrate rule --list`.
+    pub summary: &'static str,
+    /// Markdown documentation from the rule's doc comment.
+    pub docs: &'static str,
+    /// Called for every change of every linted statement.
+    pub check: Option<fn(&mut Context, &Change)>,
+}
+
+impl Rule {
+    /// The documentation with the doc-comment indentation removed.
+    pub fn markdown(&self) -> String {
+        self.docs
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string()
+    }
+
+    /// The body of one `## Title` section of the documentation.
+    pub fn section(&self, title: &str) -> Option<String> {
+        let markdown = self.markdown();
+        let mut lines = markdown.lines();
+        lines.find(|l| l.trim() == format!("## {title}"))?;
+        let body: Vec<&str> = lines.take_while(|l| !l.starts_with("## ")).collect();
+        Some(body.join("\n").trim().to_string())
+    }
+
+    /// The safe recipe, used as the `help` of the rule's diagnostics.
+    pub fn recipe(&self) -> String {
+        self.section("Safe recipe (expand/contract)")
+            .unwrap_or_default()
+    }
+}
+
+/// Declares a rule's static [`Rule`] from its doc comment and attributes. With `check` the
+/// rule module's `check` function is dispatched; rules the engine reports itself omit it.
+macro_rules! declare_rule {
+    ($(#[doc = $doc:literal])* $ident:ident, code = $code:literal, name = $name:literal,
+     severity = $severity:ident, summary = $summary:literal $(, $check:ident)? $(,)?) => {
+        $(#[doc = $doc])*
+        pub static $ident: $crate::analyze::registry::Rule = $crate::analyze::registry::Rule {
+            code: $code,
+            name: $name,
+            severity: $crate::analyze::diagnostic::Severity::$severity,
+            summary: $summary,
+            docs: concat!($($doc, "\n"),*),
+            check: declare_rule!(@check $($check)?),
+        };
+    };
+    (@check check) => { Some(check) };
+    (@check) => { None };
+}
+pub(crate) use declare_rule;
+
+/// Every rule, in code order.
+pub static RULES: &[&Rule] = &[
+    &rules::unparsed_statement::UNPARSED_STATEMENT,
+    &rules::invalid_migration_name::INVALID_MIGRATION_NAME,
+    &rules::duplicate_version::DUPLICATE_VERSION,
+    &rules::down_migration_ignored::DOWN_MIGRATION_IGNORED,
+    &rules::invalid_directive::INVALID_DIRECTIVE,
+    &rules::unused_allow::UNUSED_ALLOW,
+    &rules::opaque_ddl::OPAQUE_DDL,
+    &rules::transaction_control::TRANSACTION_CONTROL,
+    &rules::mixed_non_transactional::MIXED_NON_TRANSACTIONAL,
+    &rules::concurrently_in_transaction::CONCURRENTLY_IN_TRANSACTION,
+    &rules::drop_table::DROP_TABLE,
+    &rules::drop_column::DROP_COLUMN,
+    &rules::drop_view::DROP_VIEW,
+    &rules::drop_materialized_view::DROP_MATERIALIZED_VIEW,
+    &rules::drop_schema::DROP_SCHEMA,
+    &rules::drop_type::DROP_TYPE,
+    &rules::drop_sequence::DROP_SEQUENCE,
+    &rules::drop_function::DROP_FUNCTION,
+    &rules::truncate_table::TRUNCATE_TABLE,
+    &rules::delete_without_where::DELETE_WITHOUT_WHERE,
+    &rules::rename_table::RENAME_TABLE,
+    &rules::rename_column::RENAME_COLUMN,
+    &rules::rename_view::RENAME_VIEW,
+    &rules::rename_schema::RENAME_SCHEMA,
+    &rules::rename_enum_value::RENAME_ENUM_VALUE,
+    &rules::set_schema::SET_SCHEMA,
+    &rules::rename_type::RENAME_TYPE,
+    &rules::rename_function::RENAME_FUNCTION,
+    &rules::change_column_type::CHANGE_COLUMN_TYPE,
+    &rules::add_not_null_column_without_default::ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT,
+    &rules::set_not_null::SET_NOT_NULL,
+    &rules::drop_default_on_not_null_column::DROP_DEFAULT_ON_NOT_NULL_COLUMN,
+    &rules::drop_not_null::DROP_NOT_NULL,
+    &rules::replace_view_changing_columns::REPLACE_VIEW_CHANGING_COLUMNS,
+    &rules::remove_enum_value::REMOVE_ENUM_VALUE,
+    &rules::table_rebuild::TABLE_REBUILD,
+    &rules::create_index_not_concurrently::CREATE_INDEX_NOT_CONCURRENTLY,
+    &rules::reindex_not_concurrently::REINDEX_NOT_CONCURRENTLY,
+    &rules::drop_index_not_concurrently::DROP_INDEX_NOT_CONCURRENTLY,
+    &rules::add_foreign_key_without_not_valid::ADD_FOREIGN_KEY_WITHOUT_NOT_VALID,
+    &rules::add_check_without_not_valid::ADD_CHECK_WITHOUT_NOT_VALID,
+    &rules::add_unique_without_index::ADD_UNIQUE_WITHOUT_INDEX,
+    &rules::add_primary_key_without_index::ADD_PRIMARY_KEY_WITHOUT_INDEX,
+    &rules::add_column_volatile_default::ADD_COLUMN_VOLATILE_DEFAULT,
+    &rules::add_stored_generated_column::ADD_STORED_GENERATED_COLUMN,
+    &rules::add_serial_column::ADD_SERIAL_COLUMN,
+    &rules::vacuum_full::VACUUM_FULL,
+    &rules::cluster_table::CLUSTER_TABLE,
+    &rules::validate_in_same_migration::VALIDATE_IN_SAME_MIGRATION,
+    &rules::add_exclusion_constraint::ADD_EXCLUSION_CONSTRAINT,
+    &rules::detach_partition_not_concurrently::DETACH_PARTITION_NOT_CONCURRENTLY,
+    &rules::alter_algorithm_copy::ALTER_ALGORITHM_COPY,
+    &rules::alter_lock_blocking::ALTER_LOCK_BLOCKING,
+];
+
+/// A rule by name or code (case-insensitive code).
+pub fn find(name_or_code: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.name == name_or_code || r.code.eq_ignore_ascii_case(name_or_code))
+}
+
+impl Rule {
+    /// The rule's documentation page (`migrate rule NAME`, `docs/rules/NAME.md`).
+    pub fn page(&self) -> String {
+        format!(
+            "# {} ({})\n\nDefault severity: {}. {}.\n\n{}\n",
+            self.name,
+            self.code,
+            self.severity.name(),
+            capitalize(self.summary),
+            self.markdown()
+        )
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

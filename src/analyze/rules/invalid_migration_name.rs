@@ -1,0 +1,31 @@
+//! Reports `.sql` files in the migration directory whose names do not follow the scheme.
+
+use crate::analyze::registry::declare_rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a `.sql` file in the migration directory whose name is not
+    /// `<version>_<description>.sql` or `<version>_<description>.up.sql` (version an unsigned
+    /// integer, typically a UTC timestamp). Such a file is never applied, so it is never
+    /// silently skipped either: it is an error naming the file.
+    ///
+    /// ## Why it breaks the running app
+    /// A migration that is never applied leaves the schema behind what the new release
+    /// expects; the deploy "succeeds" and the app fails at run time.
+    ///
+    /// ## Example
+    /// ```text
+    /// migrations/add_users.sql        (no version)
+    /// migrations/V2__add_users.sql    (Flyway naming)
+    /// ```
+    ///
+    /// ## Safe recipe (expand/contract)
+    /// 1. Rename the file to `<version>_<description>.sql`, e.g. with `migrate new <description>`.
+    /// 2. Move files that are not migrations out of the migration directory.
+    ///
+    /// ## Suppress
+    /// Not suppressible per statement; set `invalid-migration-name = "off"` in `[rules]` of
+    /// `migrate.toml` if the directory must hold other SQL files.
+    INVALID_MIGRATION_NAME, code = "M002", name = "invalid-migration-name", severity = Error,
+    summary = "a .sql file in the migration directory is not named <version>_<description>.sql"
+}

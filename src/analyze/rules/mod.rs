@@ -1,0 +1,182 @@
+//! One module per rule, each with its documentation, its check and its tests.
+//! The list of all rules is `registry::RULES`.
+
+pub mod add_check_without_not_valid;
+pub mod add_column_volatile_default;
+pub mod add_exclusion_constraint;
+pub mod add_foreign_key_without_not_valid;
+pub mod add_not_null_column_without_default;
+pub mod add_primary_key_without_index;
+pub mod add_serial_column;
+pub mod add_stored_generated_column;
+pub mod add_unique_without_index;
+pub mod alter_algorithm_copy;
+pub mod alter_lock_blocking;
+pub mod change_column_type;
+pub mod cluster_table;
+pub mod concurrently_in_transaction;
+pub mod create_index_not_concurrently;
+pub mod delete_without_where;
+pub mod detach_partition_not_concurrently;
+pub mod down_migration_ignored;
+pub mod drop_column;
+pub mod drop_default_on_not_null_column;
+pub mod drop_function;
+pub mod drop_index_not_concurrently;
+pub mod drop_materialized_view;
+pub mod drop_not_null;
+pub mod drop_schema;
+pub mod drop_sequence;
+pub mod drop_table;
+pub mod drop_type;
+pub mod drop_view;
+pub mod duplicate_version;
+pub mod invalid_directive;
+pub mod invalid_migration_name;
+pub mod mixed_non_transactional;
+pub mod opaque_ddl;
+pub mod reindex_not_concurrently;
+pub mod remove_enum_value;
+pub mod rename_column;
+pub mod rename_enum_value;
+pub mod rename_function;
+pub mod rename_schema;
+pub mod rename_table;
+pub mod rename_type;
+pub mod rename_view;
+pub mod replace_view_changing_columns;
+pub mod set_not_null;
+pub mod set_schema;
+pub mod table_rebuild;
+pub mod transaction_control;
+pub mod truncate_table;
+pub mod unparsed_statement;
+pub mod unused_allow;
+pub mod vacuum_full;
+pub mod validate_in_same_migration;
+
+use crate::analyze::context::Context;
+use crate::analyze::ir::{ChangeKind, ObjectKind, QName, Span};
+use crate::analyze::schema::Release;
+use crate::dialect::Dialect;
+
+/// The dialect runs DDL inside transactions, so a drop and a re-create in one migration file
+/// are atomic to other sessions (PostgreSQL, SQLite; not MySQL, which commits each DDL).
+pub(crate) fn transactional_ddl(ctx: &Context) -> bool {
+    ctx.dialect != Dialect::Mysql
+}
+
+/// A later change of the release creates `name` again as `kind`: the drop is a replacement.
+pub(crate) fn recreated_later(ctx: &Context, kind: ObjectKind, name: &QName) -> bool {
+    ctx.later_changes().any(|c| match (kind, c) {
+        (
+            ObjectKind::View,
+            ChangeKind::CreateView {
+                view, materialized, ..
+            },
+        ) => view == name && !materialized,
+        (
+            ObjectKind::MaterializedView,
+            ChangeKind::CreateView {
+                view, materialized, ..
+            },
+        ) => view == name && *materialized,
+        (ObjectKind::Function, ChangeKind::CreateFunction { name: n, .. }) => n == name,
+        (ObjectKind::Type, ChangeKind::CreateType { name: n, .. }) => n == name,
+        (ObjectKind::Sequence, ChangeKind::CreateSequence { name: n }) => n == name,
+        (ObjectKind::Table, ChangeKind::CreateTable { table, .. }) => table == name,
+        _ => false,
+    })
+}
+
+/// The shared judgement of `DROP <object>`: silent for objects of the release under test and
+/// for replacements inside one transactional release; otherwise the old app loses the object.
+pub(crate) fn check_drop(
+    ctx: &mut Context,
+    span: Span,
+    kind: ObjectKind,
+    name: &QName,
+    release: Option<Release>,
+) {
+    if ctx.is_new(release) || (transactional_ddl(ctx) && recreated_later(ctx, kind, name)) {
+        return;
+    }
+    ctx.report(
+        span,
+        name,
+        format!(
+            "dropping {} {name} breaks the previous release, which still uses it",
+            kind.noun()
+        ),
+    );
+}
+
+/// The shared judgement of a rename: silent when the object is new in the release.
+pub(crate) fn check_rename(
+    ctx: &mut Context,
+    span: Span,
+    kind: &str,
+    from: &str,
+    to: &str,
+    is_new: bool,
+) {
+    if is_new {
+        return;
+    }
+    ctx.report(
+        span,
+        from,
+        format!("renaming {kind} {from} to {to} breaks the previous release, which still uses the old name"),
+    );
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Runs the analysis over small in-memory histories for the rules' unit tests.
+
+    use crate::analyze::{Options, Unit, analyze};
+    pub use crate::dialect::Dialect;
+    use crate::source::SourceFile;
+
+    /// Where `rule` fires when `files` are analysed in order, each its own release:
+    /// `(file number from 1, line)` pairs.
+    pub fn fires_with(rule: &str, options: &Options, files: &[&str]) -> Vec<(usize, u32)> {
+        let sources: Vec<SourceFile> = files
+            .iter()
+            .enumerate()
+            .map(|(i, text)| SourceFile {
+                path: format!("{}_m.sql", i + 1).into(),
+                display: format!("{}_m.sql", i + 1),
+                version: Some(i as u64 + 1),
+                description: "m".into(),
+                text: text.to_string(),
+            })
+            .collect();
+        let units = Unit::each_own_release(&sources);
+        let analysis = analyze(&units, &[], options);
+        assert!(
+            crate::analyze::registry::find(rule).is_some(),
+            "no rule named {rule}"
+        );
+        analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.name == rule)
+            .map(|d| (d.file_index + 1, d.span.start.line))
+            .collect()
+    }
+
+    /// [`fires_with`] with default options for `dialect`.
+    pub fn fires(rule: &str, dialect: Dialect, files: &[&str]) -> Vec<(usize, u32)> {
+        let options = Options {
+            dialect,
+            ..Options::default()
+        };
+        fires_with(rule, &options, files)
+    }
+
+    /// [`fires`] on PostgreSQL.
+    pub fn fires_pg(rule: &str, files: &[&str]) -> Vec<(usize, u32)> {
+        fires(rule, Dialect::Postgres, files)
+    }
+}

@@ -1,0 +1,113 @@
+//! Flags removing labels from an enum the previous release can see.
+
+use crate::analyze::context::Context;
+use crate::analyze::ir::{Change, ChangeKind};
+use crate::analyze::registry::declare_rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags an enum that loses labels: a PostgreSQL enum dropped and re-created in the same
+    /// release with fewer labels, or a MySQL `ENUM`/`SET` column redefined without some of its
+    /// labels.
+    ///
+    /// ## Why it breaks the running app
+    /// The previous release still writes the removed label; its writes fail (PostgreSQL) or
+    /// store an empty string (MySQL in non-strict mode), and rows holding it block the change
+    /// or lose their value.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE orders MODIFY status ENUM('new', 'paid');  -- 'cancelled' removed
+    /// ```
+    ///
+    /// ## Safe recipe (expand/contract)
+    /// 1. Release an app version that no longer writes the label; migrate rows off it.
+    /// 2. Remove the label in a later (contract) migration.
+    ///
+    /// ## Suppress
+    /// `-- migrate:allow remove-enum-value: <reason>` above the statement.
+    REMOVE_ENUM_VALUE, code = "M126", name = "remove-enum-value", severity = Error,
+    summary = "removing an enum label breaks the previous release, which still writes it", check
+}
+
+pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    let (object, old, new) = match &change.kind {
+        ChangeKind::CreateType {
+            name,
+            enum_values: Some(new),
+        } => {
+            let Some(dropped) = ctx.catalog.dropped_type(name) else {
+                return;
+            };
+            if dropped.dropped_in != ctx.release || ctx.is_new(Some(dropped.release)) {
+                return;
+            }
+            let Some(old) = dropped.enum_values.clone() else {
+                return;
+            };
+            (name.to_string(), old, new.clone())
+        }
+        ChangeKind::RedefineColumn {
+            table,
+            from,
+            column,
+        } => {
+            let Some(old) = ctx.catalog.column(table, from) else {
+                return;
+            };
+            if ctx.is_new_column(table, from) {
+                return;
+            }
+            match (&old.ty.enum_values, &column.ty.enum_values) {
+                (Some(o), Some(n)) => (table.column(from), o.clone(), n.clone()),
+                _ => return,
+            }
+        }
+        _ => return,
+    };
+    let removed: Vec<String> = old
+        .iter()
+        .filter(|v| !new.contains(v))
+        .map(|v| format!("'{v}'"))
+        .collect();
+    if removed.is_empty() {
+        return;
+    }
+    ctx.report(
+        change.span,
+        &object,
+        format!(
+            "removing {} from enum {object} breaks the previous release, which may still write {}",
+            removed.join(", "),
+            if removed.len() == 1 { "it" } else { "them" }
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analyze::rules::testing::{Dialect, fires, fires_pg};
+
+    #[test]
+    fn flags_removed_labels() {
+        let files = [
+            "CREATE TYPE s AS ENUM ('a', 'b');",
+            "DROP TYPE s;\nCREATE TYPE s AS ENUM ('a');",
+        ];
+        assert_eq!(fires_pg("remove-enum-value", &files), [(2, 2)]);
+        let files = [
+            "CREATE TABLE t (s ENUM('a','b'));",
+            "ALTER TABLE t MODIFY s ENUM('a');",
+        ];
+        assert_eq!(fires("remove-enum-value", Dialect::Mysql, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn adding_labels_is_fine() {
+        let files = [
+            "CREATE TYPE s AS ENUM ('a');",
+            "DROP TYPE s;\nCREATE TYPE s AS ENUM ('a', 'b');",
+        ];
+        assert!(fires_pg("remove-enum-value", &files).is_empty());
+    }
+}

@@ -1,0 +1,78 @@
+//! Flags renaming a column the previous release can see, including MySQL `CHANGE old new`.
+
+use crate::analyze::context::Context;
+use crate::analyze::ir::{Change, ChangeKind, QName};
+use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::check_rename;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `RENAME COLUMN` (on tables and views) and MySQL `CHANGE old_name new_name type`
+    /// of a column created by an earlier migration.
+    ///
+    /// ## Why it breaks the running app
+    /// The previous release reads and writes the old column name: every such query fails until
+    /// all instances run the new code, and a rollback is impossible.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE users RENAME COLUMN name TO full_name;
+    /// ```
+    ///
+    /// ## Safe recipe (expand/contract)
+    /// 1. Add the new column (nullable) and keep both in sync with a trigger.
+    /// 2. Backfill the new column in batches.
+    /// 3. Release an app version that reads the new column and writes both.
+    /// 4. Release one that uses only the new column.
+    /// 5. Drop the old column and the trigger in a later (contract) migration.
+    ///
+    /// ## Suppress
+    /// `-- migrate:allow rename-column: <reason>` above the statement.
+    RENAME_COLUMN, code = "M112", name = "rename-column", severity = Error,
+    summary = "renaming a column breaks the previous release, which uses the old name", check
+}
+
+fn is_new(ctx: &Context, table: &QName, column: &str) -> bool {
+    match ctx.catalog.view(table) {
+        Some(view) => ctx.is_new(Some(view.release)),
+        None => ctx.is_new_column(table, column),
+    }
+}
+
+pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    let (table, from, to) = match &change.kind {
+        ChangeKind::RenameColumn { table, from, to } => (table, from, to),
+        ChangeKind::RedefineColumn {
+            table,
+            from,
+            column,
+        } if *from != column.name => (table, from, &column.name),
+        _ => return,
+    };
+    let new = is_new(ctx, table, from);
+    check_rename(ctx, change.span, "column", &table.column(from), to, new);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analyze::rules::testing::{Dialect, fires, fires_pg};
+
+    #[test]
+    fn flags_old_columns() {
+        let files = [
+            "CREATE TABLE t (a int);",
+            "ALTER TABLE t RENAME COLUMN a TO b;",
+        ];
+        assert_eq!(fires_pg("rename-column", &files), [(2, 1)]);
+        let files = ["CREATE TABLE t (a int);", "ALTER TABLE t CHANGE a b int;"];
+        assert_eq!(fires("rename-column", Dialect::Mysql, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn same_name_change_and_new_columns_are_free() {
+        let files = ["CREATE TABLE t (a int);", "ALTER TABLE t CHANGE a a int;"];
+        assert!(fires("rename-column", Dialect::Mysql, &files).is_empty());
+        let files = ["CREATE TABLE t (a int);\nALTER TABLE t RENAME COLUMN a TO b;"];
+        assert!(fires_pg("rename-column", &files).is_empty());
+    }
+}

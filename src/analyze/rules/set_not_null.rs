@@ -1,0 +1,134 @@
+//! Flags making an existing column NOT NULL.
+
+use crate::analyze::context::Context;
+use crate::analyze::ir::{Change, ChangeKind, ConstraintKind, QName};
+use crate::analyze::registry::declare_rule;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `ALTER COLUMN ... SET NOT NULL` (also a PostgreSQL 18 named `NOT NULL`
+    /// constraint, and a MySQL `MODIFY` that adds `NOT NULL`) on a column the previous release
+    /// can see. On PostgreSQL 12+ it is fine when a validated `CHECK (col IS NOT NULL)`
+    /// already exists: then PostgreSQL skips the scan and the old app already writes no NULLs.
+    ///
+    /// ## Why it breaks the running app
+    /// Inserts and updates of the previous release that leave the column NULL start failing.
+    /// PostgreSQL scans the whole table under an ACCESS EXCLUSIVE lock to verify, blocking all
+    /// reads and writes; MySQL rebuilds the table.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+    /// ```
+    ///
+    /// ## Safe recipe (expand/contract)
+    /// 1. Release an app version that always writes the column; backfill NULLs in batches.
+    /// 2. `ALTER TABLE t ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID;`
+    /// 3. In a later migration: `ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null;` (no write lock).
+    /// 4. Then `SET NOT NULL` (PostgreSQL 12+ uses the check, no scan) and drop the CHECK.
+    ///
+    /// ## Suppress
+    /// `-- migrate:allow set-not-null: <reason>` above the statement.
+    SET_NOT_NULL, code = "M121", name = "set-not-null", severity = Error,
+    summary = "SET NOT NULL breaks old inserts of NULL and scans the table under lock", check
+}
+
+/// (any CHECK (col IS NOT NULL), a validated one)
+fn not_null_checks(ctx: &Context, table: &QName, column: &str) -> (bool, bool) {
+    let Some(t) = ctx.catalog.table(table) else {
+        return (false, false);
+    };
+    let checks = t.constraints.iter().filter(|c| {
+        matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col) } if col == column)
+    });
+    checks.fold((false, false), |(_, valid), c| (true, valid || c.validated))
+}
+
+pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    match &change.kind {
+        ChangeKind::SetNotNull { table, column } => {
+            if ctx.is_new_column(table, column)
+                || ctx
+                    .catalog
+                    .column(table, column)
+                    .is_some_and(|c| c.not_null)
+            {
+                return;
+            }
+            let (any_check, validated) = not_null_checks(ctx, table, column);
+            let object = table.column(column);
+            let message = if !ctx.postgres() {
+                format!(
+                    "setting NOT NULL on {object} makes writes of NULL by the previous release fail and rebuilds the table"
+                )
+            } else if validated && ctx.pg_version >= 12 {
+                return;
+            } else if validated {
+                format!(
+                    "setting NOT NULL on {object} scans the whole table under an ACCESS EXCLUSIVE lock: PostgreSQL {} cannot use the CHECK constraint (12+ can)",
+                    ctx.pg_version
+                )
+            } else if any_check {
+                format!(
+                    "setting NOT NULL on {object} scans the whole table under an ACCESS EXCLUSIVE lock: its CHECK (IS NOT NULL) constraint is not validated yet"
+                )
+            } else {
+                format!(
+                    "setting NOT NULL on {object} makes writes of NULL by the previous release fail and scans the table under an ACCESS EXCLUSIVE lock"
+                )
+            };
+            ctx.report(change.span, object, message);
+        }
+        ChangeKind::RedefineColumn {
+            table,
+            from,
+            column,
+        } => {
+            let Some(old) = ctx.catalog.column(table, from) else {
+                return;
+            };
+            if old.not_null || !column.not_null || ctx.is_new_column(table, from) {
+                return;
+            }
+            let object = table.column(from);
+            ctx.report(
+                change.span,
+                &object,
+                format!("making {object} NOT NULL makes writes of NULL by the previous release fail and rebuilds the table"),
+            );
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analyze::rules::testing::{Dialect, fires, fires_pg};
+
+    #[test]
+    fn flags_set_not_null() {
+        let files = [
+            "CREATE TABLE t (a int);",
+            "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+        ];
+        assert_eq!(fires_pg("set-not-null", &files), [(2, 1)]);
+        let files = [
+            "CREATE TABLE t (a int NULL);",
+            "ALTER TABLE t MODIFY a int NOT NULL;",
+        ];
+        assert_eq!(fires("set-not-null", Dialect::Mysql, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn validated_check_makes_it_safe() {
+        let files = [
+            "CREATE TABLE t (a int);",
+            "ALTER TABLE t ADD CONSTRAINT a_nn CHECK (a IS NOT NULL) NOT VALID;",
+            "ALTER TABLE t VALIDATE CONSTRAINT a_nn;",
+            "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+        ];
+        assert!(fires_pg("set-not-null", &files).is_empty());
+        let unvalidated = [files[0], files[1], files[3]];
+        assert_eq!(fires_pg("set-not-null", &unvalidated), [(3, 1)]);
+    }
+}

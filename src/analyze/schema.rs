@@ -1,0 +1,723 @@
+//! The in-memory catalog: every migration replayed in order, each object stamped with the
+//! release (migration file) that created it, so rules can ask "does the previous release see
+//! this?". Objects the migrations never created (made outside them) are simply unknown, and
+//! rules treat unknown objects as old: visible to the running app.
+
+use std::collections::HashMap;
+
+use crate::analyze::ir::{
+    Change, ChangeKind, ColumnSpec, ConstraintKind, ConstraintSpec, ExprInfo, Generated,
+    ObjectKind, QName, SqlType, Volatility,
+};
+use crate::dialect::Dialect;
+
+/// A release: the 1-based index of the migration file that made an object.
+/// 0 stands for "before the first migration" (objects known only because a migration touched them).
+pub type Release = u32;
+
+/// A table column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Folded name.
+    pub name: String,
+    /// Type.
+    pub ty: SqlType,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// Default expression.
+    pub default: Option<ExprInfo>,
+    /// Generated or identity.
+    pub generated: Option<Generated>,
+    /// Release that added it.
+    pub release: Release,
+}
+
+/// A table constraint.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// Folded name, when known.
+    pub name: Option<String>,
+    /// What it is.
+    pub kind: ConstraintKind,
+    /// Existing rows were checked (`false` after `NOT VALID` until `VALIDATE`).
+    pub validated: bool,
+    /// Release that added it.
+    pub release: Release,
+    /// Number of the file that added it (its transaction).
+    pub file: u32,
+}
+
+/// A table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Constraints.
+    pub constraints: Vec<Constraint>,
+    /// Release that created it (0 when it predates the migrations).
+    pub release: Release,
+    /// Release in which it was renamed from an older name, if any.
+    pub renamed_in: Option<Release>,
+}
+
+impl Table {
+    /// A column by folded name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+}
+
+/// An index.
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// The indexed table.
+    pub table: QName,
+    /// Indexed columns.
+    pub columns: Vec<String>,
+    /// `UNIQUE`.
+    pub unique: bool,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A view or materialized view.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Output columns, when known.
+    pub columns: Option<Vec<String>>,
+    /// Materialized.
+    pub materialized: bool,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A user-defined type.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// Enum labels, for enums.
+    pub enum_values: Option<Vec<String>>,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A function or procedure.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Declared volatility.
+    pub volatility: Option<Volatility>,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A type dropped earlier in the current release (to compare a re-created enum).
+#[derive(Debug, Clone)]
+pub struct DroppedType {
+    /// Release in which it was dropped.
+    pub dropped_in: Release,
+    /// Its labels before the drop.
+    pub enum_values: Option<Vec<String>>,
+    /// Release that had created it.
+    pub release: Release,
+}
+
+/// A view dropped earlier in the current release (to compare a re-created view).
+#[derive(Debug, Clone)]
+pub struct DroppedView {
+    /// Release in which it was dropped.
+    pub dropped_in: Release,
+    /// The view before the drop.
+    pub view: View,
+}
+
+/// The schema as replayed so far.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    dialect: Dialect,
+    tables: HashMap<QName, Table>,
+    views: HashMap<QName, View>,
+    indexes: HashMap<QName, Index>,
+    types: HashMap<QName, TypeDef>,
+    dropped_types: HashMap<QName, DroppedType>,
+    dropped_views: HashMap<QName, DroppedView>,
+    sequences: HashMap<QName, Release>,
+    functions: HashMap<QName, Function>,
+    schemas: HashMap<String, Release>,
+}
+
+impl Catalog {
+    /// An empty catalog for `dialect`.
+    pub fn new(dialect: Dialect) -> Self {
+        Catalog {
+            dialect,
+            ..Catalog::default()
+        }
+    }
+
+    /// A table.
+    pub fn table(&self, name: &QName) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    /// A column of a table.
+    pub fn column(&self, table: &QName, column: &str) -> Option<&Column> {
+        self.tables.get(table)?.column(column)
+    }
+
+    /// A view.
+    pub fn view(&self, name: &QName) -> Option<&View> {
+        self.views.get(name)
+    }
+
+    /// An index by name; `table` scopes it in MySQL.
+    pub fn index(&self, name: &QName, table: Option<&QName>) -> Option<&Index> {
+        let key = self.index_key(name, table);
+        self.indexes.get(&key).or_else(|| {
+            if name.schema.is_some() || table.is_some() {
+                return None;
+            }
+            let mut found = self.indexes.iter().filter(|(k, _)| k.name == name.name);
+            match (found.next(), found.next()) {
+                (Some((_, index)), None) => Some(index),
+                _ => None,
+            }
+        })
+    }
+
+    /// A user-defined type.
+    pub fn user_type(&self, name: &QName) -> Option<&TypeDef> {
+        self.types.get(name)
+    }
+
+    /// A type dropped before and not re-created yet.
+    pub fn dropped_type(&self, name: &QName) -> Option<&DroppedType> {
+        self.dropped_types.get(name)
+    }
+
+    /// A view dropped before and not re-created yet.
+    pub fn dropped_view(&self, name: &QName) -> Option<&DroppedView> {
+        self.dropped_views.get(name)
+    }
+
+    /// A sequence's release.
+    pub fn sequence(&self, name: &QName) -> Option<Release> {
+        self.sequences.get(name).copied()
+    }
+
+    /// A function.
+    pub fn function(&self, name: &QName) -> Option<&Function> {
+        self.functions.get(name)
+    }
+
+    /// A schema's release.
+    pub fn schema(&self, name: &str) -> Option<Release> {
+        self.schemas.get(name).copied()
+    }
+
+    /// Release of any object of `kind` named `name`, when known.
+    pub fn object_release(&self, kind: ObjectKind, name: &QName) -> Option<Release> {
+        match kind {
+            ObjectKind::Table => self.tables.get(name).map(|t| t.release),
+            ObjectKind::View | ObjectKind::MaterializedView => {
+                self.views.get(name).map(|v| v.release)
+            }
+            ObjectKind::Type => self.types.get(name).map(|t| t.release),
+            ObjectKind::Sequence => self.sequence(name),
+            ObjectKind::Function => self.functions.get(name).map(|f| f.release),
+            ObjectKind::Index => self.index(name, None).map(|i| i.release),
+            ObjectKind::Other => None,
+        }
+    }
+
+    fn index_key(&self, name: &QName, table: Option<&QName>) -> QName {
+        match self.dialect {
+            Dialect::Mysql => QName {
+                schema: table.map(|t| t.to_string()),
+                name: name.name.clone(),
+            },
+            _ => QName {
+                schema: name
+                    .schema
+                    .clone()
+                    .or_else(|| table.and_then(|t| t.schema.clone())),
+                name: name.name.clone(),
+            },
+        }
+    }
+
+    fn table_or_stub(&mut self, name: &QName) -> &mut Table {
+        self.tables.entry(name.clone()).or_insert_with(|| Table {
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            release: 0,
+            renamed_in: None,
+        })
+    }
+
+    fn schema_name(&self, schema: &str) -> Option<String> {
+        let default = match self.dialect {
+            Dialect::Postgres => "public",
+            Dialect::Sqlite => "main",
+            Dialect::Mysql => "",
+        };
+        (schema != default).then(|| schema.to_string())
+    }
+
+    /// Applies one change made by file number `file` of release `release`.
+    pub fn apply(&mut self, change: &Change, release: Release, file: u32) {
+        match &change.kind {
+            ChangeKind::CreateTable {
+                table,
+                columns,
+                constraints,
+                if_not_exists,
+            } => {
+                if *if_not_exists && self.tables.contains_key(table) {
+                    return;
+                }
+                let mut t = Table {
+                    columns: columns.iter().map(|c| new_column(c, release)).collect(),
+                    constraints: constraints
+                        .iter()
+                        .map(|c| new_constraint(c, true, release, file))
+                        .collect(),
+                    release,
+                    renamed_in: None,
+                };
+                for c in columns {
+                    t.constraints.extend(inline_constraints(c, release, file));
+                }
+                self.drop_indexes_of(table);
+                self.tables.insert(table.clone(), t);
+            }
+            ChangeKind::DropTable { table } => {
+                self.tables.remove(table);
+                self.drop_indexes_of(table);
+            }
+            ChangeKind::RenameTable { from, to } => {
+                if let Some(mut t) = self.tables.remove(from) {
+                    if t.release != release {
+                        t.renamed_in = Some(release);
+                    }
+                    self.tables.insert(to.clone(), t);
+                }
+                for index in self.indexes.values_mut() {
+                    if &index.table == from {
+                        index.table = to.clone();
+                    }
+                }
+            }
+            ChangeKind::AddColumn { table, column } => {
+                let t = self.table_or_stub(table);
+                t.columns.retain(|c| c.name != column.name);
+                t.columns.push(new_column(column, release));
+                let extra = inline_constraints(column, release, file);
+                t.constraints.extend(extra);
+            }
+            ChangeKind::DropColumn { table, column } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.columns.retain(|c| &c.name != column);
+                }
+            }
+            ChangeKind::RenameColumn { table, from, to } => {
+                if let Some(c) = self.tables.get_mut(table).and_then(|t| t.column_mut(from)) {
+                    c.name = to.clone();
+                } else if let Some(v) = self.views.get_mut(table) {
+                    if let Some(cols) = &mut v.columns {
+                        for c in cols.iter_mut().filter(|c| *c == from) {
+                            *c = to.clone();
+                        }
+                    }
+                }
+            }
+            ChangeKind::AlterColumnType {
+                table, column, ty, ..
+            } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.ty = ty.clone();
+                }
+            }
+            ChangeKind::RedefineColumn {
+                table,
+                from,
+                column,
+            } => {
+                let t = self.table_or_stub(table);
+                let keep = t.column(from).map_or(release, |c| c.release);
+                match t.column_mut(from) {
+                    Some(c) => {
+                        *c = new_column(column, keep);
+                    }
+                    None => t.columns.push(new_column(column, release)),
+                }
+            }
+            ChangeKind::SetNotNull { table, column } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.not_null = true;
+                }
+            }
+            ChangeKind::DropNotNull { table, column } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.not_null = false;
+                }
+            }
+            ChangeKind::SetDefault {
+                table,
+                column,
+                default,
+            } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.default = Some(default.clone());
+                }
+            }
+            ChangeKind::DropDefault { table, column } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.default = None;
+                }
+            }
+            ChangeKind::AddIdentity { table, column } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.generated = Some(Generated::Identity);
+                    c.not_null = true;
+                }
+            }
+            ChangeKind::AddConstraint {
+                table,
+                constraint,
+                not_valid,
+            } => {
+                if let ConstraintKind::NotNull { column } = &constraint.kind {
+                    if let Some(c) = self
+                        .tables
+                        .get_mut(table)
+                        .and_then(|t| t.column_mut(column))
+                    {
+                        c.not_null = true;
+                    }
+                }
+                if let ConstraintKind::PrimaryKey { columns } = &constraint.kind {
+                    if let Some(t) = self.tables.get_mut(table) {
+                        for c in t.columns.iter_mut().filter(|c| columns.contains(&c.name)) {
+                            c.not_null = true;
+                        }
+                    }
+                }
+                let t = self.table_or_stub(table);
+                t.constraints
+                    .push(new_constraint(constraint, !not_valid, release, file));
+            }
+            ChangeKind::DropConstraint { table, name } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    t.constraints.retain(|c| {
+                        let is_pk = matches!(c.kind, ConstraintKind::PrimaryKey { .. });
+                        c.name.as_ref() != Some(name) && !(name == "primary" && is_pk)
+                    });
+                }
+            }
+            ChangeKind::ValidateConstraint { table, name } => {
+                if let Some(t) = self.tables.get_mut(table) {
+                    for c in t
+                        .constraints
+                        .iter_mut()
+                        .filter(|c| c.name.as_ref() == Some(name))
+                    {
+                        c.validated = true;
+                    }
+                }
+            }
+            ChangeKind::CreateIndex {
+                name: Some(name),
+                table,
+                columns,
+                unique,
+                ..
+            } => {
+                let key = self.index_key(name, Some(table));
+                self.indexes.entry(key).or_insert(Index {
+                    table: table.clone(),
+                    columns: columns.clone(),
+                    unique: *unique,
+                    release,
+                });
+            }
+            ChangeKind::DropIndex { name, table, .. } => {
+                let key = self.index_key(name, table.as_ref());
+                if self.indexes.remove(&key).is_none() && name.schema.is_none() && table.is_none() {
+                    let found: Vec<QName> = self
+                        .indexes
+                        .keys()
+                        .filter(|k| k.name == name.name)
+                        .cloned()
+                        .collect();
+                    if let [only] = found.as_slice() {
+                        self.indexes.remove(only);
+                    }
+                }
+            }
+            ChangeKind::RenameIndex { from, to } => {
+                let old_key = self.index_key(from, None);
+                let index = self.indexes.remove(&old_key).or_else(|| {
+                    let found: Vec<QName> = self
+                        .indexes
+                        .keys()
+                        .filter(|k| k.name == from.name)
+                        .cloned()
+                        .collect();
+                    match found.as_slice() {
+                        [only] => self.indexes.remove(only),
+                        _ => None,
+                    }
+                });
+                if let Some(index) = index {
+                    let key = self.index_key(to, Some(&index.table));
+                    self.indexes.insert(key, index);
+                }
+            }
+            ChangeKind::CreateView {
+                view,
+                columns,
+                materialized,
+                ..
+            } => {
+                self.dropped_views.remove(view);
+                let kept = self.views.get(view).map_or(release, |v| v.release);
+                self.views.insert(
+                    view.clone(),
+                    View {
+                        columns: columns.clone(),
+                        materialized: *materialized,
+                        release: kept,
+                    },
+                );
+            }
+            ChangeKind::DropView { view, .. } => {
+                if let Some(v) = self.views.remove(view) {
+                    self.dropped_views.insert(
+                        view.clone(),
+                        DroppedView {
+                            dropped_in: release,
+                            view: v,
+                        },
+                    );
+                }
+            }
+            ChangeKind::CreateSchema { name } => {
+                self.schemas.entry(name.clone()).or_insert(release);
+            }
+            ChangeKind::DropSchema { name } => {
+                self.schemas.remove(name);
+                let in_schema = |q: &QName| q.schema.as_deref() == Some(name.as_str());
+                self.tables.retain(|q, _| !in_schema(q));
+                self.views.retain(|q, _| !in_schema(q));
+                self.types.retain(|q, _| !in_schema(q));
+            }
+            ChangeKind::RenameSchema { from, to } => {
+                if let Some(r) = self.schemas.remove(from) {
+                    self.schemas.insert(to.clone(), r);
+                }
+                let moved = |q: &QName| QName {
+                    schema: Some(to.clone()),
+                    name: q.name.clone(),
+                };
+                let keys: Vec<QName> = self
+                    .tables
+                    .keys()
+                    .filter(|q| q.schema.as_deref() == Some(from))
+                    .cloned()
+                    .collect();
+                for k in keys {
+                    if let Some(t) = self.tables.remove(&k) {
+                        self.tables.insert(moved(&k), t);
+                    }
+                }
+            }
+            ChangeKind::RenameObject { kind, from, to } => self.move_object(*kind, from, to),
+            ChangeKind::SetSchema {
+                kind,
+                object,
+                schema,
+            } => {
+                let to = QName {
+                    schema: self.schema_name(schema),
+                    name: object.name.clone(),
+                };
+                self.move_object(*kind, object, &to);
+            }
+            ChangeKind::CreateType { name, enum_values } => {
+                self.dropped_types.remove(name);
+                self.types.insert(
+                    name.clone(),
+                    TypeDef {
+                        enum_values: enum_values.clone(),
+                        release,
+                    },
+                );
+            }
+            ChangeKind::DropType { name } => {
+                if let Some(t) = self.types.remove(name) {
+                    self.dropped_types.insert(
+                        name.clone(),
+                        DroppedType {
+                            dropped_in: release,
+                            enum_values: t.enum_values,
+                            release: t.release,
+                        },
+                    );
+                }
+            }
+            ChangeKind::AddEnumValue { ty, value } => {
+                if let Some(values) = self.types.get_mut(ty).and_then(|t| t.enum_values.as_mut()) {
+                    if !values.contains(value) {
+                        values.push(value.clone());
+                    }
+                }
+            }
+            ChangeKind::RenameEnumValue { ty, from, to } => {
+                if let Some(values) = self.types.get_mut(ty).and_then(|t| t.enum_values.as_mut()) {
+                    for v in values.iter_mut().filter(|v| *v == from) {
+                        *v = to.clone();
+                    }
+                }
+            }
+            ChangeKind::CreateSequence { name } => {
+                self.sequences.entry(name.clone()).or_insert(release);
+            }
+            ChangeKind::DropSequence { name } => {
+                self.sequences.remove(name);
+            }
+            ChangeKind::CreateFunction { name, volatility } => {
+                let kept = self.functions.get(name).map_or(release, |f| f.release);
+                self.functions.insert(
+                    name.clone(),
+                    Function {
+                        volatility: *volatility,
+                        release: kept,
+                    },
+                );
+            }
+            ChangeKind::DropFunction { name } => {
+                self.functions.remove(name);
+            }
+            _ => {}
+        }
+    }
+
+    fn drop_indexes_of(&mut self, table: &QName) {
+        self.indexes.retain(|_, index| &index.table != table);
+    }
+
+    fn move_object(&mut self, kind: ObjectKind, from: &QName, to: &QName) {
+        match kind {
+            ObjectKind::Table => {
+                if let Some(t) = self.tables.remove(from) {
+                    self.tables.insert(to.clone(), t);
+                }
+            }
+            ObjectKind::View | ObjectKind::MaterializedView => {
+                if let Some(v) = self.views.remove(from) {
+                    self.views.insert(to.clone(), v);
+                }
+            }
+            ObjectKind::Type => {
+                if let Some(t) = self.types.remove(from) {
+                    self.types.insert(to.clone(), t);
+                }
+            }
+            ObjectKind::Sequence => {
+                if let Some(s) = self.sequences.remove(from) {
+                    self.sequences.insert(to.clone(), s);
+                }
+            }
+            ObjectKind::Function => {
+                if let Some(f) = self.functions.remove(from) {
+                    self.functions.insert(to.clone(), f);
+                }
+            }
+            ObjectKind::Index | ObjectKind::Other => {}
+        }
+    }
+}
+
+fn new_column(c: &ColumnSpec, release: Release) -> Column {
+    Column {
+        name: c.name.clone(),
+        ty: c.ty.clone(),
+        not_null: c.not_null,
+        default: c.default.clone(),
+        generated: c.generated,
+        release,
+    }
+}
+
+fn new_constraint(c: &ConstraintSpec, validated: bool, release: Release, file: u32) -> Constraint {
+    Constraint {
+        name: c.name.clone(),
+        kind: c.kind.clone(),
+        validated,
+        release,
+        file,
+    }
+}
+
+fn inline_constraints(c: &ColumnSpec, release: Release, file: u32) -> Vec<Constraint> {
+    let mut out = Vec::new();
+    let columns = vec![c.name.clone()];
+    let mut push = |kind| {
+        out.push(Constraint {
+            name: None,
+            kind,
+            validated: true,
+            release,
+            file,
+        })
+    };
+    if c.primary_key {
+        push(ConstraintKind::PrimaryKey {
+            columns: columns.clone(),
+        });
+    }
+    if c.unique {
+        push(ConstraintKind::Unique {
+            columns: columns.clone(),
+        });
+    }
+    if let Some(references) = &c.references {
+        push(ConstraintKind::ForeignKey {
+            columns: columns.clone(),
+            references: references.clone(),
+        });
+    }
+    if c.check_not_null {
+        push(ConstraintKind::Check {
+            not_null_column: Some(c.name.clone()),
+        });
+    }
+    out
+}

@@ -1,0 +1,80 @@
+//! The command line: clap definitions, one module per subcommand, exit codes.
+//!
+//! Exit codes: 0 ok, 1 violations found, 2 could not run. Errors go to stderr as
+//! `migrate: <error chain>`; a broken pipe ends output quietly.
+
+pub mod check;
+pub mod rule;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: nothing wrong.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: violations found.
+pub const EXIT_VIOLATIONS: u8 = 1;
+/// Exit code: could not run.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Schema migrations for zero-downtime deploys: lint expand-only migrations.
+#[derive(Debug, Parser)]
+#[command(name = "migrate", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check migrations for changes that break the running app or block traffic.
+    Check(check::Args),
+    /// Show a rule's documentation, or list every rule.
+    Rule(rule::Args),
+}
+
+/// Parses the command line, runs it and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rule(args) => rule::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::from(EXIT_OK);
+            }
+            eprintln!("migrate: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Colour on stdout: only on a terminal, never with `NO_COLOR` set.
+pub fn stdout_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Writes to stdout, treating a closed pipe as the end of output rather than an error.
+pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,123 @@
+//! `migrate.toml`: found by walking up from the working directory (or given with `--config`).
+//! Unknown keys and rule names are errors that name them, so a typo never silently does
+//! nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::analyze::Level;
+use crate::analyze::registry;
+use crate::dialect::Dialect;
+use crate::error::ConfigError;
+
+/// The file name looked for.
+pub const FILE_NAME: &str = "migrate.toml";
+
+/// The settings of `migrate.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Migration directory, relative to the config file.
+    pub dir: Option<PathBuf>,
+    /// SQL dialect.
+    pub dialect: Option<Dialect>,
+    /// PostgreSQL major version the rules assume.
+    pub pg_version: Option<u32>,
+    /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Level>,
+}
+
+/// A config and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The file, when one was found.
+    pub path: Option<PathBuf>,
+    /// Its settings (defaults when there is no file).
+    pub config: Config,
+}
+
+impl Loaded {
+    /// Resolves a path from the config relative to the config file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match self.path.as_deref().and_then(Path::parent) {
+            Some(base) if path.is_relative() && !base.as_os_str().is_empty() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
+/// Walks up from `start` to the first directory holding `migrate.toml`.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Loads `path`, or the file found from the working directory when `path` is `None`.
+pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+    let path = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::current_dir().ok().and_then(|cwd| find(&cwd)),
+    };
+    let Some(path) = path else {
+        return Ok(Loaded::default());
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let config = parse(&text, &path)?;
+    Ok(Loaded {
+        path: Some(path),
+        config,
+    })
+}
+
+/// Parses and validates config text.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string().trim().replace('\n', " "),
+    })?;
+    if let Some(rule) = config
+        .rules
+        .keys()
+        .find(|name| registry::find(name).is_none_or(|r| r.name != name.as_str()))
+    {
+        return Err(ConfigError::UnknownRule {
+            path: path.to_path_buf(),
+            rule: rule.clone(),
+        });
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_keys() {
+        let c = parse(
+            "dir = \"db\"\ndialect = \"mysql\"\npg_version = 13\n[rules]\ndrop-column = \"warning\"\n",
+            Path::new("migrate.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.dialect, Some(Dialect::Mysql));
+        assert_eq!(c.rules.get("drop-column"), Some(&Level::Warning));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_rules() {
+        let err = parse("dirr = \"x\"", Path::new("m.toml")).unwrap_err();
+        assert!(err.to_string().contains("dirr"), "{err}");
+        let err = parse("[rules]\ndrop-colum = \"off\"", Path::new("m.toml")).unwrap_err();
+        assert!(err.to_string().contains("drop-colum"), "{err}");
+        let err = parse("[rules]\ndrop-column = \"loud\"", Path::new("m.toml")).unwrap_err();
+        assert!(err.to_string().contains("loud"), "{err}");
+    }
+}

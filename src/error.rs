@@ -1,0 +1,76 @@
+//! Typed errors of the core layers (`source`, `config`); the CLI wraps them with context.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Something went wrong reading migration files from disk.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The migration directory is missing.
+    #[error("migration directory {} does not exist", .path.display())]
+    MissingDir {
+        /// The directory that was looked for.
+        path: PathBuf,
+    },
+    /// The path exists but is not a directory.
+    #[error("migration directory {} is not a directory", .path.display())]
+    NotADir {
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// Listing the directory failed.
+    #[error("cannot read migration directory {}: {source}", .path.display())]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// Reading one file failed.
+    #[error("cannot read {}: {source}", .path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A file is not UTF-8.
+    #[error("{} is not valid UTF-8 (line {line}, byte {offset})", .path.display())]
+    InvalidUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+}
+
+/// `migrate.toml` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {}: {source}", .path.display())]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The TOML is malformed or has unknown keys or bad values.
+    #[error("invalid config {}: {message}", .path.display())]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, naming the key and line.
+        message: String,
+    },
+    /// `[rules]` names a rule that does not exist.
+    #[error("invalid config {}: unknown rule `{rule}` in [rules] (see `migrate rule --list`)", .path.display())]
+    UnknownRule {
+        /// The config file.
+        path: PathBuf,
+        /// The unknown rule name.
+        rule: String,
+    },
+}

@@ -1,0 +1,119 @@
+//! Compiler-style output: `path:line:col: error[code name]: message`, the source line with a
+//! caret under the clause, the recipe as `help:` lines, and a closing summary. A clean run
+//! prints nothing.
+
+use std::io::{self, Write};
+
+use crate::analyze::Analysis;
+use crate::analyze::diagnostic::{Diagnostic, Severity};
+use crate::source::{LineIndex, SourceFile};
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Writes every diagnostic and the summary; nothing at all when there are no diagnostics.
+pub fn render(
+    out: &mut impl Write,
+    analysis: &Analysis,
+    sources: &[&SourceFile],
+    color: bool,
+) -> io::Result<()> {
+    if analysis.diagnostics.is_empty() {
+        return Ok(());
+    }
+    let style = Style { on: color };
+    let indexes: Vec<LineIndex> = sources.iter().map(|s| LineIndex::new(&s.text)).collect();
+    for d in &analysis.diagnostics {
+        let source = sources
+            .get(d.file_index)
+            .map(|s| (s, &indexes[d.file_index]));
+        diagnostic(out, d, source.map(|(s, i)| (s.text.as_str(), i)), &style)?;
+    }
+    let s = analysis.summary;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "{}, {}",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning")
+    );
+    if s.infos > 0 {
+        line.push_str(&format!(", {}", plural(s.infos, "note")));
+    }
+    line.push_str(&format!(
+        " in {} ({}, {} unparsed)",
+        plural(s.files, "file"),
+        plural(s.statements, "statement"),
+        s.unparsed
+    ));
+    let code = if s.errors > 0 { "1;31" } else { "1" };
+    writeln!(out, "{}", style.paint(code, &line))
+}
+
+fn diagnostic(
+    out: &mut impl Write,
+    d: &Diagnostic,
+    source: Option<(&str, &LineIndex)>,
+    style: &Style,
+) -> io::Result<()> {
+    let (label, color) = match d.severity {
+        Severity::Error => ("error", "1;31"),
+        Severity::Warning => ("warning", "1;33"),
+        Severity::Info => ("note", "1;36"),
+    };
+    let start = d.span.start;
+    writeln!(
+        out,
+        "{}: {}: {}",
+        style.paint(
+            "1",
+            &format!("{}:{}:{}", d.file, start.line.max(1), start.column.max(1))
+        ),
+        style.paint(color, &format!("{label}[{} {}]", d.rule.code, d.rule.name)),
+        d.message
+    )?;
+    if let Some((text, index)) = source.filter(|_| start.line > 0) {
+        let line = index.line(text, start.line);
+        let gutter = start.line.to_string();
+        let pad = " ".repeat(gutter.len());
+        writeln!(
+            out,
+            " {} {} {}",
+            style.paint("1;34", &gutter),
+            style.paint("1;34", "|"),
+            line
+        )?;
+        let before: String = line
+            .chars()
+            .take(start.column.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let line_len = line.chars().count() as u32;
+        let end_col = if d.span.end.line == start.line && d.span.end.column > start.column {
+            d.span.end.column
+        } else {
+            line_len + 1
+        };
+        let width = end_col.saturating_sub(start.column).max(1) as usize;
+        writeln!(
+            out,
+            " {pad} {} {before}{}",
+            style.paint("1;34", "|"),
+            style.paint(color, &"^".repeat(width))
+        )?;
+    }
+    for help in d.help.lines().filter(|l| !l.trim().is_empty()) {
+        writeln!(out, "  {} {help}", style.paint("1;32", "help:"))?;
+    }
+    writeln!(out)
+}

@@ -1,0 +1,76 @@
+//! `--format json`: exactly one JSON object; its schema is docs/schemas/check.schema.json.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::analyze::Analysis;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    diagnostics: Vec<Entry<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    rule: &'a str,
+    code: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    help: &'a str,
+    object: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    statements: usize,
+    errors: usize,
+    warnings: usize,
+    unparsed: usize,
+}
+
+/// Writes the analysis as one JSON object followed by a newline.
+pub fn render(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+    let report = Report {
+        diagnostics: analysis
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let end = if d.span.end >= d.span.start {
+                    d.span.end
+                } else {
+                    d.span.start
+                };
+                Entry {
+                    file: &d.file,
+                    line: d.span.start.line.max(1),
+                    column: d.span.start.column.max(1),
+                    end_line: end.line.max(1),
+                    end_column: end.column.max(1),
+                    rule: d.rule.name,
+                    code: d.rule.code,
+                    severity: d.severity.name(),
+                    message: &d.message,
+                    help: &d.help,
+                    object: d.object.as_deref(),
+                }
+            })
+            .collect(),
+        summary: Summary {
+            files: analysis.summary.files,
+            statements: analysis.summary.statements,
+            errors: analysis.summary.errors,
+            warnings: analysis.summary.warnings,
+            unparsed: analysis.summary.unparsed,
+        },
+    };
+    serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,362 @@
+//! Finding, naming, reading and normalising migration files; their checksums; positions in them.
+//!
+//! Everything downstream works on [`SourceFile::text`], the normalised text: UTF-8 BOM stripped,
+//! CRLF and lone CR turned into LF. The checksum hashes exactly that text, so a Windows checkout
+//! of an applied file is not a change, while an edited comment is.
+
+pub mod directive;
+pub mod name;
+
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::SourceError;
+pub use name::FileName;
+
+/// One migration file, read and normalised.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The path shown to users: relative to the working directory where possible.
+    pub display: String,
+    /// The version from its name, when the name follows the scheme.
+    pub version: Option<u64>,
+    /// The description from its name (the whole file stem when it does not follow the scheme).
+    pub description: String,
+    /// Normalised content (no BOM, LF line endings).
+    pub text: String,
+}
+
+/// A problem with a file in the migration directory that does not stop the analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    /// A `.sql` file whose name is not `<version>_<description>[.up].sql`.
+    InvalidName {
+        /// The file, as displayed.
+        file: String,
+        /// What is wrong with the name.
+        reason: String,
+    },
+    /// Two files share one version; `file` is ignored, `kept` is analysed.
+    DuplicateVersion {
+        /// The file that is not analysed.
+        file: String,
+        /// The file that is analysed.
+        kept: String,
+        /// The shared version.
+        version: u64,
+    },
+    /// A `.down.sql` rollback file, ignored by a forward-only tool.
+    DownFile {
+        /// The file.
+        file: String,
+    },
+}
+
+/// The migrations found in a directory, in version order, and the problems met on the way.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Forward migrations ordered by version.
+    pub files: Vec<SourceFile>,
+    /// Names that are wrong, duplicated or ignored.
+    pub problems: Vec<FileProblem>,
+}
+
+/// Lists, classifies and reads every migration in `dir`.
+pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
+    let meta = std::fs::metadata(dir).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => SourceError::MissingDir {
+            path: dir.to_path_buf(),
+        },
+        _ => SourceError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        },
+    })?;
+    if !meta.is_dir() {
+        return Err(SourceError::NotADir {
+            path: dir.to_path_buf(),
+        });
+    }
+    let read_dir_err = |source| SourceError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_dir_err)? {
+        let entry = entry.map_err(read_dir_err)?;
+        let path = entry.path();
+        if path.is_dir() {
+            continue;
+        }
+        entries.push((entry.file_name().to_string_lossy().into_owned(), path));
+    }
+    entries.sort();
+
+    let mut discovery = Discovery::default();
+    let mut up: Vec<(u64, String, PathBuf)> = Vec::new();
+    for (file_name, path) in entries {
+        match name::parse(&file_name) {
+            FileName::NotSql => {}
+            FileName::Invalid { reason } => discovery.problems.push(FileProblem::InvalidName {
+                file: display_path(&path),
+                reason,
+            }),
+            FileName::Down { .. } => discovery.problems.push(FileProblem::DownFile {
+                file: display_path(&path),
+            }),
+            FileName::Up {
+                version,
+                description,
+            } => up.push((version, description, path)),
+        }
+    }
+    up.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+    for (version, description, path) in up {
+        if let Some(kept) = discovery
+            .files
+            .last()
+            .filter(|f| f.version == Some(version))
+        {
+            discovery.problems.push(FileProblem::DuplicateVersion {
+                file: display_path(&path),
+                kept: kept.display.clone(),
+                version,
+            });
+            continue;
+        }
+        let text = read_normalised(&path)?;
+        discovery.files.push(SourceFile {
+            display: display_path(&path),
+            path,
+            version: Some(version),
+            description,
+            text,
+        });
+    }
+    Ok(discovery)
+}
+
+/// Reads one file given on the command line; its name need not follow the scheme.
+pub fn read_named(path: &Path) -> Result<SourceFile, SourceError> {
+    let text = read_normalised(path)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (version, description) = match name::parse(&file_name) {
+        FileName::Up {
+            version,
+            description,
+        } => (Some(version), description),
+        _ => (None, file_name.trim_end_matches(".sql").to_string()),
+    };
+    Ok(SourceFile {
+        display: display_path(path),
+        path: path.to_path_buf(),
+        version,
+        description,
+        text,
+    })
+}
+
+/// Reads a file and normalises it; invalid UTF-8 is an error naming the file and line.
+pub fn read_normalised(path: &Path) -> Result<String, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    normalise(bytes).map_err(|offset| SourceError::InvalidUtf8 {
+        path: path.to_path_buf(),
+        line: 1 + offset.line,
+        offset: offset.offset,
+    })
+}
+
+/// Where invalid UTF-8 starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Utf8Offset {
+    /// Byte offset into the raw bytes.
+    pub offset: usize,
+    /// Number of `\n` before it (0-based line).
+    pub line: usize,
+}
+
+/// Strips a UTF-8 BOM and turns CRLF and lone CR into LF. Idempotent.
+pub fn normalise(bytes: Vec<u8>) -> Result<String, Utf8Offset> {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let offset = err.utf8_error().valid_up_to();
+            let bytes = err.as_bytes();
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+            return Err(Utf8Offset { offset, line });
+        }
+    };
+    Ok(normalise_str(&text))
+}
+
+/// [`normalise`] for text that is already UTF-8.
+pub fn normalise_str(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `sha256:` followed by the lowercase hex SHA-256 of the normalised text.
+pub fn checksum(normalised: &str) -> String {
+    let digest = Sha256::digest(normalised.as_bytes());
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in digest.iter() {
+        out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
+    out
+}
+
+/// A path as users should see it: relative to the working directory when below it,
+/// without `./`, with `/` separators.
+pub fn display_path(path: &Path) -> String {
+    let relative = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    let parts: Vec<String> = relative
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub column: u32,
+}
+
+/// Maps byte offsets of one text to [`Pos`] and back to lines.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The position of byte `offset` in `text` (which must be the indexed text).
+    pub fn pos(&self, text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let column = text.as_bytes()[start..offset]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count();
+        Pos {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+        }
+    }
+
+    /// The text of 1-based `line`, without its newline.
+    pub fn line<'t>(&self, text: &'t str, line: u32) -> &'t str {
+        let i = (line as usize).saturating_sub(1);
+        let Some(&start) = self.starts.get(i) else {
+            return "";
+        };
+        let end = self.starts.get(i + 1).map(|&e| e - 1).unwrap_or(text.len());
+        &text[start..end.max(start)]
+    }
+
+    /// Number of lines.
+    pub fn line_count(&self) -> u32 {
+        self.starts.len() as u32
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_bom_and_line_endings() {
+        let raw = b"\xEF\xBB\xBFCREATE TABLE t ();\r\n-- x\rSELECT 1;\r\n".to_vec();
+        let text = normalise(raw).unwrap();
+        assert_eq!(text, "CREATE TABLE t ();\n-- x\nSELECT 1;\n");
+        assert_eq!(normalise_str(&text), text);
+    }
+
+    #[test]
+    fn checksum_ignores_line_endings_but_not_comments() {
+        let lf = normalise(b"SELECT 1;\n".to_vec()).unwrap();
+        let crlf = normalise(b"\xEF\xBB\xBFSELECT 1;\r\n".to_vec()).unwrap();
+        assert_eq!(checksum(&lf), checksum(&crlf));
+        assert_ne!(checksum(&lf), checksum("SELECT 1; -- x\n"));
+        assert_eq!(
+            checksum(""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_reports_line() {
+        let err = normalise(b"a\nb\n\xff".to_vec()).unwrap_err();
+        assert_eq!(err, Utf8Offset { offset: 4, line: 2 });
+    }
+
+    #[test]
+    fn line_index_counts_characters() {
+        let text = "ab\nçé x\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.pos(text, 0), Pos { line: 1, column: 1 });
+        let x = text.find('x').unwrap();
+        assert_eq!(index.pos(text, x), Pos { line: 2, column: 4 });
+        assert_eq!(index.line(text, 2), "çé x");
+        assert_eq!(index.line(text, 9), "");
+    }
+}
