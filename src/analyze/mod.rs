@@ -512,7 +512,8 @@ fn file_allows(file: &ParsedFile, text: &str, findings: &mut Vec<Finding>) -> Ve
                 }
                 allows.push(AllowState {
                     line: pos.line,
-                    rules: known,
+                    // An allow without a reason is an error and suppresses nothing.
+                    rules: if reason.is_some() { known } else { Vec::new() },
                     reason,
                     target,
                     used: false,

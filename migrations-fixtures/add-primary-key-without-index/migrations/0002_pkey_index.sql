@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX CONCURRENTLY audits_pkey ON audits (id);

@@ -1,0 +1,4 @@
+CREATE TABLE events (
+    uuid uuid PRIMARY KEY,
+    kind text
+);

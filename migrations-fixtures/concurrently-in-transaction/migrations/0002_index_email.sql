@@ -1,0 +1,8 @@
+-- expect: transaction-control
+BEGIN;
+
+-- expect: concurrently-in-transaction, mixed-non-transactional
+CREATE INDEX CONCURRENTLY users_email ON users (email);
+
+-- expect: transaction-control
+COMMIT;

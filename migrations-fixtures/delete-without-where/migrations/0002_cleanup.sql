@@ -1,0 +1,5 @@
+-- expect: delete-without-where
+DELETE FROM sessions;
+
+-- accept: delete-without-where
+DELETE FROM sessions WHERE expires_at < now() - interval '30 days';

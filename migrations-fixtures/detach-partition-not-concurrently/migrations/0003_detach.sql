@@ -1,0 +1,2 @@
+-- accept: detach-partition-not-concurrently
+ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY;

@@ -1,0 +1,6 @@
+-- accept-file: down-migration-ignored
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    email text NOT NULL,
+    name text
+);

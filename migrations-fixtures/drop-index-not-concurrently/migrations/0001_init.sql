@@ -1,0 +1,10 @@
+CREATE TABLE orders (
+    id bigint PRIMARY KEY,
+    quantity integer NOT NULL,
+    note varchar(200),
+    total numeric(10, 2)
+);
+
+CREATE INDEX orders_quantity ON orders (quantity);
+
+CREATE INDEX orders_note ON orders (note);

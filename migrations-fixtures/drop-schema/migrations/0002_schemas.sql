@@ -1,0 +1,7 @@
+-- expect: drop-schema
+DROP SCHEMA reporting CASCADE;
+
+CREATE SCHEMA scratch;
+
+-- accept: drop-schema
+DROP SCHEMA scratch;

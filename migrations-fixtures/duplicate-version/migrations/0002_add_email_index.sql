@@ -1,0 +1,2 @@
+-- accept-file: duplicate-version
+ALTER TABLE users ADD COLUMN phone text;

@@ -1,0 +1,2 @@
+-- expect-file: duplicate-version
+ALTER TABLE users ADD COLUMN mobile text;

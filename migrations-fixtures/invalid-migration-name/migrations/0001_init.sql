@@ -1,0 +1,6 @@
+-- accept-file: invalid-migration-name
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    email text NOT NULL,
+    name text
+);

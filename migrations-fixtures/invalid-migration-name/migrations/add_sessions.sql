@@ -1,0 +1,2 @@
+-- expect-file: invalid-migration-name
+CREATE TABLE sessions (id bigint PRIMARY KEY);

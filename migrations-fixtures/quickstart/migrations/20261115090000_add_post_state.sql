@@ -1,0 +1,3 @@
+ALTER TABLE posts ADD COLUMN published_at TEXT;
+
+CREATE INDEX posts_published_at ON posts (published_at);

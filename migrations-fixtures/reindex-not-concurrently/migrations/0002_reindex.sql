@@ -1,0 +1,2 @@
+-- expect: reindex-not-concurrently
+REINDEX INDEX orders_quantity;

@@ -1,0 +1,2 @@
+-- accept: reindex-not-concurrently
+REINDEX INDEX CONCURRENTLY orders_quantity;

@@ -1,0 +1,2 @@
+-- expect: remove-enum-value
+ALTER TABLE orders MODIFY status ENUM('new', 'paid');

@@ -1,0 +1,2 @@
+-- accept: remove-enum-value
+ALTER TABLE orders MODIFY status ENUM('new', 'paid', 'refunded');

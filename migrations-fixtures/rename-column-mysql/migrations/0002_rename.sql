@@ -1,0 +1,5 @@
+-- expect: rename-column
+ALTER TABLE users CHANGE name full_name VARCHAR(100);
+
+-- accept: rename-column
+ALTER TABLE users CHANGE full_name full_name VARCHAR(100) NULL;

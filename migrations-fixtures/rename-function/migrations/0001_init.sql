@@ -1,0 +1,3 @@
+CREATE FUNCTION double_score(score integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT score * 2 $$;

@@ -1,0 +1,3 @@
+CREATE SCHEMA archive;
+
+CREATE TABLE invoices (id bigint PRIMARY KEY);

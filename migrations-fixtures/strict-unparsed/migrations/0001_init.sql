@@ -1,0 +1,8 @@
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    email text NOT NULL,
+    name text
+);
+
+-- expect: unparsed-statement
+ALTER TABLE users FROBNICATE COLUMN email;

@@ -1,0 +1,6 @@
+ALTER TABLE orders ADD CONSTRAINT quantity_positive CHECK (quantity > 0) NOT VALID;
+
+-- expect: validate-in-same-migration
+ALTER TABLE orders VALIDATE CONSTRAINT quantity_positive;
+
+ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0) NOT VALID;

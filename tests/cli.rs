@@ -1,0 +1,363 @@
+//! The command line as users meet it: usage errors, exit codes, every format, configuration
+//! and bad input. Each test works in its own temporary directory.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn migrate(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("migrate").unwrap();
+    cmd.current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A project with a history whose second migration drops a column.
+fn project() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "migrations/20260101000000_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy text);\n",
+    );
+    write(
+        dir.path(),
+        "migrations/20260102000000_drop_legacy.sql",
+        "ALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    dir
+}
+
+#[test]
+fn violations_exit_1_with_file_line_and_recipe() {
+    let dir = project();
+    let r = run(migrate(dir.path()).arg("check"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.starts_with(
+        "migrations/20260102000000_drop_legacy.sql:1:19: error[M102 drop-column]: dropping column users.legacy"
+    ), "{}", r.stdout);
+    assert!(r.stdout.contains("  help: 1. "), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .trim_end()
+            .ends_with("1 error, 0 warnings in 2 files (2 statements, 0 unparsed)")
+    );
+    assert!(!r.stdout.contains('\x1b'), "no colour when piped");
+}
+
+#[test]
+fn a_clean_history_passes_silently() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "migrations/1_init.sql",
+        "CREATE TABLE t (id int);\n",
+    );
+    write(dir.path(), "migrations/2_empty.sql", "");
+    write(
+        dir.path(),
+        "migrations/3_comments.sql",
+        "-- only a comment\n/* and another */\n",
+    );
+    let r = run(migrate(dir.path()).arg("check"));
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
+}
+
+#[test]
+fn json_output_follows_the_documented_schema() {
+    let dir = project();
+    let r = run(migrate(dir.path()).args(["check", "--format", "json"]));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout.lines().count(), 1, "exactly one JSON object");
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas/check.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_keys(&report, &schema);
+    let summary = &schema["properties"]["summary"];
+    assert_keys(&report["summary"], summary);
+    let item = &schema["properties"]["diagnostics"]["items"];
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1);
+    for d in diagnostics {
+        assert_keys(d, item);
+    }
+    let d = &diagnostics[0];
+    assert_eq!(d["file"], "migrations/20260102000000_drop_legacy.sql");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(19))
+    );
+    assert_eq!(
+        (d["end_line"].as_u64(), d["end_column"].as_u64()),
+        (Some(1), Some(37))
+    );
+    assert_eq!(d["rule"], "drop-column");
+    assert_eq!(d["code"], "M102");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["object"], "users.legacy");
+    assert_eq!(report["summary"]["files"], 2);
+    assert_eq!(report["summary"]["errors"], 1);
+}
+
+/// The object has exactly the schema's required keys, and only known ones.
+fn assert_keys(value: &serde_json::Value, schema: &serde_json::Value) {
+    let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+    let properties = schema["properties"].as_object().unwrap();
+    for key in &keys {
+        assert!(properties.contains_key(*key), "undocumented key {key}");
+    }
+    for required in schema["required"].as_array().unwrap() {
+        assert!(
+            keys.iter().any(|k| *k == required.as_str().unwrap()),
+            "missing key {required}"
+        );
+    }
+}
+
+#[test]
+fn file_arguments_are_the_whole_history_in_the_given_order() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "b.sql", "CREATE TABLE t (id int, x int);\n");
+    write(dir.path(), "a.sql", "ALTER TABLE t DROP COLUMN x;\n");
+    let r = run(migrate(dir.path()).args(["check", "b.sql", "a.sql"]));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.starts_with("a.sql:1:15: error[M102 drop-column]"),
+        "{}",
+        r.stdout
+    );
+    let r = run(migrate(dir.path()).args(["check", "a.sql", "b.sql"]));
+    assert_eq!(r.code, 1, "t unknown in a.sql: judged as an existing table");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = project();
+    for args in [
+        vec!["check", "--format", "xml"],
+        vec!["check", "--dialect", "oracle"],
+        vec!["check", "--bogus"],
+        vec!["frobnicate"],
+        vec![],
+    ] {
+        let r = run(migrate(dir.path()).args(&args));
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.is_empty(), "{args:?} says why");
+    }
+    let r = run(migrate(dir.path()).args(["check", "--dialect", "oracle"]));
+    assert!(r.stderr.contains("oracle"), "{}", r.stderr);
+    let r = run(migrate(dir.path()).arg("--help"));
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn unreadable_input_exits_2_naming_it() {
+    let dir = project();
+    let r = run(migrate(dir.path()).args(["check", "--dir", "nope"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("migration directory nope does not exist"),
+        "{}",
+        r.stderr
+    );
+
+    write(
+        dir.path(),
+        "migrations/20260103000000_bad.sql",
+        b"SELECT 1;\n\xff\xfe;\n",
+    );
+    let r = run(migrate(dir.path()).arg("check"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("20260103000000_bad.sql is not valid UTF-8 (line 2"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+
+    let r = run(migrate(dir.path()).args(["check", "migrations"]));
+    assert_eq!(r.code, 2, "a directory as FILE: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with("migrate: cannot read migrations"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn config_is_found_upwards_and_overridden_by_flags() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "migrate.toml",
+        "dir = \"db/migrations\"\ndialect = \"mysql\"\n[rules]\ndrop-column = \"warning\"\n",
+    );
+    write(
+        dir.path(),
+        "db/migrations/1_init.sql",
+        "CREATE TABLE t (id INT, x INT);\n",
+    );
+    write(
+        dir.path(),
+        "db/migrations/2_drop.sql",
+        "ALTER TABLE t DROP COLUMN x;\n",
+    );
+    std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
+    let r = run(migrate(&dir.path().join("src/deep")).args(["check", "--format", "json"]));
+    assert_eq!(r.code, 0, "drop-column is a warning here: {}", r.stderr);
+    assert!(
+        r.stdout.contains("\"severity\":\"warning\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\"file\":\"../../db/migrations/2_drop.sql\"")
+            || r.stdout.contains("db/migrations/2_drop.sql")
+    );
+
+    write(dir.path(), "off.toml", "[rules]\ndrop-column = \"off\"\n");
+    let r =
+        run(migrate(dir.path()).args(["check", "--config", "off.toml", "--dir", "db/migrations"]));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+}
+
+#[test]
+fn bad_config_exits_2_naming_the_setting() {
+    let dir = project();
+    for (content, needle) in [
+        ("dirr = \"x\"\n", "dirr"),
+        ("[rules]\ndrop-colum = \"off\"\n", "drop-colum"),
+        ("[rules]\ndrop-column = \"loud\"\n", "loud"),
+        ("dialect = \"oracle\"\n", "oracle"),
+        ("dir = [unclosed\n", "migrate.toml"),
+    ] {
+        write(dir.path(), "migrate.toml", content);
+        let r = run(migrate(dir.path()).arg("check"));
+        assert_eq!(r.code, 2, "{content}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{content}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("migrate.toml"),
+            "names the file: {}",
+            r.stderr
+        );
+    }
+    let r = run(migrate(dir.path()).args(["check", "--config", "missing.toml"]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("missing.toml"), "{}", r.stderr);
+}
+
+#[test]
+fn hostile_input_is_a_diagnostic_not_a_crash() {
+    let dir = TempDir::new().unwrap();
+    let deep = format!("SELECT {}1{};\n", "(".repeat(10_000), ")".repeat(10_000));
+    write(dir.path(), "migrations/1_deep.sql", deep);
+    write(
+        dir.path(),
+        "migrations/2_garbage.sql",
+        "\u{1}\u{2} ;;; ' unterminated \n $$ \" ` /* ",
+    );
+    write(
+        dir.path(),
+        "migrations/3_ok.sql",
+        "CREATE TABLE t (id int);\n",
+    );
+    let r = run(migrate(dir.path()).args(["check", "--format", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 3);
+    assert!(report["summary"]["unparsed"].as_u64().unwrap() >= 2);
+    let r = run(migrate(dir.path()).args(["check", "--strict"]));
+    assert_eq!(r.code, 1, "--strict makes unparsed statements errors");
+}
+
+#[test]
+fn rule_docs_and_listing() {
+    let dir = TempDir::new().unwrap();
+    let r = run(migrate(dir.path()).args(["rule", "drop-column"]));
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with("# drop-column (M102)"), "{}", r.stdout);
+    assert!(r.stdout.contains("## Safe recipe (expand/contract)"));
+    let by_code = run(migrate(dir.path()).args(["rule", "m102"]));
+    assert_eq!(by_code.stdout, r.stdout);
+    let r = run(migrate(dir.path()).args(["rule", "--list"]));
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout.lines().count(),
+        migrate::analyze::registry::RULES.len()
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("M102  drop-column ")),
+        "{}",
+        r.stdout
+    );
+    let r = run(migrate(dir.path()).args(["rule", "nope"]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown rule `nope`"), "{}", r.stderr);
+}
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let dir = TempDir::new().unwrap();
+    let mut history = String::from("CREATE TABLE t (id int);\n");
+    write(dir.path(), "migrations/1_init.sql", &history);
+    history.clear();
+    for i in 0..3000 {
+        history.push_str(&format!("TRUNCATE t;\n-- {i}\n"));
+    }
+    write(dir.path(), "migrations/2_many.sql", history);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+        .current_dir(dir.path())
+        .arg("check")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert!(status.code().is_some(), "not killed by a signal");
+}

@@ -1,0 +1,172 @@
+//! House rules that keep the rule set honest: every rule is documented in its file with the
+//! required sections, has a rejecting and an accepted fixture, and has an up-to-date
+//! generated page in docs/rules/. Regenerate the pages with `MIGRATE_BLESS=1 cargo test`.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use migrate::analyze::registry::RULES;
+
+const SECTIONS: [&str; 5] = [
+    "What it does",
+    "Why it breaks the running app",
+    "Example",
+    "Safe recipe (expand/contract)",
+    "Suppress",
+];
+
+#[test]
+fn every_rule_has_the_documentation_sections() {
+    for rule in RULES {
+        for section in SECTIONS {
+            let body = rule.section(section);
+            assert!(
+                body.as_deref().is_some_and(|b| !b.is_empty()),
+                "{}: missing or empty section `## {section}`",
+                rule.name
+            );
+        }
+        assert!(
+            rule.recipe()
+                .lines()
+                .next()
+                .is_some_and(|l| l.starts_with("1. ")),
+            "{}: the recipe must be numbered steps",
+            rule.name
+        );
+        assert!(
+            support::lowercase_sentence(rule.summary),
+            "{}: summary must start lowercase without a trailing period",
+            rule.name
+        );
+    }
+}
+
+#[test]
+fn names_and_codes_are_unique_well_formed_and_one_file_each() {
+    let mut names = BTreeSet::new();
+    let mut codes = BTreeSet::new();
+    let mut previous = "";
+    for rule in RULES {
+        assert!(names.insert(rule.name), "duplicate name {}", rule.name);
+        assert!(codes.insert(rule.code), "duplicate code {}", rule.code);
+        assert!(
+            rule.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-')
+                && !rule.name.starts_with("ban-")
+                && !rule.name.starts_with("prefer-"),
+            "{}: names are kebab-case and name the pattern",
+            rule.name
+        );
+        assert!(
+            rule.code.len() == 4
+                && rule.code.starts_with('M')
+                && rule.code[1..].chars().all(|c| c.is_ascii_digit()),
+            "{}: code {} is not M + 3 digits",
+            rule.name,
+            rule.code
+        );
+        assert!(
+            rule.code > previous,
+            "RULES must be in code order at {}",
+            rule.code
+        );
+        previous = rule.code;
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/analyze/rules")
+            .join(format!("{}.rs", rule.name.replace('-', "_")));
+        assert!(
+            file.is_file(),
+            "{}: no rule file {}",
+            rule.name,
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn every_rule_has_a_rejecting_and_an_accepted_fixture() {
+    let markers = support::all_markers();
+    for rule in RULES {
+        let has = |fires: bool| {
+            markers
+                .iter()
+                .any(|(_, r, f)| r == rule.name && *f == fires)
+        };
+        assert!(
+            has(true),
+            "{}: no fixture with `-- expect: {}`",
+            rule.name,
+            rule.name
+        );
+        assert!(
+            has(false),
+            "{}: no fixture with `-- accept: {}`",
+            rule.name,
+            rule.name
+        );
+    }
+    for (dir, rule, _) in &markers {
+        assert!(
+            RULES.iter().any(|r| r.name == rule),
+            "{}: marker names unknown rule {rule}",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn rule_pages_in_docs_are_up_to_date() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
+    let bless = std::env::var_os("MIGRATE_BLESS").is_some();
+    if bless {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    let mut stale = Vec::new();
+    for rule in RULES {
+        let path = dir.join(format!("{}.md", rule.name));
+        let page = rule.page();
+        if bless {
+            std::fs::write(&path, &page).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    let index = dir.join("README.md");
+    let listing = rules_index();
+    if bless {
+        std::fs::write(&index, &listing).unwrap();
+    } else if std::fs::read_to_string(&index).ok().as_deref() != Some(listing.as_str()) {
+        stale.push(index.display().to_string());
+    }
+    for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        let known = name == "README.md" || RULES.iter().any(|r| format!("{}.md", r.name) == name);
+        assert!(known, "docs/rules/{name} belongs to no rule: delete it");
+    }
+    assert!(
+        stale.is_empty(),
+        "stale rule docs (run `MIGRATE_BLESS=1 cargo test --test conventions`):\n{}",
+        stale.join("\n")
+    );
+}
+
+fn rules_index() -> String {
+    let mut out = String::from(
+        "# Rules\n\nGenerated from the rules' documentation (`migrate rule --list`, `migrate rule NAME`).\n\n| code | rule | default | summary |\n|---|---|---|---|\n",
+    );
+    for rule in RULES {
+        out.push_str(&format!(
+            "| {} | [{}]({}.md) | {} | {} |\n",
+            rule.code,
+            rule.name,
+            rule.name,
+            rule.severity.name(),
+            rule.summary
+        ));
+    }
+    out
+}
