@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use std::time::Duration;
+
 use crate::analyze::Level;
 use crate::analyze::registry;
+use crate::db::{Settings, TableName, parse_duration};
 use crate::dialect::Dialect;
 use crate::error::ConfigError;
 
@@ -25,6 +28,18 @@ pub struct Config {
     pub dialect: Option<Dialect>,
     /// PostgreSQL major version the rules assume.
     pub pg_version: Option<u32>,
+    /// Database URL (after `--database` and `DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// History table name, optionally schema-qualified.
+    pub history_table: Option<String>,
+    /// How long to wait for another deployer's lock (`10m`).
+    pub lock_wait: Option<String>,
+    /// Lock timeout of migration statements (`5s`).
+    pub lock_timeout: Option<String>,
+    /// Statement timeout of migration statements (none by default).
+    pub statement_timeout: Option<String>,
+    /// Retries of a transactional migration that hit its lock timeout (5).
+    pub lock_retries: Option<u32>,
     /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
@@ -46,6 +61,40 @@ impl Loaded {
             Some(base) if path.is_relative() && !base.as_os_str().is_empty() => base.join(path),
             _ => path.to_path_buf(),
         }
+    }
+}
+
+impl Loaded {
+    /// The engine settings, validated; errors name the key.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let c = &self.config;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: self.path.clone().unwrap_or_else(|| FILE_NAME.into()),
+            message,
+        };
+        let duration =
+            |key: &str, value: &Option<String>| -> Result<Option<Duration>, ConfigError> {
+                value
+                    .as_deref()
+                    .map(|v| parse_duration(v).map_err(|e| invalid(format!("{key}: {e}"))))
+                    .transpose()
+            };
+        let mut settings = Settings::default();
+        if let Some(table) = &c.history_table {
+            settings.history_table =
+                TableName::parse(table).map_err(|e| invalid(format!("history_table: {e}")))?;
+        }
+        if let Some(d) = duration("lock_wait", &c.lock_wait)? {
+            settings.lock_wait = d;
+        }
+        if let Some(d) = duration("lock_timeout", &c.lock_timeout)? {
+            settings.lock_timeout = d;
+        }
+        settings.statement_timeout = duration("statement_timeout", &c.statement_timeout)?;
+        if let Some(n) = c.lock_retries {
+            settings.lock_retries = n;
+        }
+        Ok(settings)
     }
 }
 
@@ -71,10 +120,12 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
         source,
     })?;
     let config = parse(&text, &path)?;
-    Ok(Loaded {
+    let loaded = Loaded {
         path: Some(path),
         config,
-    })
+    };
+    loaded.settings()?;
+    Ok(loaded)
 }
 
 /// Parses and validates config text.
@@ -109,6 +160,34 @@ mod tests {
         .unwrap();
         assert_eq!(c.dialect, Some(Dialect::Mysql));
         assert_eq!(c.rules.get("drop-column"), Some(&Level::Warning));
+    }
+
+    #[test]
+    fn engine_settings_are_validated() {
+        let loaded = |text: &str| Loaded {
+            path: Some("migrate.toml".into()),
+            config: parse(text, Path::new("migrate.toml")).unwrap(),
+        };
+        let s = loaded("lock_wait = \"30s\"\nlock_timeout = \"500ms\"\nhistory_table = \"ops.history\"\nlock_retries = 2")
+            .settings()
+            .unwrap();
+        assert_eq!(s.lock_wait, Duration::from_secs(30));
+        assert_eq!(s.lock_timeout, Duration::from_millis(500));
+        assert_eq!(s.history_table.to_string(), "ops.history");
+        assert_eq!(s.lock_retries, 2);
+        let err = loaded("lock_timeout = \"soon\"")
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("lock_timeout") && err.contains("soon"),
+            "{err}"
+        );
+        let err = loaded("history_table = \"a;b\"")
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("history_table"), "{err}");
     }
 
     #[test]

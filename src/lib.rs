@@ -20,7 +20,11 @@
 pub mod analyze;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod dialect;
+pub mod engine;
 pub mod error;
+pub mod history;
 pub mod report;
 pub mod source;
+pub mod utc;

@@ -3,8 +3,15 @@
 //! Exit codes: 0 ok, 1 violations found, 2 could not run. Errors go to stderr as
 //! `migrate: <error chain>`; a broken pipe ends output quietly.
 
+pub mod baseline;
 pub mod check;
+pub mod database;
+pub mod new;
+pub mod resolve;
 pub mod rule;
+pub mod status;
+pub mod up;
+pub mod verify;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -18,7 +25,7 @@ pub const EXIT_VIOLATIONS: u8 = 1;
 /// Exit code: could not run.
 pub const EXIT_ERROR: u8 = 2;
 
-/// Schema migrations for zero-downtime deploys: lint expand-only migrations.
+/// Schema migrations for zero-downtime deploys: lint expand-only migrations, apply them safely.
 #[derive(Debug, Parser)]
 #[command(name = "migrate", version, about, max_term_width = 100)]
 struct Cli {
@@ -30,6 +37,18 @@ struct Cli {
 enum Command {
     /// Check migrations for changes that break the running app or block traffic.
     Check(check::Args),
+    /// Apply pending migrations (after the same checks), recording each in the history.
+    Up(up::Args),
+    /// Show every migration's state: applied, pending, failed, modified, missing, out-of-order.
+    Status(status::Args),
+    /// Exit 1 if the history drifted from the files (modified, missing, failed, running).
+    Verify(verify::Args),
+    /// Create a new migration file named after the current UTC time.
+    New(new::Args),
+    /// Record a failed non-transactional migration as fixed by hand.
+    Resolve(resolve::Args),
+    /// Adopt an existing database: record migrations up to VERSION as applied.
+    Baseline(baseline::Args),
     /// Show a rule's documentation, or list every rule.
     Rule(rule::Args),
 }
@@ -45,6 +64,12 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Up(args) => up::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::New(args) => new::run(args),
+        Command::Resolve(args) => resolve::run(args),
+        Command::Baseline(args) => baseline::run(args),
         Command::Rule(args) => rule::run(args),
     };
     match result {

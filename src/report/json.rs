@@ -36,33 +36,45 @@ struct Summary {
     unparsed: usize,
 }
 
+/// The diagnostics as JSON values (as `check --format json` prints them), for other reports.
+pub fn diagnostics(analysis: &Analysis) -> Vec<serde_json::Value> {
+    entries(analysis)
+        .iter()
+        .filter_map(|e| serde_json::to_value(e).ok())
+        .collect()
+}
+
+fn entries(analysis: &Analysis) -> Vec<Entry<'_>> {
+    analysis
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let end = if d.span.end >= d.span.start {
+                d.span.end
+            } else {
+                d.span.start
+            };
+            Entry {
+                file: &d.file,
+                line: d.span.start.line.max(1),
+                column: d.span.start.column.max(1),
+                end_line: end.line.max(1),
+                end_column: end.column.max(1),
+                rule: d.rule.name,
+                code: d.rule.code,
+                severity: d.severity.name(),
+                message: &d.message,
+                help: &d.help,
+                object: d.object.as_deref(),
+            }
+        })
+        .collect()
+}
+
 /// Writes the analysis as one JSON object followed by a newline.
 pub fn render(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
     let report = Report {
-        diagnostics: analysis
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let end = if d.span.end >= d.span.start {
-                    d.span.end
-                } else {
-                    d.span.start
-                };
-                Entry {
-                    file: &d.file,
-                    line: d.span.start.line.max(1),
-                    column: d.span.start.column.max(1),
-                    end_line: end.line.max(1),
-                    end_column: end.column.max(1),
-                    rule: d.rule.name,
-                    code: d.rule.code,
-                    severity: d.severity.name(),
-                    message: &d.message,
-                    help: &d.help,
-                    object: d.object.as_deref(),
-                }
-            })
-            .collect(),
+        diagnostics: entries(analysis),
         summary: Summary {
             files: analysis.summary.files,
             statements: analysis.summary.statements,

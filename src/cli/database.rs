@@ -1,0 +1,85 @@
+//! What every database subcommand shares: `--dir`, `--database`, `--config`; finding the URL
+//! (flag, then `DATABASE_URL`, then `database_url`), the migrations and the settings.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, anyhow};
+
+use crate::analyze::Options;
+use crate::config::{self, Loaded};
+use crate::db::{self, Driver, Settings, Target};
+use crate::source::{self, Discovery};
+
+/// Arguments shared by `up`, `status`, `verify`, `resolve` and `baseline`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Database URL [default: $DATABASE_URL, else `database_url` in migrate.toml]
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Config file [default: migrate.toml found from the working directory upwards]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Everything a database subcommand needs, loaded and validated.
+pub struct Session {
+    /// The config.
+    pub loaded: Loaded,
+    /// The database.
+    pub target: Target,
+    /// Engine settings.
+    pub settings: Settings,
+    /// The migration directory's files.
+    pub discovery: Discovery,
+}
+
+impl Session {
+    /// Loads config, migrations and the database URL; nothing touches the database yet.
+    pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
+        let loaded = config::load(args.config.as_deref())?;
+        let settings = loaded.settings()?;
+        let url = args
+            .database
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .or_else(|| loaded.config.database_url.clone())
+            .ok_or_else(|| {
+                anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
+            })?;
+        let target = Target::parse(&url)?;
+        let dir = args.dir.clone().unwrap_or_else(|| {
+            loaded
+                .config
+                .dir
+                .as_deref()
+                .map(|d| loaded.resolve(d))
+                .unwrap_or_else(|| PathBuf::from("migrations"))
+        });
+        let discovery = source::discover(&dir).context("cannot list migrations")?;
+        Ok(Session {
+            loaded,
+            target,
+            settings,
+            discovery,
+        })
+    }
+
+    /// Connects to the database.
+    pub fn connect(&self) -> anyhow::Result<Box<dyn Driver>> {
+        Ok(db::connect(&self.target, &self.settings)?)
+    }
+
+    /// Analysis options for the gate: the dialect follows the database.
+    pub fn analysis_options(&self) -> Options {
+        let cfg = &self.loaded.config;
+        Options {
+            dialect: self.target.dialect,
+            pg_version: cfg.pg_version.unwrap_or(15),
+            strict: false,
+            levels: cfg.rules.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
+    }
+}

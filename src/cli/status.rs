@@ -1,0 +1,126 @@
+//! `migrate status`: every migration's state, from files and history, without changing anything.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::cli::check::FormatArg;
+use crate::cli::database::{DbArgs, Session};
+use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::history::{self, State};
+use crate::source::checksum;
+
+/// Arguments of `migrate status`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: FormatArg,
+}
+
+/// One line of the status table.
+struct Line {
+    version: u64,
+    description: String,
+    state: State,
+    applied_at: Option<String>,
+    execution_ms: Option<i64>,
+    checksum: String,
+}
+
+/// Prints the status; exit 0 whatever the states (see `verify` for a health check).
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let session = Session::load(&args.db)?;
+    let mut driver = session.connect()?;
+    let rows = driver.history()?.unwrap_or_default();
+    let files = &session.discovery.files;
+    let plan = history::plan(files, &rows);
+    let lines: Vec<Line> = plan
+        .entries
+        .iter()
+        .map(|e| {
+            let row = e.row.map(|i| &rows[i]);
+            Line {
+                version: e.version,
+                description: e.description.clone(),
+                state: e.state,
+                applied_at: row.and_then(|r| r.applied_at.clone()),
+                execution_ms: row.and_then(|r| r.execution_ms),
+                checksum: row.map(|r| r.checksum.clone()).unwrap_or_else(|| {
+                    e.file.map(|i| checksum(&files[i].text)).unwrap_or_default()
+                }),
+            }
+        })
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.format == FormatArg::Json {
+        let migrations: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "version": l.version,
+                    "description": l.description,
+                    "state": l.state.as_str(),
+                    "applied_at": l.applied_at,
+                    "execution_ms": l.execution_ms,
+                    "checksum": l.checksum,
+                })
+            })
+            .collect();
+        let value = json!({ "migrations": migrations });
+        ignore_broken_pipe(writeln!(out, "{value}"))?;
+        return Ok(EXIT_OK);
+    }
+    ignore_broken_pipe(table(&mut out, &lines))?;
+    Ok(EXIT_OK)
+}
+
+fn table(out: &mut impl Write, lines: &[Line]) -> std::io::Result<()> {
+    if lines.is_empty() {
+        return writeln!(out, "no migrations");
+    }
+    let rows: Vec<[String; 5]> = lines
+        .iter()
+        .map(|l| {
+            [
+                l.version.to_string(),
+                l.state.as_str().to_string(),
+                l.applied_at.clone().unwrap_or_default(),
+                l.execution_ms
+                    .map(|ms| format!("{ms} ms"))
+                    .unwrap_or_default(),
+                l.description.clone(),
+            ]
+        })
+        .collect();
+    let header = ["VERSION", "STATE", "APPLIED AT", "TIME", "DESCRIPTION"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let print = |out: &mut dyn Write, cells: [&str; 5]| -> std::io::Result<()> {
+        let line = format!(
+            "{:w0$}  {:w1$}  {:w2$}  {:>w3$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        );
+        writeln!(out, "{}", line.trim_end())
+    };
+    print(out, header)?;
+    for row in &rows {
+        print(out, [&row[0], &row[1], &row[2], &row[3], &row[4]])?;
+    }
+    Ok(())
+}

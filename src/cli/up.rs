@@ -1,0 +1,287 @@
+//! `migrate up`: apply pending migrations (see `engine::up`) and say what happened.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::cli::check::FormatArg;
+use crate::cli::database::{DbArgs, Session};
+use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe, stdout_color};
+use crate::engine::{self, Event, Handled, UpOptions, UpResult};
+use crate::report::{self, Format};
+use crate::source::SourceFile;
+
+/// Arguments of `migrate up`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print the plan and the analysis; touch nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: FormatArg,
+}
+
+/// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors), 2 failed.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let session = Session::load(&args.db)?;
+    let mut driver = session.connect()?;
+    let options = UpOptions {
+        dry_run: args.dry_run,
+        allow_out_of_order: args.allow_out_of_order,
+        settings: session.settings.clone(),
+        analysis: session.analysis_options(),
+    };
+    let json = args.format == FormatArg::Json;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut on_event = |event: Event| {
+        let line = match event {
+            Event::Applied {
+                version,
+                description,
+                ms,
+                transactional,
+            } => {
+                if json {
+                    return;
+                }
+                let how = if transactional {
+                    ""
+                } else {
+                    ", outside a transaction"
+                };
+                let _ = writeln!(out, "applied {version} {description} ({ms} ms{how})");
+                let _ = out.flush();
+                return;
+            }
+            Event::AlreadyApplied {
+                version,
+                description,
+            } => format!("skipped {version} {description}: another deployer applied it first"),
+            Event::LockWaiting { holder } => {
+                format!("waiting for the migration lock, held by {holder}")
+            }
+            Event::Retry {
+                version,
+                attempt,
+                of,
+                delay,
+            } => format!(
+                "lock timeout applying {version}: rolled back, retry {attempt} of {of} in {} ms",
+                delay.as_millis()
+            ),
+        };
+        eprintln!("migrate: {line}");
+    };
+    let report = engine::up(driver.as_mut(), &session.discovery, &options, &mut on_event)?;
+    let sources: Vec<&SourceFile> = session.discovery.files.iter().collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let code = match &report.result {
+        UpResult::Done { .. } | UpResult::DryRun { .. } => EXIT_OK,
+        UpResult::Refused { .. } | UpResult::Rejected => EXIT_VIOLATIONS,
+        UpResult::Failed { .. } => EXIT_ERROR,
+    };
+    if json {
+        ignore_broken_pipe(render_json(&mut out, &report))?;
+        return Ok(code);
+    }
+    if let Some(analysis) = &report.analysis {
+        if !analysis.diagnostics.is_empty() {
+            ignore_broken_pipe(report::render(
+                &mut out,
+                Format::Human,
+                analysis,
+                &sources,
+                stdout_color(),
+            ))?;
+        }
+    }
+    ignore_broken_pipe(render_human(&mut out, &report.result))?;
+    Ok(code)
+}
+
+fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> {
+    match result {
+        UpResult::Done { handled, already } => {
+            if handled.is_empty() {
+                writeln!(out, "database is up to date ({already} migrations applied)")
+            } else {
+                let ms: u64 = handled.iter().filter_map(|h| h.ms).sum();
+                writeln!(
+                    out,
+                    "{} migration{} applied in {ms} ms ({already} applied before)",
+                    handled.len(),
+                    if handled.len() == 1 { "" } else { "s" }
+                )
+            }
+        }
+        UpResult::DryRun { pending } => {
+            for h in pending {
+                let how = if h.transactional {
+                    "in a transaction"
+                } else {
+                    "statement by statement, outside a transaction"
+                };
+                writeln!(out, "would apply {} {} ({how})", h.version, h.description)?;
+            }
+            writeln!(
+                out,
+                "dry run: {} pending migration{}, nothing applied",
+                pending.len(),
+                if pending.len() == 1 { "" } else { "s" }
+            )
+        }
+        UpResult::Refused { problems } => {
+            for p in problems {
+                writeln!(out, "error: {}", p.message)?;
+                if let Some(diff) = &p.diff {
+                    for line in diff.lines() {
+                        writeln!(out, "    {line}")?;
+                    }
+                }
+            }
+            writeln!(out, "refused: nothing applied")
+        }
+        UpResult::Rejected => writeln!(
+            out,
+            "refused: the pending migrations have errors (above); nothing applied. Fix them, or add a reviewed `-- migrate:allow <rule>: <reason>`"
+        ),
+        UpResult::Failed {
+            handled,
+            version,
+            description,
+            file,
+            line,
+            transactional,
+            error,
+        } => {
+            let at = line
+                .map(|l| format!("{file}:{l}"))
+                .unwrap_or_else(|| file.clone());
+            writeln!(
+                out,
+                "failed {version} {description} at {at}: {}",
+                error.message
+            )?;
+            if *transactional {
+                writeln!(
+                    out,
+                    "rolled back: nothing of {version} was applied. Fix the migration and run `migrate up` again"
+                )?;
+            } else if error.recorded {
+                writeln!(
+                    out,
+                    "recorded as failed in the history: the statements before it stay applied. Next step: finish or undo them by hand, then `migrate resolve {version} --applied` or `--rolled-back`"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "the failure could not be recorded: check `migrate status` before running `migrate up` again"
+                )?;
+            }
+            writeln!(
+                out,
+                "{} migration{} applied before the failure",
+                handled.len(),
+                if handled.len() == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+fn handled_json(h: &Handled, result: &str) -> serde_json::Value {
+    json!({
+        "version": h.version,
+        "description": h.description,
+        "result": result,
+        "execution_ms": h.ms,
+        "transaction": h.transactional,
+    })
+}
+
+fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Result<()> {
+    let diagnostics = report
+        .analysis
+        .as_ref()
+        .map(report::json::diagnostics)
+        .unwrap_or_default();
+    let (status, migrations, problems, error) = match &report.result {
+        UpResult::Done { handled, .. } => (
+            if handled.is_empty() {
+                "up-to-date"
+            } else {
+                "applied"
+            },
+            handled.iter().map(|h| handled_json(h, "applied")).collect(),
+            Vec::new(),
+            None,
+        ),
+        UpResult::DryRun { pending } => (
+            "dry-run",
+            pending
+                .iter()
+                .map(|h| handled_json(h, "would-apply"))
+                .collect(),
+            Vec::new(),
+            None,
+        ),
+        UpResult::Refused { problems } => (
+            "refused",
+            Vec::new(),
+            problems
+                .iter()
+                .map(|p| {
+                    json!({
+                        "version": p.version,
+                        "description": p.description,
+                        "state": p.state.as_str(),
+                        "message": p.message,
+                        "diff": p.diff,
+                    })
+                })
+                .collect(),
+            None,
+        ),
+        UpResult::Rejected => ("rejected", Vec::new(), Vec::new(), None),
+        UpResult::Failed {
+            handled,
+            version,
+            description,
+            transactional,
+            error,
+            ..
+        } => {
+            let mut migrations: Vec<serde_json::Value> =
+                handled.iter().map(|h| handled_json(h, "applied")).collect();
+            migrations.push(json!({
+                "version": version,
+                "description": description,
+                "result": "failed",
+                "execution_ms": null,
+                "transaction": transactional,
+            }));
+            (
+                "failed",
+                migrations,
+                Vec::new(),
+                Some(error.message.clone()),
+            )
+        }
+    };
+    let value = json!({
+        "status": status,
+        "migrations": migrations,
+        "problems": problems,
+        "diagnostics": diagnostics,
+        "error": error,
+    });
+    serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::other)?;
+    writeln!(out)
+}

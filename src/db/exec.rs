@@ -1,0 +1,272 @@
+//! The execution routines every dialect shares, written once over sqlx's `Database`:
+//! applying in a transaction with the history row, applying statement by statement with
+//! recorded progress, reading history, resolving. Drivers only choose which to use and how to
+//! read their database's error codes.
+
+use std::time::Instant;
+
+use sqlx::{
+    AssertSqlSafe, ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArguments, Type,
+};
+
+use crate::db::history_sql::{self, HistorySql, NewRow};
+use crate::db::{ApplyError, Migration, Outcome, Resolution, applied_by};
+use crate::history::{HistoryRow, RowState};
+use crate::utc::Utc;
+
+/// Turns a database error into an [`ApplyError`] (dialect-specific codes and positions).
+pub type Classify<'a> = &'a dyn Fn(&sqlx::Error, Option<usize>) -> ApplyError;
+
+/// How a transactional migration is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Send {
+    /// The whole file in one round trip (PostgreSQL's simple protocol runs it all).
+    WholeText,
+    /// One statement at a time (so the failing statement is known).
+    EachStatement,
+}
+
+/// Applies `m` and inserts its history row in one transaction opened with `begin` (default
+/// `BEGIN` when `None`). With `recheck`, the row is read again inside the transaction and an
+/// already applied migration is left alone (SQLite: the write lock is the migration lock).
+pub async fn transactional<DB>(
+    conn: &mut DB::Connection,
+    begin: Option<&'static str>,
+    send: Send,
+    recheck: bool,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+    classify: Classify<'_>,
+) -> Result<Outcome, ApplyError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB> + Decode<'t, DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB> + Decode<'t, DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let started = Instant::now();
+    let mut tx = match begin {
+        Some(statement) => conn.begin_with(statement).await,
+        None => conn.begin().await,
+    }
+    .map_err(|e| classify(&e, None))?;
+    if recheck {
+        let state: Option<String> =
+            sqlx::query_scalar::<DB, String>(AssertSqlSafe(sql.select_state.clone()))
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| classify(&e, None))?;
+        if state.as_deref() == Some(RowState::Applied.as_str()) {
+            let _ = tx.rollback().await;
+            return Ok(Outcome::AlreadyApplied);
+        }
+    }
+    let result = match send {
+        Send::WholeText if !m.statements.is_empty() => {
+            sqlx::raw_sql(AssertSqlSafe(m.sql.to_string()))
+                .execute(&mut *tx)
+                .await
+                .map(|_| ())
+                .map_err(|e| classify(&e, None))
+        }
+        Send::WholeText => Ok(()),
+        Send::EachStatement => {
+            let mut result = Ok(());
+            for (i, statement) in m.statements.iter().enumerate() {
+                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
+                    .execute(&mut *tx)
+                    .await
+                {
+                    result = Err(classify(&e, Some(i)));
+                    break;
+                }
+            }
+            result
+        }
+    };
+    if let Err(failure) = result {
+        let _ = tx.rollback().await;
+        return Err(failure);
+    }
+    let ms = started.elapsed().as_millis() as u64;
+    let row = NewRow {
+        migration: m,
+        state: RowState::Applied,
+        phase: "expand",
+        statements_applied: m.statements.len() as i64,
+        applied_at: Some(Utc::now().iso8601()),
+        execution_ms: Some(ms as i64),
+        applied_by: applied_by(),
+    };
+    if let Err(e) = history_sql::insert::<DB>(sql, row).execute(&mut *tx).await {
+        let _ = tx.rollback().await;
+        return Err(classify(&e, None));
+    }
+    tx.commit().await.map_err(|e| classify(&e, None))?;
+    Ok(Outcome::Applied { ms })
+}
+
+/// Inserts the `running` row that claims `m` (committed on its own).
+pub async fn claim<DB>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+) -> Result<(), sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+{
+    let row = NewRow {
+        migration: m,
+        state: RowState::Running,
+        phase: "expand",
+        statements_applied: 0,
+        applied_at: None,
+        execution_ms: None,
+        applied_by: applied_by(),
+    };
+    history_sql::insert::<DB>(sql, row)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// Runs the statements of a claimed migration one by one outside a transaction, recording
+/// progress after each, `applied` at the end, `failed` with the statement and error on failure.
+pub async fn stepwise<DB>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+    started: Instant,
+    classify: Classify<'_>,
+) -> Result<Outcome, ApplyError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let total = m.statements.len();
+    for (i, statement) in m.statements.iter().enumerate() {
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
+            .execute(&mut *conn)
+            .await
+        {
+            let mut failure = classify(&e, Some(i));
+            let error = format!(
+                "statement {} of {total} (line {}): {}",
+                i + 1,
+                m.line_of(i),
+                failure.message
+            );
+            failure.recorded = sqlx::query::<DB>(AssertSqlSafe(sql.failed.clone()))
+                .bind(error)
+                .bind(i as i64)
+                .bind(m.version)
+                .execute(&mut *conn)
+                .await
+                .is_ok();
+            return Err(failure);
+        }
+        sqlx::query::<DB>(AssertSqlSafe(sql.progress.clone()))
+            .bind(i as i64 + 1)
+            .bind(m.version)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| classify(&e, Some(i)))?;
+    }
+    let ms = started.elapsed().as_millis() as u64;
+    sqlx::query::<DB>(AssertSqlSafe(sql.applied.clone()))
+        .bind(Utc::now().iso8601())
+        .bind(ms as i64)
+        .bind(m.version)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(&e, None))?;
+    Ok(Outcome::Applied { ms })
+}
+
+/// Every history row, in version order; an error text names what is unreadable.
+pub async fn read_history<DB>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+) -> Result<Vec<HistoryRow>, String>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    &'static str: ColumnIndex<DB::Row>,
+    for<'r> i64: Decode<'r, DB> + Type<DB>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+{
+    let rows = sqlx::query::<DB>(AssertSqlSafe(sql.select.clone()))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    rows.iter().map(history_sql::decode).collect()
+}
+
+/// Applies a resolution; returns the number of rows it touched (0: nothing to resolve).
+pub async fn resolve<DB>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+    version: i64,
+    resolution: Resolution,
+    file: Option<&Migration<'_>>,
+) -> Result<u64, sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    DB::QueryResult: RowsAffected,
+{
+    let query = match (resolution, file) {
+        (Resolution::Applied, Some(m)) => {
+            sqlx::query::<DB>(AssertSqlSafe(sql.resolve_applied.clone()))
+                .bind(Utc::now().iso8601())
+                .bind(m.checksum.clone())
+                .bind(m.sql.to_string())
+                .bind(format!("{} (resolve)", applied_by()))
+                .bind(version)
+        }
+        _ => sqlx::query::<DB>(AssertSqlSafe(sql.resolve_rolled_back.clone())).bind(version),
+    };
+    Ok(query.execute(&mut *conn).await?.rows())
+}
+
+/// Rows affected, for the dialects' query results.
+pub trait RowsAffected {
+    /// The count.
+    fn rows(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::mysql::MySqlQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}

@@ -1,0 +1,252 @@
+//! SQLite: no server lock, so each migration takes the database's own write lock
+//! (`BEGIN IMMEDIATE`), re-reads its history row inside that transaction, and applies with its
+//! history row in the same transaction: concurrent deployers apply each migration exactly
+//! once. Statements SQLite refuses in a transaction (`VACUUM`) run after a `running` claim
+//! taken the same way; a deployer that finds another's claim waits for it.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{AssertSqlSafe, Connection};
+
+use crate::db::exec::{self, Send};
+use crate::db::history_sql::{self, HistorySql, NewRow};
+use crate::db::{
+    ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
+    check_shape, message, runtime,
+};
+use crate::dialect::Dialect;
+use crate::history::{HistoryRow, RowState};
+
+/// A SQLite database file.
+pub struct Sqlite {
+    rt: tokio::runtime::Runtime,
+    target: Target,
+    conn: SqliteConnection,
+    locked: bool,
+    lock_wait: Duration,
+    table: TableName,
+    sql: HistorySql,
+}
+
+fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
+    DbError::Query {
+        context: context.to_string(),
+        url: target.redacted.clone(),
+        message: message(target, e),
+    }
+}
+
+fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> ApplyError {
+    ApplyError {
+        lock_timeout: false,
+        statement,
+        message: message(target, e),
+        recorded: false,
+    }
+}
+
+/// What a claim attempt found.
+enum Claim {
+    /// We inserted the `running` row.
+    Ours,
+    /// Another deployer holds it.
+    Running,
+    /// Already applied.
+    Applied,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database file.
+    pub fn connect(target: &Target, settings: &Settings) -> Result<Self, DbError> {
+        let rt = runtime(target)?;
+        let options = SqliteConnectOptions::from_str(&target.sqlx_url())
+            .map_err(|e| DbError::InvalidUrl {
+                url: target.redacted.clone(),
+                message: message(target, &e),
+            })?
+            .create_if_missing(true)
+            // Concurrent deployers queue on SQLite's write lock for up to lock_wait.
+            .busy_timeout(settings.lock_wait);
+        let conn = rt
+            .block_on(SqliteConnection::connect_with(&options))
+            .map_err(|e| DbError::Connect {
+                url: target.redacted.clone(),
+                message: message(target, &e),
+            })?;
+        Ok(Sqlite {
+            rt,
+            target: target.clone(),
+            conn,
+            locked: false,
+            lock_wait: settings.lock_wait,
+            sql: HistorySql::new(Dialect::Sqlite, &settings.history_table),
+            table: settings.history_table.clone(),
+        })
+    }
+
+    /// Under the write lock: claim `m` with a `running` row unless someone else has.
+    fn try_claim(&mut self, m: &Migration) -> Result<Claim, sqlx::Error> {
+        self.rt.block_on(async {
+            let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+            let state: Option<String> =
+                sqlx::query_scalar(AssertSqlSafe(self.sql.select_state.clone()))
+                    .bind(m.version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let claim = match state.as_deref().and_then(RowState::parse) {
+                None => {
+                    exec::claim::<sqlx::Sqlite>(&mut tx, &self.sql, m).await?;
+                    Claim::Ours
+                }
+                Some(RowState::Applied) => Claim::Applied,
+                Some(_) => Claim::Running,
+            };
+            tx.commit().await?;
+            Ok(claim)
+        })
+    }
+}
+
+impl Driver for Sqlite {
+    fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// SQLite has no session lock: each migration takes the write lock itself.
+    fn lock(&mut self, _wait: Duration, _waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
+        self.locked = true;
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        if !std::mem::replace(&mut self.locked, false) {
+            return Err(DbError::Unlock {
+                url: self.target.redacted.clone(),
+                message: "the lock was not held".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn ensure_history(&mut self) -> Result<(), DbError> {
+        self.rt
+            .block_on(sqlx::raw_sql(AssertSqlSafe(self.sql.create.clone())).execute(&mut self.conn))
+            .map_err(|e| query_error(&self.target, "creating the history table", &e))?;
+        let columns: Vec<(String, String)> = self
+            .rt
+            .block_on(
+                sqlx::query_as("SELECT name, type FROM pragma_table_info(?)")
+                    .bind(self.table.name.clone())
+                    .fetch_all(&mut self.conn),
+            )
+            .map_err(|e| query_error(&self.target, "reading the history table's columns", &e))?;
+        check_shape(&self.target, &self.table, &columns)
+    }
+
+    fn history(&mut self) -> Result<Option<Vec<HistoryRow>>, DbError> {
+        let exists: i64 = self
+            .rt
+            .block_on(
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                )
+                .bind(self.table.name.clone())
+                .fetch_one(&mut self.conn),
+            )
+            .map_err(|e| query_error(&self.target, "looking for the history table", &e))?;
+        if exists == 0 {
+            return Ok(None);
+        }
+        let rows = self.rt.block_on(exec::read_history::<sqlx::Sqlite>(
+            &mut self.conn,
+            &self.sql,
+        ));
+        super::rows_or_shape(&self.target, &self.table, rows).map(Some)
+    }
+
+    fn user_tables(&mut self) -> Result<Vec<String>, DbError> {
+        self.rt
+            .block_on(
+                sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ? ORDER BY 1",
+                )
+                .bind(self.table.name.clone())
+                .fetch_all(&mut self.conn),
+            )
+            .map_err(|e| query_error(&self.target, "listing tables", &e))
+    }
+
+    fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
+        let target = &self.target;
+        let classify = |e: &sqlx::Error, s| classify(target, e, s);
+        self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
+            &mut self.conn,
+            Some("BEGIN IMMEDIATE"),
+            Send::EachStatement,
+            true,
+            &self.sql,
+            m,
+            &classify,
+        ))
+    }
+
+    fn apply_stepwise(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
+        let started = Instant::now();
+        loop {
+            match self.try_claim(m) {
+                Ok(Claim::Ours) => break,
+                Ok(Claim::Applied) => return Ok(Outcome::AlreadyApplied),
+                Ok(Claim::Running) if started.elapsed() < self.lock_wait => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Ok(Claim::Running) => {
+                    return Err(ApplyError {
+                        lock_timeout: false,
+                        statement: None,
+                        message: "it has been marked running by another deployer for longer than lock_wait (or that deployer was interrupted: see `migrate status`)".into(),
+                        recorded: true,
+                    });
+                }
+                Err(e) => return Err(classify(&self.target, &e, None)),
+            }
+        }
+        let target = &self.target;
+        let classify = |e: &sqlx::Error, s| classify(target, e, s);
+        self.rt.block_on(exec::stepwise::<sqlx::Sqlite>(
+            &mut self.conn,
+            &self.sql,
+            m,
+            started,
+            &classify,
+        ))
+    }
+
+    fn resolve(
+        &mut self,
+        version: i64,
+        resolution: Resolution,
+        file: Option<&Migration>,
+    ) -> Result<(), DbError> {
+        let rows = self
+            .rt
+            .block_on(exec::resolve::<sqlx::Sqlite>(
+                &mut self.conn,
+                &self.sql,
+                version,
+                resolution,
+                file,
+            ))
+            .map_err(|e| query_error(&self.target, "resolving the migration", &e))?;
+        super::resolved(&self.target, version, rows)
+    }
+
+    fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
+        let insert = history_sql::insert::<sqlx::Sqlite>(&self.sql, NewRow::baseline(m));
+        self.rt
+            .block_on(insert.execute(&mut self.conn))
+            .map(|_| ())
+            .map_err(|e| query_error(&self.target, "recording the baseline", &e))
+    }
+}

@@ -1,0 +1,315 @@
+//! Pure logic of `up`, `status` and `verify`: history rows against the files on disk give a
+//! [`Plan`] — what is applied, pending, modified, missing, failed or out of order. No database
+//! here, so every pitfall of this comparison is unit-tested.
+
+use std::collections::BTreeMap;
+
+use crate::source::{SourceFile, checksum};
+
+/// A history row's own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    /// Fully applied.
+    Applied,
+    /// Claimed and being applied outside a transaction (or interrupted while so).
+    Running,
+    /// Failed midway outside a transaction; needs `migrate resolve`.
+    Failed,
+}
+
+impl RowState {
+    /// The value stored in the history table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Running => "running",
+            RowState::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "applied" => Some(RowState::Applied),
+            "running" => Some(RowState::Running),
+            "failed" => Some(RowState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Version (primary key).
+    pub version: i64,
+    /// Description from the file name.
+    pub description: String,
+    /// `sha256:<hex>` of the normalised file.
+    pub checksum: String,
+    /// The migration's SQL as applied (to show edits as a diff).
+    pub sql: String,
+    /// Row state.
+    pub state: RowState,
+    /// Statements applied so far.
+    pub statements_applied: i64,
+    /// Statements in the migration.
+    pub statements_total: i64,
+    /// When it was applied (ISO 8601 UTC).
+    pub applied_at: Option<String>,
+    /// How long it took.
+    pub execution_ms: Option<i64>,
+    /// The failing statement and error, for failed rows.
+    pub error: Option<String>,
+}
+
+/// A migration's state as `status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Applied, file unchanged.
+    Applied,
+    /// Not applied yet.
+    Pending,
+    /// Failed midway; needs `migrate resolve`.
+    Failed,
+    /// Marked running: in progress elsewhere, or interrupted.
+    Running,
+    /// Applied, and the file changed since.
+    Modified,
+    /// Applied, and the file is gone.
+    Missing,
+    /// Pending, but older than the newest applied migration.
+    OutOfOrder,
+}
+
+impl State {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Failed => "failed",
+            State::Running => "running",
+            State::Modified => "modified",
+            State::Missing => "missing",
+            State::OutOfOrder => "out-of-order",
+        }
+    }
+}
+
+/// One version in the plan.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The version.
+    pub version: u64,
+    /// Description (from the file, else the row).
+    pub description: String,
+    /// Its state.
+    pub state: State,
+    /// Index into the files, when there is a file.
+    pub file: Option<usize>,
+    /// Index into the rows, when there is a row.
+    pub row: Option<usize>,
+}
+
+/// Files and history compared.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Every version of files and rows, ascending.
+    pub entries: Vec<Entry>,
+}
+
+impl Plan {
+    /// Entries that must stop `up` before anything is applied: missing, modified, failed or
+    /// running rows, and out-of-order files unless allowed.
+    pub fn blockers(&self, allow_out_of_order: bool) -> Vec<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| match e.state {
+                State::Missing | State::Modified | State::Failed | State::Running => true,
+                State::OutOfOrder => !allow_out_of_order,
+                State::Applied | State::Pending => false,
+            })
+            .collect()
+    }
+
+    /// Files to apply, in version order (out-of-order ones included: callers check blockers).
+    pub fn pending(&self) -> Vec<usize> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+            .filter_map(|e| e.file)
+            .collect()
+    }
+
+    /// Entries that are drift for `verify`: modified, missing, failed, running.
+    pub fn drift(&self) -> Vec<&Entry> {
+        self.entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.state,
+                    State::Modified | State::Missing | State::Failed | State::Running
+                )
+            })
+            .collect()
+    }
+}
+
+/// Compares `files` (each with a version) with the history `rows`.
+pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
+    let mut by_version: BTreeMap<u64, (Option<usize>, Option<usize>)> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if let Some(v) = f.version {
+            by_version.entry(v).or_default().0 = Some(i);
+        }
+    }
+    for (i, r) in rows.iter().enumerate() {
+        by_version.entry(r.version.max(0) as u64).or_default().1 = Some(i);
+    }
+    let newest_applied = rows
+        .iter()
+        .filter(|r| r.state == RowState::Applied)
+        .map(|r| r.version.max(0) as u64)
+        .max();
+    let entries = by_version
+        .into_iter()
+        .map(|(version, (file, row))| {
+            let f = file.map(|i| &files[i]);
+            let r = row.map(|i| &rows[i]);
+            let state = match (f, r) {
+                (_, Some(r)) if r.state == RowState::Failed => State::Failed,
+                (_, Some(r)) if r.state == RowState::Running => State::Running,
+                (Some(f), Some(r)) if checksum(&f.text) == r.checksum => State::Applied,
+                (Some(_), Some(_)) => State::Modified,
+                (None, Some(_)) => State::Missing,
+                (Some(_), None) if newest_applied.is_some_and(|n| version < n) => State::OutOfOrder,
+                (Some(_), None) => State::Pending,
+                (None, None) => State::Pending,
+            };
+            Entry {
+                version,
+                description: f
+                    .map(|f| f.description.clone())
+                    .or_else(|| r.map(|r| r.description.clone()))
+                    .unwrap_or_default(),
+                state,
+                file,
+                row,
+            }
+        })
+        .collect();
+    Plan { entries }
+}
+
+/// A unified diff of the SQL recorded at apply time against the file now.
+pub fn diff(applied_sql: &str, file_text: &str, file_name: &str) -> String {
+    similar::TextDiff::from_lines(applied_sql, file_text)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("{file_name} (applied)"),
+            &format!("{file_name} (now)"),
+        )
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(version: u64, text: &str) -> SourceFile {
+        SourceFile {
+            path: format!("{version}_m.sql").into(),
+            display: format!("{version}_m.sql"),
+            version: Some(version),
+            description: "m".into(),
+            text: text.into(),
+        }
+    }
+
+    fn row(version: i64, text: &str, state: RowState) -> HistoryRow {
+        HistoryRow {
+            version,
+            description: "m".into(),
+            checksum: checksum(text),
+            sql: text.into(),
+            state,
+            statements_applied: 1,
+            statements_total: 1,
+            applied_at: None,
+            execution_ms: None,
+            error: None,
+        }
+    }
+
+    fn states(p: &Plan) -> Vec<(u64, State)> {
+        p.entries.iter().map(|e| (e.version, e.state)).collect()
+    }
+
+    #[test]
+    fn applied_pending_modified_missing() {
+        let files = [file(1, "a"), file(2, "b edited"), file(4, "d")];
+        let rows = [
+            row(1, "a", RowState::Applied),
+            row(2, "b", RowState::Applied),
+            row(3, "c", RowState::Applied),
+        ];
+        let p = plan(&files, &rows);
+        assert_eq!(
+            states(&p),
+            [
+                (1, State::Applied),
+                (2, State::Modified),
+                (3, State::Missing),
+                (4, State::Pending)
+            ]
+        );
+        assert_eq!(p.pending(), [2]);
+        assert_eq!(p.blockers(false).len(), 2);
+        assert_eq!(p.drift().len(), 2);
+    }
+
+    #[test]
+    fn out_of_order_is_a_blocker_unless_allowed() {
+        let files = [file(1, "a"), file(2, "b"), file(3, "c")];
+        let rows = [
+            row(1, "a", RowState::Applied),
+            row(3, "c", RowState::Applied),
+        ];
+        let p = plan(&files, &rows);
+        assert_eq!(p.entries[1].state, State::OutOfOrder);
+        assert_eq!(p.blockers(false).len(), 1);
+        assert!(p.blockers(true).is_empty());
+        assert_eq!(p.pending(), [1]);
+    }
+
+    #[test]
+    fn failed_and_running_rows_block_and_are_drift() {
+        let files = [file(1, "a"), file(2, "b")];
+        let rows = [
+            row(1, "a", RowState::Failed),
+            row(2, "b", RowState::Running),
+        ];
+        let p = plan(&files, &rows);
+        assert_eq!(states(&p), [(1, State::Failed), (2, State::Running)]);
+        assert!(p.pending().is_empty());
+        assert_eq!(p.blockers(true).len(), 2);
+    }
+
+    #[test]
+    fn crlf_copy_of_an_applied_file_is_not_a_change() {
+        let lf = "CREATE TABLE t (id int);\n";
+        let crlf =
+            crate::source::normalise(b"\xEF\xBB\xBFCREATE TABLE t (id int);\r\n".to_vec()).unwrap();
+        let p = plan(&[file(1, &crlf)], &[row(1, lf, RowState::Applied)]);
+        assert_eq!(states(&p), [(1, State::Applied)]);
+    }
+
+    #[test]
+    fn diff_shows_the_edit() {
+        let d = diff("a\nb\n", "a\nc\n", "1_m.sql");
+        assert!(d.contains("-b\n+c\n"), "{d}");
+        assert!(d.contains("1_m.sql (applied)"), "{d}");
+    }
+}
