@@ -17,22 +17,13 @@ use crate::utc::Utc;
 /// Turns a database error into an [`ApplyError`] (dialect-specific codes and positions).
 pub type Classify<'a> = &'a dyn Fn(&sqlx::Error, Option<usize>) -> ApplyError;
 
-/// How a transactional migration is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Send {
-    /// The whole file in one round trip (PostgreSQL's simple protocol runs it all).
-    WholeText,
-    /// One statement at a time (so the failing statement is known).
-    EachStatement,
-}
-
 /// Applies `m` and inserts its history row in one transaction opened with `begin` (default
-/// `BEGIN` when `None`). With `recheck`, the row is read again inside the transaction and an
+/// `BEGIN` when `None`). Statements are sent one at a time (as `psql -f` does), so a failure
+/// names its statement. With `recheck`, the row is read again inside the transaction and an
 /// already applied migration is left alone (SQLite: the write lock is the migration lock).
 pub async fn transactional<DB>(
     conn: &mut DB::Connection,
     begin: Option<&'static str>,
-    send: Send,
     recheck: bool,
     sql: &HistorySql,
     m: &Migration<'_>,
@@ -66,29 +57,16 @@ where
             return Ok(Outcome::AlreadyApplied);
         }
     }
-    let result = match send {
-        Send::WholeText if !m.statements.is_empty() => {
-            sqlx::raw_sql(AssertSqlSafe(m.sql.to_string()))
-                .execute(&mut *tx)
-                .await
-                .map(|_| ())
-                .map_err(|e| classify(&e, None))
+    let mut result = Ok(());
+    for (i, statement) in m.statements.iter().enumerate() {
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
+            .execute(&mut *tx)
+            .await
+        {
+            result = Err(classify(&e, Some(i)));
+            break;
         }
-        Send::WholeText => Ok(()),
-        Send::EachStatement => {
-            let mut result = Ok(());
-            for (i, statement) in m.statements.iter().enumerate() {
-                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
-                    .execute(&mut *tx)
-                    .await
-                {
-                    result = Err(classify(&e, Some(i)));
-                    break;
-                }
-            }
-            result
-        }
-    };
+    }
     if let Err(failure) = result {
         let _ = tx.rollback().await;
         return Err(failure);

@@ -254,16 +254,6 @@ pub struct Migration<'a> {
 }
 
 impl Migration<'_> {
-    /// The 0-based statement that holds character `position` (1-based) of `sql`.
-    pub fn statement_at_char(&self, position: usize) -> Option<usize> {
-        let byte = self
-            .sql
-            .char_indices()
-            .nth(position.saturating_sub(1))
-            .map(|(b, _)| b)?;
-        self.offsets.iter().rposition(|&o| o <= byte)
-    }
-
     /// 1-based line of statement `index` in the file.
     pub fn line_of(&self, index: usize) -> usize {
         let offset = self.offsets.get(index).copied().unwrap_or(0);

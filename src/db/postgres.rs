@@ -7,10 +7,10 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
-use crate::db::exec::{self, Send};
+use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
@@ -113,21 +113,12 @@ impl Postgres {
     }
 }
 
-/// Reads PostgreSQL's SQLSTATE and error position into an [`ApplyError`].
-fn classify(
-    target: &Target,
-    m: &Migration,
-    e: &sqlx::Error,
-    statement: Option<usize>,
-) -> ApplyError {
+/// Reads PostgreSQL's SQLSTATE into an [`ApplyError`].
+fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> ApplyError {
     let pg = match e {
         sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>(),
         _ => None,
     };
-    let statement = statement.or_else(|| match pg.and_then(|p| p.position()) {
-        Some(PgErrorPosition::Original(position)) => m.statement_at_char(position),
-        _ => None,
-    });
     ApplyError {
         lock_timeout: pg.is_some_and(|p| p.code() == "55P03"),
         statement,
@@ -289,11 +280,10 @@ impl Driver for Postgres {
 
     fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
         let target = &self.target;
-        let classify = |e: &sqlx::Error, s| classify(target, m, e, s);
+        let classify = |e: &sqlx::Error, s| classify(target, e, s);
         self.rt.block_on(exec::transactional::<sqlx::Postgres>(
             &mut self.conn,
             None,
-            Send::WholeText,
             false,
             &self.sql,
             m,
@@ -304,7 +294,7 @@ impl Driver for Postgres {
     fn apply_stepwise(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
         let started = Instant::now();
         let target = &self.target;
-        let classify = |e: &sqlx::Error, s| classify(target, m, e, s);
+        let classify = |e: &sqlx::Error, s| classify(target, e, s);
         self.rt.block_on(async {
             exec::claim::<sqlx::Postgres>(&mut self.conn, &self.sql, m)
                 .await

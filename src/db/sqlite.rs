@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
-use crate::db::exec::{self, Send};
+use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
@@ -184,7 +184,6 @@ impl Driver for Sqlite {
         self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
             &mut self.conn,
             Some("BEGIN IMMEDIATE"),
-            Send::EachStatement,
             true,
             &self.sql,
             m,

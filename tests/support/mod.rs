@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod db;
+
 use std::path::{Path, PathBuf};
 
 /// An expectation parsed from a `-- expect:` or `-- accept:` marker.

@@ -1,0 +1,406 @@
+//! `migrate up`, `status`, `verify`, `resolve` and `baseline` end to end, through the binary,
+//! on real PostgreSQL and MariaDB servers and real SQLite files. Every scenario runs on each
+//! database (see `on_every_database!`).
+
+mod support;
+
+use support::db::{Kind, TestDb};
+
+/// Generates one test per database for a scenario `fn(&TestDb)`.
+macro_rules! on_every_database {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                use super::*;
+                #[test]
+                fn postgres() {
+                    if let Some(db) = TestDb::new(Kind::Postgres) {
+                        super::$scenario(&db);
+                    }
+                }
+                #[test]
+                fn mariadb() {
+                    if let Some(db) = TestDb::new(Kind::Mariadb) {
+                        super::$scenario(&db);
+                    }
+                }
+                #[test]
+                fn sqlite() {
+                    if let Some(db) = TestDb::new(Kind::Sqlite) {
+                        super::$scenario(&db);
+                    }
+                }
+            }
+        )*
+    };
+}
+
+on_every_database!(
+    applies_everything_then_nothing,
+    edited_applied_file_is_refused_with_a_diff,
+    deleted_applied_file_is_refused,
+    out_of_order_is_refused_then_applied_with_the_flag,
+    breaking_batch_applies_nothing,
+    failure_midway_leaves_no_trace_or_a_failed_row,
+    crlf_and_bom_copy_is_not_a_change,
+    dry_run_touches_nothing,
+    existing_database_needs_a_baseline,
+    suppressions_are_recorded_in_the_history,
+    status_reports_every_state_as_json,
+    history_table_name_is_configurable,
+);
+
+const USERS: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, legacy VARCHAR(50));\n";
+
+fn assert_ok(run: &support::db::Run) {
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+fn applies_everything_then_nothing(db: &TestDb) {
+    db.write("20260101000000_users.sql", USERS);
+    db.write("20260102000000_posts.sql", "CREATE TABLE posts (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL);\nCREATE INDEX posts_user_id ON posts (user_id);\n");
+    db.write(
+        "20260103000000_bio.sql",
+        "ALTER TABLE users ADD COLUMN bio TEXT;\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_ok(&run);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("applied 20260101000000 users ("),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[2].starts_with("applied 20260103000000 bio ("),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[3].starts_with("3 migrations applied in "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        db.history(),
+        [
+            "20260101000000:applied",
+            "20260102000000:applied",
+            "20260103000000:applied"
+        ]
+    );
+    assert!(db.columns("users").contains(&"bio".to_string()));
+
+    let again = db.migrate("up", &[]);
+    assert_ok(&again);
+    assert_eq!(
+        again.stdout.trim(),
+        "database is up to date (3 migrations applied)"
+    );
+    assert_eq!(db.history().len(), 3);
+    assert_ok(&db.migrate("verify", &[]));
+}
+
+fn edited_applied_file_is_refused_with_a_diff(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    db.write("1_users.sql", USERS.replace("VARCHAR(200)", "VARCHAR(300)"));
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("migration 1 was applied with a different checksum"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("-CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(300)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.ends_with("refused: nothing applied\n"));
+    assert_eq!(
+        db.history(),
+        ["1:applied"],
+        "nothing applied, not even the new migration"
+    );
+    let verify = db.migrate("verify", &[]);
+    assert_eq!(verify.code, 1);
+    assert!(
+        verify.stdout.starts_with("modified 1 users"),
+        "{}",
+        verify.stdout
+    );
+}
+
+fn deleted_applied_file_is_refused(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    assert_ok(&db.migrate("up", &[]));
+    db.remove("2_bio.sql");
+    db.write("3_nick.sql", "ALTER TABLE users ADD COLUMN nick TEXT;\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("migration 2 was applied but its file is gone"),
+        "{}",
+        run.stdout
+    );
+    assert!(!db.columns("users").contains(&"nick".to_string()));
+    let verify = db.migrate("verify", &[]);
+    assert_eq!(verify.code, 1);
+    assert!(verify.stdout.contains("missing 2 bio"), "{}", verify.stdout);
+}
+
+fn out_of_order_is_refused_then_applied_with_the_flag(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write("3_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    assert_ok(&db.migrate("up", &[]));
+    db.write("2_nick.sql", "ALTER TABLE users ADD COLUMN nick TEXT;\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("migration 2 is older than the newest applied migration 3"),
+        "{}",
+        run.stdout
+    );
+    let status = db.migrate("status", &[]);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("2 ") && l.contains("out-of-order")),
+        "{}",
+        status.stdout
+    );
+    let run = db.migrate("up", &["--allow-out-of-order"]);
+    assert_ok(&run);
+    assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
+}
+
+fn breaking_batch_applies_nothing(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    db.write(
+        "2_orders.sql",
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY);\n",
+    );
+    db.write(
+        "3_drop_legacy.sql",
+        "ALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("error[M102 drop-column]: dropping column users.legacy"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("nothing applied"));
+    assert_eq!(db.history(), ["1:applied"]);
+    assert!(
+        !db.tables().contains(&"orders".to_string()),
+        "the good migration of the batch was not applied either"
+    );
+
+    // A reviewed allow is the only override.
+    db.write("3_drop_legacy.sql", "-- migrate:allow drop-column: legacy unused since v1.2\nALTER TABLE users DROP COLUMN legacy;\n");
+    assert_ok(&db.migrate("up", &[]));
+    assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
+}
+
+fn failure_midway_leaves_no_trace_or_a_failed_row(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    db.write(
+        "2_broken.sql",
+        "CREATE TABLE audit (id BIGINT PRIMARY KEY);\nALTER TABLE no_such_table ADD COLUMN x INT;\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("failed 2 broken at "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("2_broken.sql:2:"),
+        "names the failing line: {}",
+        run.stdout
+    );
+    if db.kind == Kind::Mariadb {
+        // DDL commits implicitly: the first statement stays, recorded with the failure.
+        assert_eq!(db.history(), ["1:applied", "2:failed"]);
+        assert!(db.tables().contains(&"audit".to_string()));
+        assert!(run.stdout.contains("recorded as failed"), "{}", run.stdout);
+        let refused = db.migrate("up", &[]);
+        assert_eq!(refused.code, 1);
+        assert!(
+            refused.stdout.contains("migrate resolve 2 --applied"),
+            "{}",
+            refused.stdout
+        );
+        assert!(
+            refused.stdout.contains("1 of 2 statements applied"),
+            "{}",
+            refused.stdout
+        );
+        // Undo by hand, resolve, fix the file, apply.
+        db.exec("DROP TABLE audit");
+        assert_ok(&db.migrate("resolve", &["2", "--rolled-back"]));
+        assert_eq!(db.history(), ["1:applied"]);
+    } else {
+        assert!(
+            run.stdout.contains("rolled back: nothing of 2 was applied"),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(db.history(), ["1:applied"], "no trace in the history");
+        assert!(
+            !db.tables().contains(&"audit".to_string()),
+            "no trace in the schema"
+        );
+    }
+    db.write(
+        "2_broken.sql",
+        "CREATE TABLE audit (id BIGINT PRIMARY KEY);\nALTER TABLE users ADD COLUMN x INT;\n",
+    );
+    assert_ok(&db.migrate("up", &[]));
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+}
+
+fn crlf_and_bom_copy_is_not_a_change(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write(
+        "2_bio.sql",
+        "-- a comment\nALTER TABLE users ADD COLUMN bio TEXT;\n",
+    );
+    assert_ok(&db.migrate("up", &[]));
+    db.write(
+        "2_bio.sql",
+        b"\xEF\xBB\xBF-- a comment\r\nALTER TABLE users ADD COLUMN bio TEXT;\r\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_ok(&run);
+    assert!(run.stdout.contains("up to date"), "{}", run.stdout);
+    assert_ok(&db.migrate("verify", &[]));
+    // A changed comment is a change.
+    db.write(
+        "2_bio.sql",
+        "-- another comment\nALTER TABLE users ADD COLUMN bio TEXT;\n",
+    );
+    assert_eq!(db.migrate("verify", &[]).code, 1);
+}
+
+fn dry_run_touches_nothing(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    let run = db.migrate("up", &["--dry-run"]);
+    assert_ok(&run);
+    assert!(run.stdout.contains("would apply 1 users"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("dry run: 2 pending migrations, nothing applied"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        db.tables().is_empty(),
+        "not even the history table: {:?}",
+        db.tables()
+    );
+}
+
+fn existing_database_needs_a_baseline(db: &TestDb) {
+    db.exec(USERS);
+    db.write("1_users.sql", USERS);
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("already has 1 table"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("migrate baseline VERSION"),
+        "{}",
+        run.stdout
+    );
+    assert!(!db.columns("users").contains(&"bio".to_string()));
+    assert_ok(&db.migrate("baseline", &["1"]));
+    assert_eq!(db.history(), ["1:applied"]);
+    assert_ok(&db.migrate("up", &[]));
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+    assert_eq!(db.migrate("baseline", &["1"]).code, 2, "only once");
+}
+
+fn suppressions_are_recorded_in_the_history(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write(
+        "2_drop.sql",
+        "-- migrate:allow drop-column: legacy unused since v1.2 (OPS-7)\nALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    assert_ok(&db.migrate("up", &[]));
+    let allows = db.strings("SELECT allows FROM migrate_history ORDER BY version");
+    assert_eq!(allows[0], "[]");
+    assert!(
+        allows[1].contains("\"rules\":[\"drop-column\"]") && allows[1].contains("OPS-7"),
+        "{}",
+        allows[1]
+    );
+    let by = db.strings("SELECT applied_by FROM migrate_history");
+    assert!(by[0].starts_with("migrate "), "{by:?}");
+}
+
+fn status_reports_every_state_as_json(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    let run = db.migrate("status", &["--format", "json"]);
+    assert_ok(&run);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let migrations = value["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), 2);
+    assert_eq!(migrations[0]["state"], "applied");
+    assert_eq!(migrations[0]["version"], 1);
+    assert!(migrations[0]["applied_at"].as_str().unwrap().ends_with('Z'));
+    assert!(migrations[0]["execution_ms"].is_i64());
+    assert!(
+        migrations[0]["checksum"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(migrations[1]["state"], "pending");
+    assert!(migrations[1]["applied_at"].is_null());
+    let human = db.migrate("status", &[]);
+    assert!(
+        human.stdout.starts_with("VERSION  STATE"),
+        "{}",
+        human.stdout
+    );
+}
+
+fn history_table_name_is_configurable(db: &TestDb) {
+    db.config("history_table = \"deploy_log\"\n");
+    db.write("1_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    let tables = db.tables();
+    assert!(
+        tables.contains(&"deploy_log".to_string())
+            && !tables.contains(&"migrate_history".to_string()),
+        "{tables:?}"
+    );
+    db.config("history_table = \"x; DROP TABLE users\"\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("history_table"), "{}", run.stderr);
+}
