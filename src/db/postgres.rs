@@ -60,6 +60,12 @@ impl Postgres {
             rt.block_on(sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut conn))
                 .map_err(|e| query_error(target, "setting session timeouts", &e))?;
         }
+        // PostgreSQL 14+: if this process dies mid-statement, the server notices within a
+        // second and rolls back, instead of finishing a long statement for nobody while
+        // holding its locks. Older servers do not know the setting: not fatal.
+        let _ = rt.block_on(
+            sqlx::raw_sql("SET client_connection_check_interval = '1s'").execute(&mut conn),
+        );
         Ok(Postgres {
             rt,
             target: target.clone(),

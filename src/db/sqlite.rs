@@ -23,7 +23,8 @@ use crate::history::{HistoryRow, RowState};
 pub struct Sqlite {
     rt: tokio::runtime::Runtime,
     target: Target,
-    conn: SqliteConnection,
+    /// `None` only while being closed in `Drop`.
+    conn: Option<SqliteConnection>,
     locked: bool,
     lock_wait: Duration,
     table: TableName,
@@ -78,7 +79,7 @@ impl Sqlite {
         Ok(Sqlite {
             rt,
             target: target.clone(),
-            conn,
+            conn: Some(conn),
             locked: false,
             lock_wait: settings.lock_wait,
             sql: HistorySql::new(Dialect::Sqlite, &settings.history_table),
@@ -89,7 +90,12 @@ impl Sqlite {
     /// Under the write lock: claim `m` with a `running` row unless someone else has.
     fn try_claim(&mut self, m: &Migration) -> Result<Claim, sqlx::Error> {
         self.rt.block_on(async {
-            let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self
+                .conn
+                .as_mut()
+                .expect("open connection")
+                .begin_with("BEGIN IMMEDIATE")
+                .await?;
             let state: Option<String> =
                 sqlx::query_scalar(AssertSqlSafe(self.sql.select_state.clone()))
                     .bind(m.version)
@@ -106,6 +112,15 @@ impl Sqlite {
             tx.commit().await?;
             Ok(claim)
         })
+    }
+}
+
+impl Drop for Sqlite {
+    fn drop(&mut self) {
+        // Close explicitly so SQLite checkpoints a WAL before the process exits.
+        if let Some(conn) = self.conn.take() {
+            let _ = self.rt.block_on(conn.close());
+        }
     }
 }
 
@@ -132,14 +147,17 @@ impl Driver for Sqlite {
 
     fn ensure_history(&mut self) -> Result<(), DbError> {
         self.rt
-            .block_on(sqlx::raw_sql(AssertSqlSafe(self.sql.create.clone())).execute(&mut self.conn))
+            .block_on(
+                sqlx::raw_sql(AssertSqlSafe(self.sql.create.clone()))
+                    .execute(self.conn.as_mut().expect("open connection")),
+            )
             .map_err(|e| query_error(&self.target, "creating the history table", &e))?;
         let columns: Vec<(String, String)> = self
             .rt
             .block_on(
                 sqlx::query_as("SELECT name, type FROM pragma_table_info(?)")
                     .bind(self.table.name.clone())
-                    .fetch_all(&mut self.conn),
+                    .fetch_all(self.conn.as_mut().expect("open connection")),
             )
             .map_err(|e| query_error(&self.target, "reading the history table's columns", &e))?;
         check_shape(&self.target, &self.table, &columns)
@@ -153,14 +171,14 @@ impl Driver for Sqlite {
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
                 )
                 .bind(self.table.name.clone())
-                .fetch_one(&mut self.conn),
+                .fetch_one(self.conn.as_mut().expect("open connection")),
             )
             .map_err(|e| query_error(&self.target, "looking for the history table", &e))?;
         if exists == 0 {
             return Ok(None);
         }
         let rows = self.rt.block_on(exec::read_history::<sqlx::Sqlite>(
-            &mut self.conn,
+            self.conn.as_mut().expect("open connection"),
             &self.sql,
         ));
         super::rows_or_shape(&self.target, &self.table, rows).map(Some)
@@ -173,7 +191,7 @@ impl Driver for Sqlite {
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ? ORDER BY 1",
                 )
                 .bind(self.table.name.clone())
-                .fetch_all(&mut self.conn),
+                .fetch_all(self.conn.as_mut().expect("open connection")),
             )
             .map_err(|e| query_error(&self.target, "listing tables", &e))
     }
@@ -182,7 +200,7 @@ impl Driver for Sqlite {
         let target = &self.target;
         let classify = |e: &sqlx::Error, s| classify(target, e, s);
         self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
-            &mut self.conn,
+            self.conn.as_mut().expect("open connection"),
             Some("BEGIN IMMEDIATE"),
             true,
             &self.sql,
@@ -214,7 +232,7 @@ impl Driver for Sqlite {
         let target = &self.target;
         let classify = |e: &sqlx::Error, s| classify(target, e, s);
         self.rt.block_on(exec::stepwise::<sqlx::Sqlite>(
-            &mut self.conn,
+            self.conn.as_mut().expect("open connection"),
             &self.sql,
             m,
             started,
@@ -231,7 +249,7 @@ impl Driver for Sqlite {
         let rows = self
             .rt
             .block_on(exec::resolve::<sqlx::Sqlite>(
-                &mut self.conn,
+                self.conn.as_mut().expect("open connection"),
                 &self.sql,
                 version,
                 resolution,
@@ -244,7 +262,7 @@ impl Driver for Sqlite {
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
         let insert = history_sql::insert::<sqlx::Sqlite>(&self.sql, NewRow::baseline(m));
         self.rt
-            .block_on(insert.execute(&mut self.conn))
+            .block_on(insert.execute(self.conn.as_mut().expect("open connection")))
             .map(|_| ())
             .map_err(|e| query_error(&self.target, "recording the baseline", &e))
     }
