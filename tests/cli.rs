@@ -361,3 +361,44 @@ fn a_closed_pipe_ends_output_quietly() {
     );
     assert!(status.code().is_some(), "not killed by a signal");
 }
+
+#[test]
+fn new_creates_a_timestamped_file_with_a_slug() {
+    let dir = TempDir::new().unwrap();
+    let r = run(migrate(dir.path()).args(["new", "Add e-mail to Users"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let path = r.stdout.trim().to_string();
+    let name = path.strip_prefix("migrations/").unwrap();
+    let (version, rest) = name.split_once('_').unwrap();
+    assert_eq!(version.len(), 14, "yyyymmddHHMMSS: {name}");
+    assert!(version.starts_with("20"), "{name}");
+    assert_eq!(rest, "add_e_mail_to_users.sql");
+    assert!(dir.path().join(&path).is_file());
+    // Created within the same second: the version still grows.
+    let second = run(migrate(dir.path()).args(["new", "second"]));
+    let second_version: u64 = second.stdout.trim()["migrations/".len()..][..14]
+        .parse()
+        .unwrap();
+    assert!(second_version > version.parse::<u64>().unwrap());
+    let r = run(migrate(dir.path()).args(["new", "!!!"]));
+    assert_eq!(r.code, 2);
+    let r = run(migrate(dir.path()).arg("check"));
+    assert_eq!(
+        r.code, 0,
+        "new files are valid, empty migrations: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn database_commands_need_a_database() {
+    let dir = project();
+    let r = run(migrate(dir.path()).arg("up"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("no database: pass --database URL, set DATABASE_URL"),
+        "{}",
+        r.stderr
+    );
+}

@@ -404,3 +404,64 @@ fn history_table_name_is_configurable(db: &TestDb) {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("history_table"), "{}", run.stderr);
 }
+
+/// `up --format json` and `status --format json` print one object with the documented keys.
+#[test]
+fn json_outputs_follow_their_schemas() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("1_users.sql", USERS);
+    let schema = |name: &str| -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/schemas")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let keys_match = |value: &serde_json::Value, schema: &serde_json::Value| {
+        let mut keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        keys.sort();
+        required.sort();
+        assert_eq!(keys, required, "{value}");
+    };
+    let up_schema = schema("up.schema.json");
+    let run = db.migrate("up", &["--format", "json"]);
+    assert_ok(&run);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    keys_match(&value, &up_schema);
+    assert_eq!(value["status"], "applied");
+    keys_match(
+        &value["migrations"][0],
+        &up_schema["properties"]["migrations"]["items"],
+    );
+    db.write("1_users.sql", "-- edited\n");
+    let run = db.migrate("up", &["--format", "json"]);
+    assert_eq!(run.code, 1);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["status"], "refused");
+    keys_match(
+        &value["problems"][0],
+        &up_schema["properties"]["problems"]["items"],
+    );
+    assert!(
+        value["problems"][0]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+-- edited")
+    );
+    let status_schema = schema("status.schema.json");
+    let run = db.migrate("status", &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    keys_match(&value, &status_schema);
+    keys_match(
+        &value["migrations"][0],
+        &status_schema["properties"]["migrations"]["items"],
+    );
+    assert_eq!(value["migrations"][0]["state"], "modified");
+}

@@ -433,6 +433,25 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base / 2 + base * jitter / 1000)
 }
 
+/// How long connecting may take before the host is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Runs a connect future with [`CONNECT_TIMEOUT`].
+async fn connecting<T>(
+    connect: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(result) => result,
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "no answer within {} s (unreachable host?)",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+        ))),
+    }
+}
+
 /// A single-threaded runtime for a driver.
 fn runtime(target: &Target) -> Result<tokio::runtime::Runtime, DbError> {
     tokio::runtime::Builder::new_current_thread()

@@ -13,7 +13,7 @@ use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, message, runtime,
+    check_shape, connecting, message, runtime,
 };
 use crate::dialect::Dialect;
 use crate::history::HistoryRow;
@@ -48,7 +48,7 @@ impl Mysql {
                 message: message(target, &e),
             })?;
         let mut conn = rt
-            .block_on(MySqlConnection::connect_with(&options))
+            .block_on(connecting(MySqlConnection::connect_with(&options)))
             .map_err(|e| DbError::Connect {
                 url: target.redacted.clone(),
                 message: message(target, &e),
@@ -167,7 +167,7 @@ impl Driver for Mysql {
         let name = self.lock_name()?;
         let conn = self
             .rt
-            .block_on(MySqlConnection::connect_with(&self.options))
+            .block_on(connecting(MySqlConnection::connect_with(&self.options)))
             .map_err(|e| DbError::Connect {
                 url: self.target.redacted.clone(),
                 message: message(&self.target, &e),

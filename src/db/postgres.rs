@@ -14,7 +14,7 @@ use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, message, runtime,
+    check_shape, connecting, message, runtime,
 };
 use crate::history::HistoryRow;
 
@@ -41,7 +41,7 @@ impl Postgres {
             })?
             .application_name(&format!("migrate {}", env!("CARGO_PKG_VERSION")));
         let mut conn = rt
-            .block_on(PgConnection::connect_with(&options))
+            .block_on(connecting(PgConnection::connect_with(&options)))
             .map_err(|e| DbError::Connect {
                 url: target.redacted.clone(),
                 message: message(target, &e),
@@ -154,7 +154,7 @@ impl Driver for Postgres {
             .application_name(&format!("migrate {} (lock)", env!("CARGO_PKG_VERSION")));
         let conn = self
             .rt
-            .block_on(PgConnection::connect_with(&options))
+            .block_on(connecting(PgConnection::connect_with(&options)))
             .map_err(|e| DbError::Connect {
                 url: self.target.redacted.clone(),
                 message: message(&self.target, &e),

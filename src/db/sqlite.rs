@@ -14,7 +14,7 @@ use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, message, runtime,
+    check_shape, connecting, message, runtime,
 };
 use crate::dialect::Dialect;
 use crate::history::{HistoryRow, RowState};
@@ -71,7 +71,7 @@ impl Sqlite {
             // Concurrent deployers queue on SQLite's write lock for up to lock_wait.
             .busy_timeout(settings.lock_wait);
         let conn = rt
-            .block_on(SqliteConnection::connect_with(&options))
+            .block_on(connecting(SqliteConnection::connect_with(&options)))
             .map_err(|e| DbError::Connect {
                 url: target.redacted.clone(),
                 message: message(target, &e),
