@@ -175,13 +175,18 @@ fn locked_up(
     if !options.dry_run {
         driver.ensure_history()?;
     }
-    let rows = driver.history()?.unwrap_or_default();
     let files = &discovery.files;
-    if rows.is_empty() && !files.is_empty() {
-        let tables = driver.user_tables()?;
-        if !tables.is_empty() {
-            return Ok(refused(vec![unbaselined(files, &tables)]));
-        }
+    // Tables first, then history: a migration's history row commits with its tables, so a
+    // deployer that applied migrations in between (SQLite has no global lock) cannot make
+    // tables appear without history.
+    let tables = if files.is_empty() {
+        Vec::new()
+    } else {
+        driver.user_tables()?
+    };
+    let rows = driver.history()?.unwrap_or_default();
+    if rows.is_empty() && !tables.is_empty() {
+        return Ok(refused(vec![unbaselined(files, &tables)]));
     }
     let plan = history::plan(files, &rows);
     let mut problems: Vec<Problem> = plan
@@ -407,7 +412,12 @@ fn problem(
                     row.checksum,
                     checksum(&file.text)
                 ),
-                Some(history::diff(&row.sql, &file.text, &file.display)),
+                Some(history::diff(
+                    &row.sql,
+                    &file.text,
+                    &file.display,
+                    "applied",
+                )),
             )
         }
         State::Failed => (

@@ -23,13 +23,60 @@ struct Case {
     exit: i32,
     #[serde(default)]
     args: Vec<String>,
+    /// `base/` holds the migrations of a base commit: the case runs `check --base HEAD` in a
+    /// throwaway git repository with `migrations/` as the working tree on top of it.
+    #[serde(default)]
+    base: bool,
+}
+
+/// A git repository whose HEAD holds `base/` as `migrations/`, and whose working tree holds
+/// the case's `migrations/`.
+fn git_workspace(case_dir: &Path) -> tempfile::TempDir {
+    let repo = tempfile::TempDir::new().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(repo.path())
+            .args([
+                "-c",
+                "user.email=fixtures@example.com",
+                "-c",
+                "user.name=fixtures",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    };
+    let migrations = repo.path().join("migrations");
+    git(&["init", "-q"]);
+    copy(&case_dir.join("base"), &migrations);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "base"]);
+    std::fs::remove_dir_all(&migrations).unwrap();
+    copy(&case_dir.join("migrations"), &migrations);
+    repo
 }
 
 fn run(case_dir: &Path, case: &Case, format: &str) -> (i32, String) {
+    let workspace = case.base.then(|| git_workspace(case_dir));
+    let cwd = workspace.as_ref().map_or(case_dir, |w| w.path());
+    let base: &[&str] = if case.base { &["--base", "HEAD"] } else { &[] };
     let output = Command::cargo_bin("migrate")
         .unwrap()
-        .current_dir(case_dir)
+        .current_dir(cwd)
         .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
         .args([
             "check",
             "--format",
@@ -40,6 +87,7 @@ fn run(case_dir: &Path, case: &Case, format: &str) -> (i32, String) {
         ])
         .arg(&case.dialect)
         .args(&case.args)
+        .args(base)
         .output()
         .unwrap();
     assert!(

@@ -25,9 +25,11 @@ use ir::{Change, ChangeKind, Span};
 use parse::ParsedFile;
 use registry::{RULES, Rule};
 use rules::{
-    down_migration_ignored::DOWN_MIGRATION_IGNORED, duplicate_version::DUPLICATE_VERSION,
+    deleted_migration::DELETED_MIGRATION, down_migration_ignored::DOWN_MIGRATION_IGNORED,
+    duplicate_version::DUPLICATE_VERSION, edited_migration::EDITED_MIGRATION,
     invalid_directive::INVALID_DIRECTIVE, invalid_migration_name::INVALID_MIGRATION_NAME,
-    unparsed_statement::UNPARSED_STATEMENT, unused_allow::UNUSED_ALLOW,
+    migrate_sum_mismatch::MIGRATE_SUM_MISMATCH, unparsed_statement::UNPARSED_STATEMENT,
+    unused_allow::UNUSED_ALLOW,
 };
 use schema::{Catalog, Release};
 
@@ -419,6 +421,7 @@ fn file_span() -> Span {
 }
 
 fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagnostic> {
+    let mut help = None;
     let (rule, file, message): (&'static Rule, &str, String) = match problem {
         FileProblem::InvalidName { file, reason } => (
             &INVALID_MIGRATION_NAME,
@@ -439,6 +442,20 @@ fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagno
             file,
             format!("rollback file {file} is ignored: migrate is forward-only"),
         ),
+        FileProblem::SumMismatch { file, reason } => (&MIGRATE_SUM_MISMATCH, file, reason.clone()),
+        FileProblem::EditedSinceBase { file, diff } => {
+            help = Some(format!("{}\n{diff}", EDITED_MIGRATION.recipe()));
+            (
+                &EDITED_MIGRATION,
+                file,
+                format!("{file} existed at the base and was edited: applied history is immutable"),
+            )
+        }
+        FileProblem::DeletedSinceBase { file } => (
+            &DELETED_MIGRATION,
+            file,
+            format!("{file} existed at the base and was deleted: applied history is immutable"),
+        ),
     };
     let severity = effective_severity(rule, options)?;
     Some(Diagnostic {
@@ -448,7 +465,7 @@ fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagno
         rule,
         severity,
         message,
-        help: rule.recipe(),
+        help: help.unwrap_or_else(|| rule.recipe()),
         object: Some(file.to_string()),
     })
 }

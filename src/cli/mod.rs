@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod check;
 pub mod database;
+pub mod hash;
 pub mod new;
 pub mod resolve;
 pub mod rule;
@@ -45,6 +46,8 @@ enum Command {
     Verify(verify::Args),
     /// Create a new migration file named after the current UTC time.
     New(new::Args),
+    /// Write migrate.sum, the integrity file that keeps the history linear.
+    Hash(hash::Args),
     /// Record a failed non-transactional migration as fixed by hand.
     Resolve(resolve::Args),
     /// Adopt an existing database: record migrations up to VERSION as applied.
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Verify(args) => verify::run(args),
         Command::New(args) => new::run(args),
+        Command::Hash(args) => hash::run(args),
         Command::Resolve(args) => resolve::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Rule(args) => rule::run(args),
@@ -89,6 +93,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Output formats of the database commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HumanOrJson {
+    /// Text for people
+    Human,
+    /// One JSON object
+    Json,
 }
 
 /// Colour on stdout: only on a terminal, never with `NO_COLOR` set.

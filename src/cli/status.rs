@@ -4,9 +4,8 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::check::FormatArg;
 use crate::cli::database::{DbArgs, Session};
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
 use crate::history::{self, State};
 use crate::source::checksum;
 
@@ -17,7 +16,7 @@ pub struct Args {
     pub db: DbArgs,
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
-    pub format: FormatArg,
+    pub format: HumanOrJson,
 }
 
 /// One line of the status table.
@@ -56,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.format == FormatArg::Json {
+    if args.format == HumanOrJson::Json {
         let migrations: Vec<serde_json::Value> = lines
             .iter()
             .map(|l| {

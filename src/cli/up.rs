@@ -4,9 +4,10 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::check::FormatArg;
 use crate::cli::database::{DbArgs, Session};
-use crate::cli::{EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe, stdout_color};
+use crate::cli::{
+    EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, HumanOrJson, ignore_broken_pipe, stdout_color,
+};
 use crate::engine::{self, Event, Handled, UpOptions, UpResult};
 use crate::report::{self, Format};
 use crate::source::SourceFile;
@@ -24,7 +25,7 @@ pub struct Args {
     pub allow_out_of_order: bool,
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
-    pub format: FormatArg,
+    pub format: HumanOrJson,
 }
 
 /// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors), 2 failed.
@@ -37,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         settings: session.settings.clone(),
         analysis: session.analysis_options(),
     };
-    let json = args.format == FormatArg::Json;
+    let json = args.format == HumanOrJson::Json;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut on_event = |event: Event| {

@@ -202,13 +202,14 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
     Plan { entries }
 }
 
-/// A unified diff of the SQL recorded at apply time against the file now.
-pub fn diff(applied_sql: &str, file_text: &str, file_name: &str) -> String {
-    similar::TextDiff::from_lines(applied_sql, file_text)
+/// A unified diff of an earlier text of a migration (`was`: `applied`, `base`) against the
+/// file now.
+pub fn diff(earlier: &str, file_text: &str, file_name: &str, was: &str) -> String {
+    similar::TextDiff::from_lines(earlier, file_text)
         .unified_diff()
         .context_radius(3)
         .header(
-            &format!("{file_name} (applied)"),
+            &format!("{file_name} ({was})"),
             &format!("{file_name} (now)"),
         )
         .to_string()
@@ -308,7 +309,7 @@ mod tests {
 
     #[test]
     fn diff_shows_the_edit() {
-        let d = diff("a\nb\n", "a\nc\n", "1_m.sql");
+        let d = diff("a\nb\n", "a\nc\n", "1_m.sql", "applied");
         assert!(d.contains("-b\n+c\n"), "{d}");
         assert!(d.contains("1_m.sql (applied)"), "{d}");
     }

@@ -1,7 +1,10 @@
 //! Renderers: one per output format, each writing to `&mut impl Write`.
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::io::{self, Write};
 
@@ -15,6 +18,12 @@ pub enum Format {
     Human,
     /// One JSON object (schema in docs/schemas/check.schema.json).
     Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 /// Writes `analysis` in `format`; `sources[i]` is the file of `Diagnostic::file_index == i`.
@@ -28,5 +37,8 @@ pub fn render(
     match format {
         Format::Human => human::render(out, analysis, sources, color),
         Format::Json => json::render(out, analysis),
+        Format::Sarif => sarif::render(out, analysis),
+        Format::Github => github::render(out, analysis),
+        Format::Gitlab => gitlab::render(out, analysis),
     }
 }

@@ -5,7 +5,9 @@
 //! of an applied file is not a change, while an edited comment is.
 
 pub mod directive;
+pub mod git;
 pub mod name;
+pub mod sum;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -50,6 +52,25 @@ pub enum FileProblem {
     },
     /// A `.down.sql` rollback file, ignored by a forward-only tool.
     DownFile {
+        /// The file.
+        file: String,
+    },
+    /// `migrate.sum` disagrees with the files: edited, deleted or unlisted.
+    SumMismatch {
+        /// The file concerned (or `migrate.sum` itself).
+        file: String,
+        /// What disagrees.
+        reason: String,
+    },
+    /// `--base`: a migration that existed at the base was edited since.
+    EditedSinceBase {
+        /// The file.
+        file: String,
+        /// Unified diff of the base text against the file now.
+        diff: String,
+    },
+    /// `--base`: a migration that existed at the base was deleted since.
+    DeletedSinceBase {
         /// The file.
         file: String,
     },
@@ -135,6 +156,15 @@ pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
             description,
             text,
         });
+    }
+    let sum_path = dir.join(sum::FILE_NAME);
+    if sum_path.is_file() {
+        let text = read_normalised(&sum_path)?;
+        discovery.problems.extend(sum::verify(
+            &discovery.files,
+            &text,
+            &display_path(&sum_path),
+        ));
     }
     Ok(discovery)
 }

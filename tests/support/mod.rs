@@ -38,6 +38,15 @@ pub fn markers(case_dir: &Path) -> Vec<Marker> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    // Files deleted since the base of a `base = true` case carry their markers in `base/`.
+    if let Ok(base) = std::fs::read_dir(case_dir.join("base")) {
+        for entry in base {
+            let path = entry.unwrap().path();
+            if !dir.join(path.file_name().unwrap()).exists() {
+                files.push(path);
+            }
+        }
+    }
     files.sort();
     for path in files {
         let raw = std::fs::read(&path).unwrap();

@@ -1,0 +1,2 @@
+-- expect-file: deleted-migration
+ALTER TABLE users ADD COLUMN nickname text;

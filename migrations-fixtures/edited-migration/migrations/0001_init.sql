@@ -1,0 +1,6 @@
+-- accept-file: edited-migration
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    email text NOT NULL,
+    name text
+);

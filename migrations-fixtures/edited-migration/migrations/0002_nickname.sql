@@ -1,0 +1,2 @@
+-- expect-file: edited-migration
+ALTER TABLE users ADD COLUMN nickname varchar(50);

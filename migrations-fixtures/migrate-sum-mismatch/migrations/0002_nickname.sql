@@ -1,0 +1,2 @@
+-- expect-file: migrate-sum-mismatch
+ALTER TABLE users ADD COLUMN nickname varchar(50);

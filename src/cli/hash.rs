@@ -1,0 +1,45 @@
+//! `migrate hash`: write `migrate.sum` beside the migrations after review.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::config;
+use crate::source::{self, sum};
+
+/// Arguments of `migrate hash`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Config file [default: migrate.toml found from the working directory upwards]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Writes `migrate.sum` for the migrations of the directory.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let loaded = config::load(args.config.as_deref())?;
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        loaded
+            .config
+            .dir
+            .as_deref()
+            .map(|d| loaded.resolve(d))
+            .unwrap_or_else(|| PathBuf::from("migrations"))
+    });
+    let discovery = source::discover(&dir).context("cannot list migrations")?;
+    let path = dir.join(sum::FILE_NAME);
+    std::fs::write(&path, sum::render(&discovery.files))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    ignore_broken_pipe(writeln!(
+        std::io::stdout(),
+        "wrote {} ({} migrations)",
+        source::display_path(&path),
+        discovery.files.len()
+    ))?;
+    Ok(EXIT_OK)
+}
