@@ -255,6 +255,7 @@ fn locked_up(
 
     let mut handled = Vec::new();
     for &i in &pending {
+        driver.check_lock()?;
         let file = &files[i];
         let migration = migration(file, &analysis.files[i]);
         let in_transaction = transactional(i);

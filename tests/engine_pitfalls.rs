@@ -75,11 +75,11 @@ fn servers() -> Vec<TestDb> {
         .collect()
 }
 
-/// Pitfalls 1, 2, 10, 11: eight deployers at once apply every migration exactly once (each
+/// Pitfalls 1, 2, 10, 11: sixteen deployers at once apply every migration exactly once (each
 /// migration appends its version to a log table), all exit 0, no deadlock; the PostgreSQL set
 /// includes a CREATE INDEX CONCURRENTLY, and function bodies and strings holding `;`.
 #[test]
-fn eight_concurrent_deployers_apply_each_migration_once() {
+fn sixteen_concurrent_deployers_apply_each_migration_once() {
     for kind in [Kind::Postgres, Kind::Mariadb, Kind::Sqlite] {
         let Some(db) = TestDb::new(kind) else {
             continue;
@@ -104,7 +104,7 @@ fn eight_concurrent_deployers_apply_each_migration_once() {
                 "CREATE FUNCTION twice(x int) RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN x * 2; -- ; inside a body\nEND;\n$$;\nINSERT INTO applied_log (version, note) VALUES (8, ';');\n",
             );
         }
-        let children: Vec<Child> = (0..8).map(|_| spawn_up(&db, &[])).collect();
+        let children: Vec<Child> = (0..16).map(|_| spawn_up(&db, &[])).collect();
         for child in children {
             let run = finish(child, Duration::from_secs(120));
             assert_eq!(run.code, 0, "{kind:?}: {}{}", run.stdout, run.stderr);

@@ -224,17 +224,30 @@ fn too_deep(tokens: &[TokenWithSpan]) -> Option<Pos> {
     None
 }
 
+thread_local! {
+    /// Set while sqlparser runs: a panic there is caught and reported as a parse failure, so
+    /// the panic hook stays quiet about it.
+    static PARSING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is inside sqlparser (its panics are expected and caught).
+pub fn inside_parser() -> bool {
+    PARSING.with(|p| p.get())
+}
+
 /// Parses tokens with sqlparser; a panic inside sqlparser is a failure, not a crash.
 pub fn parse_tokens(
     tokens: Vec<TokenWithSpan>,
     sp: &dyn sqlparser::dialect::Dialect,
 ) -> Result<Vec<sqlparser::ast::Statement>, Option<ParseFailure>> {
+    PARSING.with(|p| p.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| {
         Parser::new(sp)
             .with_recursion_limit(RECURSION_LIMIT)
             .with_tokens_with_locations(tokens)
             .parse_statements()
     }));
+    PARSING.with(|p| p.set(false));
     match result {
         Ok(Ok(statements)) => Ok(statements),
         Ok(Err(e)) => Err(Some(failure_from(&e.to_string()))),

@@ -56,8 +56,33 @@ enum Command {
     Rule(rule::Args),
 }
 
+/// Reports a panic on one line, with every known password scrubbed from it; panics inside
+/// sqlparser are caught by the parser and stay quiet.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if crate::analyze::parse::inside_parser() {
+            return;
+        }
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "migrate: internal error (a bug: please report it): {}{at}",
+            crate::db::scrub_secrets(&payload)
+        );
+    }));
+}
+
 /// Parses the command line, runs it and returns the process exit code.
 pub fn main() -> ExitCode {
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -65,7 +90,25 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
         }
     };
-    let result = match cli.command {
+    // A panic is a bug; the hook has reported it. Exit 2 ("could not run"), never 101.
+    let outcome = std::panic::catch_unwind(|| run(cli));
+    let Ok(result) = outcome else {
+        return ExitCode::from(EXIT_ERROR);
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::from(EXIT_OK);
+            }
+            eprintln!("migrate: {}", crate::db::scrub_secrets(&format!("{e:#}")));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
         Command::Check(args) => check::run(args),
         Command::Up(args) => up::run(args),
         Command::Status(args) => status::run(args),
@@ -75,16 +118,6 @@ pub fn main() -> ExitCode {
         Command::Resolve(args) => resolve::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Rule(args) => rule::run(args),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            if is_broken_pipe(&e) {
-                return ExitCode::from(EXIT_OK);
-            }
-            eprintln!("migrate: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
     }
 }
 

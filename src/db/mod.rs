@@ -35,6 +35,31 @@ impl fmt::Debug for Target {
     }
 }
 
+/// Every password and raw URL seen by [`Target::parse`], so that any text leaving the
+/// process (including a panic message) can be scrubbed of them.
+static SECRETS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Replaces every known secret in `text` (URLs by their redacted form, passwords by `***`).
+pub fn scrub_secrets(text: &str) -> String {
+    let mut text = text.to_string();
+    if let Ok(secrets) = SECRETS.lock() {
+        for (secret, replacement) in secrets.iter() {
+            text = text.replace(secret, replacement);
+        }
+    }
+    text
+}
+
+fn remember_secret(secret: &str, replacement: &str) {
+    if secret.len() >= 3 {
+        if let Ok(mut secrets) = SECRETS.lock() {
+            secrets.push((secret.to_string(), replacement.to_string()));
+            // Longest first, so a URL is replaced before the password inside it.
+            secrets.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+        }
+    }
+}
+
 impl Target {
     /// Parses a database URL: `postgres://`, `postgresql://`, `mysql://`, `mariadb://`, `sqlite://PATH`.
     pub fn parse(url: &str) -> Result<Target, DbError> {
@@ -56,8 +81,13 @@ impl Target {
                 });
             }
         };
+        let password = password_of(url);
+        remember_secret(url, &redacted);
+        if let Some(p) = &password {
+            remember_secret(p, "***");
+        }
         Ok(Target {
-            password: password_of(url),
+            password,
             url: url.to_string(),
             dialect,
             redacted,
@@ -356,6 +386,22 @@ pub enum DbError {
         /// The redacted URL.
         url: String,
     },
+    /// A transaction- or statement-mode connection pooler sits between us and PostgreSQL.
+    #[error(
+        "{url} goes through a connection pooler in transaction or statement mode (PgBouncer?): session advisory locks leak and prepared statements break behind it. Point migrate at PostgreSQL directly, or at a session-mode pool"
+    )]
+    Pooler {
+        /// The redacted URL.
+        url: String,
+    },
+    /// The lock's connection was lost while migrations ran.
+    #[error("lost the migration lock on {url} ({message}): stopped before the next migration")]
+    LockLost {
+        /// The redacted URL.
+        url: String,
+        /// Why.
+        message: String,
+    },
     /// Releasing the lock failed.
     #[error("could not release the migration lock on {url}: {message}")]
     Unlock {
@@ -377,6 +423,9 @@ pub trait Driver {
 
     /// Releases the migration lock; an error when it was not held.
     fn unlock(&mut self) -> Result<(), DbError>;
+
+    /// Confirms the lock is still held (its connection may have been terminated).
+    fn check_lock(&mut self) -> Result<(), DbError>;
 
     /// Creates the history table if missing and checks its shape.
     fn ensure_history(&mut self) -> Result<(), DbError>;
@@ -575,6 +624,10 @@ mod tests {
         assert_eq!(redact("postgres://u:p@ss:w@h/db"), "postgres://u:***@h/db");
         let t = Target::parse("postgres://app:s3cret@db/prod").unwrap();
         assert_eq!(t.scrub("auth failed for s3cret"), "auth failed for ***");
+        assert_eq!(
+            scrub_secrets("panicked near postgres://app:s3cret@db/prod: s3cret"),
+            "panicked near postgres://app:***@db/prod: ***"
+        );
         assert!(!format!("{t:?}").contains("s3cret"));
     }
 

@@ -236,6 +236,28 @@ impl Driver for Mysql {
         Ok(())
     }
 
+    fn check_lock(&mut self) -> Result<(), DbError> {
+        let lost = |message: String| DbError::LockLost {
+            url: self.target.redacted.clone(),
+            message,
+        };
+        let (Some(name), Some(conn)) = (self.lock_name.as_deref(), self.lock_conn.as_mut()) else {
+            return Err(lost("it is not held".into()));
+        };
+        let mine: Option<i64> = self
+            .rt
+            .block_on(
+                sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
+                    .bind(name)
+                    .fetch_one(conn),
+            )
+            .map_err(|e| lost(message(&self.target, &e)))?;
+        if mine != Some(1) {
+            return Err(lost("MariaDB/MySQL no longer lists it".into()));
+        }
+        Ok(())
+    }
+
     fn ensure_history(&mut self) -> Result<(), DbError> {
         self.rt
             .block_on(sqlx::raw_sql(AssertSqlSafe(self.sql.create.clone())).execute(&mut self.conn))

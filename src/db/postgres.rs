@@ -22,7 +22,6 @@ use crate::history::HistoryRow;
 pub struct Postgres {
     rt: tokio::runtime::Runtime,
     target: Target,
-    options: PgConnectOptions,
     conn: PgConnection,
     lock_conn: Option<PgConnection>,
     lock_key: Option<i64>,
@@ -66,12 +65,21 @@ impl Postgres {
         let _ = rt.block_on(
             sqlx::raw_sql("SET client_connection_check_interval = '1s'").execute(&mut conn),
         );
+        let lock_options = options
+            .clone()
+            .application_name(&format!("migrate {} (lock)", env!("CARGO_PKG_VERSION")));
+        let mut lock_conn = rt
+            .block_on(connecting(PgConnection::connect_with(&lock_options)))
+            .map_err(|e| DbError::Connect {
+                url: target.redacted.clone(),
+                message: message(target, &e),
+            })?;
+        detect_pooler(&rt, target, &mut conn, &mut lock_conn)?;
         Ok(Postgres {
             rt,
             target: target.clone(),
-            options,
             conn,
-            lock_conn: None,
+            lock_conn: Some(lock_conn),
             lock_key: None,
             sql: HistorySql::new(crate::dialect::Dialect::Postgres, &settings.history_table),
             table: settings.history_table.clone(),
@@ -133,6 +141,41 @@ fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> Apply
     }
 }
 
+/// `pg_backend_pid()` through the simple protocol (no prepared statement, which a
+/// transaction pooler would break).
+async fn backend_pid(conn: &mut PgConnection) -> Result<i32, sqlx::Error> {
+    let row = sqlx::raw_sql("SELECT pg_backend_pid()")
+        .fetch_one(conn)
+        .await?;
+    row.try_get(0)
+}
+
+/// Refuses to work through a connection pooler in transaction or statement mode (PgBouncer's
+/// default for many deployments): behind it, a session advisory lock stays on a server
+/// connection that goes back to the pool (leaking the lock) and prepared statements vanish
+/// between transactions. Two client connections that share one server backend, or one client
+/// connection that changes backend between statements, give the pooler away.
+fn detect_pooler(
+    rt: &tokio::runtime::Runtime,
+    target: &Target,
+    conn: &mut PgConnection,
+    lock_conn: &mut PgConnection,
+) -> Result<(), DbError> {
+    let pids = rt.block_on(async {
+        let a = backend_pid(conn).await?;
+        let b = backend_pid(lock_conn).await?;
+        let a_again = backend_pid(conn).await?;
+        Ok::<_, sqlx::Error>((a, b, a_again))
+    });
+    let (a, b, a_again) = pids.map_err(|e| query_error(target, "reading the backend pid", &e))?;
+    if a == b || a != a_again {
+        return Err(DbError::Pooler {
+            url: target.redacted.clone(),
+        });
+    }
+    Ok(())
+}
+
 fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
     DbError::Query {
         context: context.to_string(),
@@ -148,18 +191,12 @@ impl Driver for Postgres {
 
     fn lock(&mut self, wait: Duration, waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
         let key = self.lock_key()?;
-        let options = self
-            .options
-            .clone()
-            .application_name(&format!("migrate {} (lock)", env!("CARGO_PKG_VERSION")));
-        let conn = self
-            .rt
-            .block_on(connecting(PgConnection::connect_with(&options)))
-            .map_err(|e| DbError::Connect {
+        if self.lock_conn.is_none() {
+            return Err(DbError::Unlock {
                 url: self.target.redacted.clone(),
-                message: message(&self.target, &e),
-            })?;
-        self.lock_conn = Some(conn);
+                message: "the lock connection is gone".into(),
+            });
+        }
         let started = Instant::now();
         let mut next_report = Duration::from_secs(3);
         loop {
@@ -181,7 +218,6 @@ impl Driver for Postgres {
             let waited = started.elapsed();
             if waited >= wait {
                 let holder = self.holder(key);
-                self.lock_conn = None;
                 return Err(DbError::LockWait {
                     waited,
                     holder,
@@ -198,7 +234,7 @@ impl Driver for Postgres {
     }
 
     fn unlock(&mut self) -> Result<(), DbError> {
-        let (Some(key), Some(mut conn)) = (self.lock_key.take(), self.lock_conn.take()) else {
+        let (Some(key), Some(conn)) = (self.lock_key.take(), self.lock_conn.as_mut()) else {
             return Err(DbError::Unlock {
                 url: self.target.redacted.clone(),
                 message: "the lock was not held".into(),
@@ -209,18 +245,43 @@ impl Driver for Postgres {
             .block_on(
                 sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
                     .bind(key)
-                    .fetch_one(&mut conn),
+                    .fetch_one(&mut *conn),
             )
             .map_err(|e| DbError::Unlock {
                 url: self.target.redacted.clone(),
                 message: message(&self.target, &e),
             })?;
-        let _ = self.rt.block_on(conn.close());
         if !released {
             return Err(DbError::Unlock {
                 url: self.target.redacted.clone(),
                 message: "PostgreSQL reports the advisory lock was not held".into(),
             });
+        }
+        Ok(())
+    }
+
+    fn check_lock(&mut self) -> Result<(), DbError> {
+        let lost = |message: String| DbError::LockLost {
+            url: self.target.redacted.clone(),
+            message,
+        };
+        let (Some(key), Some(conn)) = (self.lock_key, self.lock_conn.as_mut()) else {
+            return Err(lost("it is not held".into()));
+        };
+        let held: i64 = self
+            .rt
+            .block_on(
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND pid = pg_backend_pid() AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
+                )
+                .bind((key >> 32) & 0xffff_ffff)
+                .bind(key & 0xffff_ffff)
+                .fetch_one(conn),
+            )
+            .map_err(|e| lost(message(&self.target, &e)))?;
+        if held == 0 {
+            return Err(lost("PostgreSQL no longer lists it".into()));
         }
         Ok(())
     }

@@ -214,7 +214,7 @@ pub struct Utf8Offset {
     pub line: usize,
 }
 
-/// Strips a UTF-8 BOM and turns CRLF and lone CR into LF. Idempotent.
+/// Strips leading UTF-8 BOMs and turns CRLF and lone CR into LF. Idempotent.
 pub fn normalise(bytes: Vec<u8>) -> Result<String, Utf8Offset> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -228,9 +228,10 @@ pub fn normalise(bytes: Vec<u8>) -> Result<String, Utf8Offset> {
     Ok(normalise_str(&text))
 }
 
-/// [`normalise`] for text that is already UTF-8.
+/// [`normalise`] for text that is already UTF-8. Every leading BOM goes (a file saved twice
+/// with a BOM has two), so normalising is idempotent.
 pub fn normalise_str(text: &str) -> String {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = text.trim_start_matches('\u{feff}');
     if !text.contains('\r') {
         return text.to_string();
     }
@@ -359,6 +360,14 @@ mod tests {
         let text = normalise(raw).unwrap();
         assert_eq!(text, "CREATE TABLE t ();\n-- x\nSELECT 1;\n");
         assert_eq!(normalise_str(&text), text);
+    }
+
+    #[test]
+    fn normalising_twice_changes_nothing() {
+        // Found by the property test: two leading BOMs.
+        let twice = normalise_str("\u{feff}\u{feff}x\r\n");
+        assert_eq!(twice, "x\n");
+        assert_eq!(normalise_str(&twice), twice);
     }
 
     #[test]

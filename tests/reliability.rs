@@ -1,0 +1,421 @@
+//! Faults and hostile input (issue: reliability and security): clear errors with exit 2 and
+//! nothing applied, a database unchanged, converging after dropped connections, refusing
+//! transaction-mode connection poolers, and TLS options honoured.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::db::{Kind, Run, TestDb};
+
+fn migrate_in(cwd: &Path, args: &[&str]) -> Run {
+    Run::from(
+        Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .env_remove("DATABASE_URL")
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn finish(mut child: Child, limit: Duration) -> Run {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("migrate did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+/// Bad input in the migration directory: exit 2 naming the file, before touching the database.
+#[test]
+fn bad_files_stop_up_before_it_touches_the_database() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("1_ok.sql", "CREATE TABLE t (id INT);\n");
+    db.write("2_bad.sql", b"SELECT 1;\n\xc3\x28;\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("2_bad.sql is not valid UTF-8 (line 2"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        !db.path().join("app.db").exists(),
+        "the database was not even opened"
+    );
+
+    std::fs::remove_file(db.migrations().join("2_bad.sql")).unwrap();
+    std::os::unix::fs::symlink(
+        "/nonexistent/target.sql",
+        db.migrations().join("2_link.sql"),
+    )
+    .unwrap();
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read") && run.stderr.contains("2_link.sql"),
+        "{}",
+        run.stderr
+    );
+    assert!(!db.path().join("app.db").exists());
+}
+
+#[test]
+fn missing_or_wrong_kind_of_directory_exits_2() {
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::write(dir.path().join("file.sql"), "SELECT 1;").unwrap();
+    for (args, needle) in [
+        (
+            vec!["check", "--dir", "absent"],
+            "migration directory absent does not exist",
+        ),
+        (
+            vec!["check", "--dir", "file.sql"],
+            "file.sql is not a directory",
+        ),
+        (
+            vec!["up", "--dir", "absent", "--database", "sqlite://x.db"],
+            "does not exist",
+        ),
+    ] {
+        let run = migrate_in(dir.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+    }
+    assert!(!dir.path().join("x.db").exists());
+}
+
+/// A 50 MB migration and one with 100,000 statements are analysed statement by statement,
+/// without running out of memory or time.
+#[test]
+fn huge_migrations_are_analysed() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    let mut big = String::from("CREATE TABLE t (id bigint, name text, note text);\n");
+    let mut n = 0;
+    while big.len() < 50_000_000 {
+        big.push_str(&format!(
+            "INSERT INTO t (id, name, note) VALUES ({n}, 'name {n}', 'a note with ; and -- inside {n}');\n"
+        ));
+        n += 1;
+    }
+    std::fs::write(m.join("1_big.sql"), &big).unwrap();
+    let many: String = (0..100_000)
+        .map(|i| format!("UPDATE t SET name = 'x' WHERE id = {i};\n"))
+        .collect();
+    std::fs::write(
+        m.join("2_many.sql"),
+        many + "ALTER TABLE t DROP COLUMN note;\n",
+    )
+    .unwrap();
+    let run = migrate_in(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["statements"], n + 1 + 100_001);
+    assert_eq!(report["summary"]["unparsed"], 0);
+    let d = &report["diagnostics"][0];
+    assert_eq!(
+        (d["rule"].as_str(), d["line"].as_u64()),
+        (Some("drop-column"), Some(100_001))
+    );
+}
+
+/// A history table altered by hand is an error naming the table and column, exit 2.
+#[test]
+fn history_table_altered_by_hand_is_refused() {
+    for kind in [Kind::Postgres, Kind::Mariadb, Kind::Sqlite] {
+        let Some(db) = TestDb::new(kind) else {
+            continue;
+        };
+        db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+        assert_eq!(db.migrate("up", &[]).code, 0);
+        db.write("2_u.sql", "CREATE TABLE u (id INT);\n");
+        db.exec("ALTER TABLE migrate_history DROP COLUMN allows");
+        let run = db.migrate("up", &[]);
+        assert_eq!(run.code, 2, "{kind:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("history table migrate_history")
+                && run.stderr.contains("has no column `allows`"),
+            "{kind:?}: {}",
+            run.stderr
+        );
+        assert!(!db.tables().contains(&"u".to_string()));
+        if kind != Kind::Sqlite {
+            db.exec("ALTER TABLE migrate_history ADD COLUMN allows TEXT");
+            let retype = match kind {
+                Kind::Postgres => "ALTER TABLE migrate_history ALTER COLUMN execution_ms TYPE text",
+                _ => "ALTER TABLE migrate_history MODIFY execution_ms TEXT",
+            };
+            db.exec(retype);
+            let run = db.migrate("up", &[]);
+            assert_eq!(run.code, 2, "{kind:?}");
+            assert!(
+                run.stderr
+                    .contains("`execution_ms` of type text, expected an integer type"),
+                "{kind:?}: {}",
+                run.stderr
+            );
+        }
+    }
+}
+
+fn pg_kill(db: &TestDb, application: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let killed = db.strings(&format!(
+            "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{application}' AND state = 'active' AND query LIKE '%pg_sleep%'"
+        ));
+        if killed.iter().any(|k| k == "true") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no backend of {application} to terminate"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The migration connection dropping mid-run (pg_terminate_backend): a clear error, nothing
+/// recorded for the rolled-back migration, and a clean next run.
+#[test]
+fn dropped_connection_mid_run_converges() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+    db.write(
+        "2_slow.sql",
+        "CREATE TABLE slow (id INT);\nSELECT pg_sleep(30);\n",
+    );
+    let child = db
+        .command("up")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    pg_kill(&db, &format!("migrate {}", env!("CARGO_PKG_VERSION")));
+    let run = finish(child, Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("failed 2 slow at ") && run.stdout.contains("terminat"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied"]);
+    assert!(!db.tables().contains(&"slow".to_string()));
+    db.write("2_slow.sql", "CREATE TABLE slow (id INT);\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+}
+
+/// Losing the lock's connection mid-run stops `up` before the next migration.
+#[test]
+fn lost_lock_stops_before_the_next_migration() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write("1_slow.sql", "SELECT pg_sleep(2);\n");
+    db.write("2_t.sql", "CREATE TABLE t (id INT);\n");
+    let child = db
+        .command("up")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let killed = db.strings(&format!(
+        "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate {} (lock)'",
+        env!("CARGO_PKG_VERSION")
+    ));
+    assert_eq!(killed, ["true"]);
+    let run = finish(child, Duration::from_secs(30));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("lost the migration lock"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        db.history(),
+        ["1:applied"],
+        "migration 2 was not started without the lock"
+    );
+}
+
+fn pgbouncer(db: &TestDb, mode: &str) -> Option<(Child, u16)> {
+    let binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(binary) = binary else {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("pgbouncer is not installed (.ci/run installs the Debian package)");
+        }
+        eprintln!("skipping: pgbouncer is not installed");
+        return None;
+    };
+    let port = 20000 + (std::process::id() % 20000) as u16 + if mode == "session" { 1 } else { 0 };
+    let dir = db.path().join(format!("pgbouncer-{mode}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+    std::fs::write(
+        dir.join("pgbouncer.ini"),
+        format!(
+            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = trust\nauth_file = {}/users.txt\npool_mode = {mode}\nignore_startup_parameters = extra_float_digits,options\nunix_socket_dir =\nlogfile = {}/pgbouncer.log\n",
+            dir.display(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    // PgBouncer refuses to run as root: run it as the postgres user then.
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        .starts_with(b"0");
+    let mut command = if root {
+        Command::new("chmod")
+            .args(["-R", "a+rwX"])
+            .arg(db.path())
+            .status()
+            .unwrap();
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", binary]);
+        c
+    } else {
+        Command::new(binary)
+    };
+    let child = command
+        .arg(dir.join("pgbouncer.ini"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "pgbouncer did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((child, port))
+}
+
+/// Behind PgBouncer in transaction mode, session advisory locks leak and prepared statements
+/// break: `up` detects the pooler and refuses (exit 2, nothing applied, no lock left behind).
+/// In session mode it works.
+#[test]
+fn transaction_pooler_is_refused_and_session_pooler_works() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+    for mode in ["transaction", "session"] {
+        let Some((mut bouncer, port)) = pgbouncer(&db, mode) else {
+            return;
+        };
+        let url = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
+        let run = migrate_in(
+            db.path(),
+            &[
+                "up",
+                "--dir",
+                db.migrations().to_str().unwrap(),
+                "--database",
+                &url,
+            ],
+        );
+        let _ = bouncer.kill();
+        let _ = bouncer.wait();
+        if mode == "transaction" {
+            assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+            assert!(
+                run.stderr
+                    .contains("connection pooler in transaction or statement mode"),
+                "{}",
+                run.stderr
+            );
+            assert!(db.tables().is_empty(), "nothing applied: {:?}", db.tables());
+            assert_eq!(
+                db.strings("SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory'"),
+                ["0"]
+            );
+        } else {
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            assert_eq!(db.history(), ["1:applied"]);
+        }
+    }
+}
+
+/// `sslmode` reaches rustls: `require` encrypts (the local server has a self-signed
+/// certificate), `verify-full` refuses a certificate no root vouches for, with one clear line.
+#[test]
+fn tls_options_are_honoured() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let ssl = db.strings("SHOW ssl");
+    if ssl != ["on"] {
+        eprintln!("skipping: the local PostgreSQL has ssl = off");
+        return;
+    }
+    let run = db.migrate("status", &[]);
+    assert_eq!(run.code, 0);
+    let with = |mode: &str| format!("{}?sslmode={mode}", db.url);
+    let run = migrate_in(
+        db.path(),
+        &[
+            "status",
+            "--dir",
+            db.migrations().to_str().unwrap(),
+            "--database",
+            &with("require"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = migrate_in(
+        db.path(),
+        &[
+            "status",
+            "--dir",
+            db.migrations().to_str().unwrap(),
+            "--database",
+            &with("verify-full"),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("migrate: cannot connect to postgres://postgres@127.0.0.1:5432/"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let run = migrate_in(
+        db.path(),
+        &[
+            "status",
+            "--dir",
+            db.migrations().to_str().unwrap(),
+            "--database",
+            &with("sideways"),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("sideways"), "{}", run.stderr);
+}
