@@ -55,6 +55,16 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The migration directory: the flag, else `dir` from the config (relative to the config
+    /// file), else `migrations`.
+    pub fn migration_dir(&self, flag: Option<&Path>) -> PathBuf {
+        match (flag, self.config.dir.as_deref()) {
+            (Some(dir), _) => dir.to_path_buf(),
+            (None, Some(dir)) => self.resolve(dir),
+            (None, None) => PathBuf::from("migrations"),
+        }
+    }
+
     /// Resolves a path from the config relative to the config file's directory.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         match self.path.as_deref().and_then(Path::parent) {

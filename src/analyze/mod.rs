@@ -233,7 +233,9 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
         for (stmt_index, stmt) in file.statements.iter().enumerate() {
             let mut findings: Vec<Finding> = Vec::new();
             if let (Some(failure), true) = (&stmt.failure, unit.lint) {
-                let at = if failure.pos.line > 0 {
+                // A position past the statement (an unterminated string or dollar quote is
+                // reported at the end of the file) points at the statement instead.
+                let at = if failure.pos.line > 0 && failure.pos <= stmt.span.end {
                     failure.pos
                 } else {
                     stmt.span.start

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use crate::analyze::schema::Release;
 use crate::analyze::{self, Options, Unit};
 use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe, stdout_color};
-use crate::config::{self, Loaded};
+use crate::config;
 use crate::dialect::Dialect;
 use crate::report::{self, Format};
 use crate::source::{self, FileName, FileProblem, SourceFile, git};
@@ -104,17 +104,6 @@ impl Inputs {
     }
 }
 
-fn migration_dir(args: &Args, loaded: &Loaded) -> PathBuf {
-    args.dir.clone().unwrap_or_else(|| {
-        loaded
-            .config
-            .dir
-            .as_deref()
-            .map(|d| loaded.resolve(d))
-            .unwrap_or_else(|| PathBuf::from("migrations"))
-    })
-}
-
 /// Runs the check and returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let loaded = config::load(args.config.as_deref())?;
@@ -125,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         strict: args.strict,
         levels: cfg.rules.iter().map(|(k, v)| (k.clone(), *v)).collect(),
     };
-    let dir = migration_dir(&args, &loaded);
+    let dir = loaded.migration_dir(args.dir.as_deref());
     let inputs = if let Some(reference) = &args.base {
         since_base(&dir, reference)?
     } else if args.files.is_empty() {

@@ -50,14 +50,7 @@ impl Session {
                 anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
             })?;
         let target = Target::parse(&url)?;
-        let dir = args.dir.clone().unwrap_or_else(|| {
-            loaded
-                .config
-                .dir
-                .as_deref()
-                .map(|d| loaded.resolve(d))
-                .unwrap_or_else(|| PathBuf::from("migrations"))
-        });
+        let dir = loaded.migration_dir(args.dir.as_deref());
         let discovery = source::discover(&dir).context("cannot list migrations")?;
         Ok(Session {
             loaded,

@@ -23,14 +23,7 @@ pub struct Args {
 /// Writes `migrate.sum` for the migrations of the directory.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let loaded = config::load(args.config.as_deref())?;
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        loaded
-            .config
-            .dir
-            .as_deref()
-            .map(|d| loaded.resolve(d))
-            .unwrap_or_else(|| PathBuf::from("migrations"))
-    });
+    let dir = loaded.migration_dir(args.dir.as_deref());
     let discovery = source::discover(&dir).context("cannot list migrations")?;
     let path = dir.join(sum::FILE_NAME);
     std::fs::write(&path, sum::render(&discovery.files))

@@ -37,14 +37,7 @@ pub fn slug(description: &str) -> String {
 /// Creates the file and prints its path.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let loaded = config::load(args.config.as_deref())?;
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        loaded
-            .config
-            .dir
-            .as_deref()
-            .map(|d| loaded.resolve(d))
-            .unwrap_or_else(|| PathBuf::from("migrations"))
-    });
+    let dir = loaded.migration_dir(args.dir.as_deref());
     let slug = slug(&args.description);
     if slug.is_empty() {
         bail!(

@@ -458,6 +458,38 @@ pub trait Driver {
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError>;
 }
 
+/// Polls `try_lock` every 250 ms until it succeeds or `wait` passes, telling `waiting` who
+/// holds the lock after 3 s and every 10 s after that. Never a blocking lock call: the tool's
+/// own deadline decides, and a waiting deployer holds no long statement or transaction.
+fn poll_lock<D: Driver>(
+    driver: &mut D,
+    wait: Duration,
+    waiting: &mut dyn FnMut(&str),
+    try_lock: impl Fn(&mut D) -> Result<bool, DbError>,
+    holder: impl Fn(&mut D) -> String,
+) -> Result<(), DbError> {
+    let started = std::time::Instant::now();
+    let mut next_report = Duration::from_secs(3);
+    loop {
+        if try_lock(driver)? {
+            return Ok(());
+        }
+        let waited = started.elapsed();
+        if waited >= wait {
+            return Err(DbError::LockWait {
+                waited,
+                holder: holder(driver),
+                url: driver.target().redacted.clone(),
+            });
+        }
+        if waited >= next_report {
+            waiting(&holder(driver));
+            next_report = waited + Duration::from_secs(10);
+        }
+        std::thread::sleep(Duration::from_millis(250).min(wait.saturating_sub(waited)));
+    }
+}
+
 /// Connects to `target`.
 pub fn connect(target: &Target, settings: &Settings) -> Result<Box<dyn Driver>, DbError> {
     Ok(match target.dialect {

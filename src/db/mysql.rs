@@ -13,7 +13,7 @@ use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, connecting, message, runtime,
+    check_shape, connecting, message, poll_lock, runtime,
 };
 use crate::dialect::Dialect;
 use crate::history::HistoryRow;
@@ -107,6 +107,25 @@ impl Mysql {
         Ok(format!("migrate:{hex}"))
     }
 
+    /// One `GET_LOCK(name, 0)` on the lock connection (a zero timeout: never blocks).
+    fn try_lock(&mut self, name: &str) -> Result<bool, DbError> {
+        let Some(conn) = self.lock_conn.as_mut() else {
+            return Err(DbError::LockLost {
+                url: self.target.redacted.clone(),
+                message: "the lock connection is gone".into(),
+            });
+        };
+        let got: Option<i64> = self
+            .rt
+            .block_on(
+                sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                    .bind(name)
+                    .fetch_one(conn),
+            )
+            .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
+        Ok(got == Some(1))
+    }
+
     fn holder(&mut self, name: &str) -> String {
         let Some(conn) = self.lock_conn.as_mut() else {
             return "another session".into();
@@ -165,47 +184,25 @@ impl Driver for Mysql {
 
     fn lock(&mut self, wait: Duration, waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
         let name = self.lock_name()?;
-        let conn = self
-            .rt
-            .block_on(connecting(MySqlConnection::connect_with(&self.options)))
-            .map_err(|e| DbError::Connect {
-                url: self.target.redacted.clone(),
-                message: message(&self.target, &e),
-            })?;
-        self.lock_conn = Some(conn);
-        let started = Instant::now();
-        let mut next_report = Duration::from_secs(3);
-        loop {
-            let conn = self.lock_conn.as_mut().expect("lock connection");
-            let got: Option<i64> = self
+        if self.lock_conn.is_none() {
+            let conn = self
                 .rt
-                .block_on(
-                    sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                        .bind(&name)
-                        .fetch_one(conn),
-                )
-                .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
-            if got == Some(1) {
-                self.lock_name = Some(name);
-                return Ok(());
-            }
-            let waited = started.elapsed();
-            if waited >= wait {
-                let holder = self.holder(&name);
-                self.lock_conn = None;
-                return Err(DbError::LockWait {
-                    waited,
-                    holder,
+                .block_on(connecting(MySqlConnection::connect_with(&self.options)))
+                .map_err(|e| DbError::Connect {
                     url: self.target.redacted.clone(),
-                });
-            }
-            if waited >= next_report {
-                let holder = self.holder(&name);
-                waiting(&holder);
-                next_report = waited + Duration::from_secs(10);
-            }
-            std::thread::sleep(Duration::from_millis(250).min(wait.saturating_sub(waited)));
+                    message: message(&self.target, &e),
+                })?;
+            self.lock_conn = Some(conn);
         }
+        poll_lock(
+            self,
+            wait,
+            waiting,
+            |d| d.try_lock(&name),
+            |d| d.holder(&name),
+        )?;
+        self.lock_name = Some(name);
+        Ok(())
     }
 
     fn unlock(&mut self) -> Result<(), DbError> {

@@ -14,7 +14,7 @@ use crate::db::exec;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, connecting, message, runtime,
+    check_shape, connecting, message, poll_lock, runtime,
 };
 use crate::history::HistoryRow;
 
@@ -104,6 +104,25 @@ impl Postgres {
         Ok(i64::from_be_bytes(bytes))
     }
 
+    /// One `pg_try_advisory_lock` on the lock connection. Each poll is its own short
+    /// statement: a waiting deployer never sits in an open transaction that a CREATE INDEX
+    /// CONCURRENTLY of the lock holder would wait for.
+    fn try_lock(&mut self, key: i64) -> Result<bool, DbError> {
+        let Some(conn) = self.lock_conn.as_mut() else {
+            return Err(DbError::LockLost {
+                url: self.target.redacted.clone(),
+                message: "the lock connection is gone".into(),
+            });
+        };
+        self.rt
+            .block_on(
+                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(conn),
+            )
+            .map_err(|e| query_error(&self.target, "taking the migration lock", &e))
+    }
+
     fn holder(&mut self, key: i64) -> String {
         let Some(conn) = self.lock_conn.as_mut() else {
             return "another session".into();
@@ -191,46 +210,9 @@ impl Driver for Postgres {
 
     fn lock(&mut self, wait: Duration, waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
         let key = self.lock_key()?;
-        if self.lock_conn.is_none() {
-            return Err(DbError::Unlock {
-                url: self.target.redacted.clone(),
-                message: "the lock connection is gone".into(),
-            });
-        }
-        let started = Instant::now();
-        let mut next_report = Duration::from_secs(3);
-        loop {
-            let conn = self.lock_conn.as_mut().expect("lock connection");
-            // Each poll is its own short statement: a waiting deployer never sits in an open
-            // transaction that a CREATE INDEX CONCURRENTLY of the lock holder would wait for.
-            let got: bool = self
-                .rt
-                .block_on(
-                    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                        .bind(key)
-                        .fetch_one(conn),
-                )
-                .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
-            if got {
-                self.lock_key = Some(key);
-                return Ok(());
-            }
-            let waited = started.elapsed();
-            if waited >= wait {
-                let holder = self.holder(key);
-                return Err(DbError::LockWait {
-                    waited,
-                    holder,
-                    url: self.target.redacted.clone(),
-                });
-            }
-            if waited >= next_report {
-                let holder = self.holder(key);
-                waiting(&holder);
-                next_report = waited + Duration::from_secs(10);
-            }
-            std::thread::sleep(Duration::from_millis(250).min(wait.saturating_sub(waited)));
-        }
+        poll_lock(self, wait, waiting, |d| d.try_lock(key), |d| d.holder(key))?;
+        self.lock_key = Some(key);
+        Ok(())
     }
 
     fn unlock(&mut self) -> Result<(), DbError> {
