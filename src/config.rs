@@ -125,9 +125,9 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
     let Some(path) = path else {
         return Ok(Loaded::default());
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
         path: path.clone(),
-        source,
+        error,
     })?;
     let config = parse(&text, &path)?;
     let loaded = Loaded {

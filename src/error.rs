@@ -19,20 +19,20 @@ pub enum SourceError {
         path: PathBuf,
     },
     /// Listing the directory failed.
-    #[error("cannot read migration directory {}: {source}", .path.display())]
+    #[error("cannot read migration directory {}: {error}", .path.display())]
     ReadDir {
         /// The directory.
         path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
+        /// The I/O error (part of the message, not a separate source).
+        error: io::Error,
     },
     /// Reading one file failed.
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}: {error}", .path.display())]
     ReadFile {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
+        /// The I/O error (part of the message, not a separate source).
+        error: io::Error,
     },
     /// A file is not UTF-8.
     #[error("{} is not valid UTF-8 (line {line}, byte {offset})", .path.display())]
@@ -50,12 +50,12 @@ pub enum SourceError {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {}: {source}", .path.display())]
+    #[error("cannot read config {}: {error}", .path.display())]
     Read {
         /// The config file.
         path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
+        /// The I/O error (part of the message, not a separate source).
+        error: io::Error,
     },
     /// The TOML is malformed or has unknown keys or bad values.
     #[error("invalid config {}: {message}", .path.display())]

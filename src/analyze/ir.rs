@@ -295,8 +295,8 @@ pub enum ChangeKind {
     AddColumn {
         /// The table.
         table: QName,
-        /// The new column.
-        column: ColumnSpec,
+        /// The new column (boxed: it is the largest payload, and changes are many).
+        column: Box<ColumnSpec>,
     },
     /// `DROP COLUMN`.
     DropColumn {
@@ -321,7 +321,7 @@ pub enum ChangeKind {
         /// The column.
         column: String,
         /// New type.
-        ty: SqlType,
+        ty: Box<SqlType>,
         /// A `USING` expression was given (always rewrites).
         using: bool,
     },
@@ -332,7 +332,7 @@ pub enum ChangeKind {
         /// The column's current name.
         from: String,
         /// The full new definition.
-        column: ColumnSpec,
+        column: Box<ColumnSpec>,
     },
     /// `ALTER COLUMN ... SET NOT NULL` (or a named `NOT NULL` constraint).
     SetNotNull {
@@ -355,7 +355,7 @@ pub enum ChangeKind {
         /// The column.
         column: String,
         /// The new default.
-        default: ExprInfo,
+        default: Box<ExprInfo>,
     },
     /// `ALTER COLUMN ... DROP DEFAULT`.
     DropDefault {
@@ -376,7 +376,7 @@ pub enum ChangeKind {
         /// The table.
         table: QName,
         /// The constraint.
-        constraint: ConstraintSpec,
+        constraint: Box<ConstraintSpec>,
         /// `NOT VALID`: existing rows are not checked now.
         not_valid: bool,
     },
@@ -596,4 +596,17 @@ pub enum ChangeKind {
     SessionSetting,
     /// Anything without a schema effect a rule cares about.
     Other,
+}
+
+#[cfg(test)]
+mod tests {
+    /// Statements are many and each keeps its changes until the replay: keep the IR small.
+    #[test]
+    fn changes_stay_small() {
+        assert!(
+            std::mem::size_of::<super::Change>() <= 160,
+            "{}",
+            std::mem::size_of::<super::Change>()
+        );
+    }
 }

@@ -441,7 +441,7 @@ impl Lower<'_> {
             let kind = match op {
                 AlterTableOperation::AddColumn { column_def, .. } => ChangeKind::AddColumn {
                     table: t,
-                    column: self.column(column_def),
+                    column: Box::new(self.column(column_def)),
                 },
                 AlterTableOperation::DropColumn { column_names, .. } => {
                     for c in column_names {
@@ -483,7 +483,7 @@ impl Lower<'_> {
                 } => ChangeKind::RedefineColumn {
                     table: t,
                     from: self.fold(old_name),
-                    column: self.column_parts(new_name, data_type, options.iter()),
+                    column: Box::new(self.column_parts(new_name, data_type, options.iter())),
                 },
                 AlterTableOperation::ModifyColumn {
                     col_name,
@@ -493,7 +493,7 @@ impl Lower<'_> {
                 } => ChangeKind::RedefineColumn {
                     table: t,
                     from: self.fold(col_name),
-                    column: self.column_parts(col_name, data_type, options.iter()),
+                    column: Box::new(self.column_parts(col_name, data_type, options.iter())),
                 },
                 AlterTableOperation::AlterColumn { column_name, op } => {
                     let column = self.fold(column_name);
@@ -507,7 +507,7 @@ impl Lower<'_> {
                         AlterColumnOperation::SetDefault { value } => ChangeKind::SetDefault {
                             table: t,
                             column,
-                            default: names::expr_info(&value.to_string()),
+                            default: Box::new(names::expr_info(&value.to_string())),
                         },
                         AlterColumnOperation::DropDefault => {
                             ChangeKind::DropDefault { table: t, column }
@@ -517,7 +517,7 @@ impl Lower<'_> {
                         } => ChangeKind::AlterColumnType {
                             table: t,
                             column,
-                            ty: self.sql_type(data_type),
+                            ty: Box::new(self.sql_type(data_type)),
                             using: using.is_some(),
                         },
                         AlterColumnOperation::AddGenerated { .. } => {
@@ -531,7 +531,7 @@ impl Lower<'_> {
                 } => match self.constraint(constraint) {
                     Some(constraint) => ChangeKind::AddConstraint {
                         table: t,
-                        constraint,
+                        constraint: Box::new(constraint),
                         not_valid: *not_valid,
                     },
                     None => ChangeKind::Other,

@@ -189,34 +189,107 @@ pub fn non_transactional(kind: &ChangeKind, dialect: Dialect, pg_version: u32) -
 }
 
 /// Runs the analysis over `units` (in replay order) plus the directory's file problems.
+///
+/// Files are parsed in parallel and replayed in order as soon as every file of their release
+/// is parsed (rules look ahead within a release); a file's parse results are dropped once it
+/// is replayed, so memory follows the largest release, not the whole history.
 pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> Analysis {
-    let parsed = parse_all(units, options.dialect);
     let enabled: Vec<&'static Rule> = RULES
         .iter()
         .copied()
         .filter(|r| r.check.is_some() && effective_severity(r, options).is_some())
         .collect();
+    let mut last_of_release: HashMap<Release, usize> = HashMap::new();
+    for (i, unit) in units.iter().enumerate() {
+        last_of_release.insert(unit.release, i);
+    }
+    let mut replay = Replay {
+        options,
+        enabled,
+        catalog: Catalog::new(options.dialect),
+        raw: Vec::new(),
+        results: Vec::with_capacity(units.len()),
+        summary: Summary::default(),
+    };
+    let mut buffer: HashMap<usize, ParsedFile> = HashMap::new();
+    parse_all(units, options.dialect, |received| {
+        let (index, file) = received;
+        buffer.insert(index, file);
+        // Replay every file whose whole release has arrived, in order.
+        while let Some(next) = Some(replay.results.len()).filter(|&n| n < units.len()) {
+            let last = last_of_release[&units[next].release];
+            if !(next..=last).all(|j| buffer.contains_key(&j)) {
+                break;
+            }
+            let file = buffer.remove(&next).expect("parsed file");
+            let later: Vec<&ParsedFile> = (next + 1..=last)
+                .filter(|&j| units[j].release == units[next].release)
+                .map(|j| &buffer[&j])
+                .collect();
+            replay.file(next, &units[next], &file, &later);
+        }
+    });
+    let Replay {
+        raw,
+        results,
+        mut summary,
+        ..
+    } = replay;
 
-    // Changes of each release, flattened, for rules that look ahead within the release.
-    let mut release_changes: HashMap<Release, Vec<&Change>> = HashMap::new();
-    for (unit, file) in units.iter().zip(&parsed) {
-        let list = release_changes.entry(unit.release).or_default();
-        for stmt in &file.statements {
-            list.extend(stmt.changes.iter());
+    let mut diagnostics: Vec<Diagnostic> = problems
+        .iter()
+        .filter_map(|p| problem_diagnostic(p, options))
+        .collect();
+    let mut unit_diagnostics: Vec<Diagnostic> = raw
+        .into_iter()
+        .filter_map(|(file_index, f)| {
+            let severity = effective_severity(f.rule, options)?;
+            Some(Diagnostic {
+                file: units[file_index].file.display.clone(),
+                file_index,
+                span: f.span,
+                rule: f.rule,
+                severity,
+                message: f.message,
+                help: f.help.unwrap_or_else(|| f.rule.recipe()),
+                object: f.object,
+            })
+        })
+        .collect();
+    unit_diagnostics.sort_by_key(|d| (d.file_index, d.span.start, d.span.end));
+    diagnostics.extend(unit_diagnostics);
+    for d in &diagnostics {
+        match d.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Info => summary.infos += 1,
         }
     }
-    let mut release_pos: HashMap<Release, usize> = HashMap::new();
+    Analysis {
+        diagnostics,
+        files: results,
+        summary,
+    }
+}
 
-    let mut catalog = Catalog::new(options.dialect);
-    let mut raw: Vec<(usize, Finding)> = Vec::new();
-    let mut results = Vec::with_capacity(units.len());
-    let mut summary = Summary::default();
+/// The sequential half of the analysis: the catalog and what the rules found so far.
+struct Replay<'o> {
+    options: &'o Options,
+    enabled: Vec<&'static Rule>,
+    catalog: Catalog,
+    raw: Vec<(usize, Finding)>,
+    results: Vec<FileResult>,
+    summary: Summary,
+}
 
-    for (file_index, (unit, file)) in units.iter().zip(&parsed).enumerate() {
+impl Replay<'_> {
+    /// Judges (when linted) and replays file `file_index`; `later` holds the parsed files that
+    /// follow it in its release.
+    fn file(&mut self, file_index: usize, unit: &Unit, file: &ParsedFile, later: &[&ParsedFile]) {
         let text = &unit.file.text;
         let mut file_findings: Vec<Finding> = Vec::new();
         let mut allows = file_allows(file, text, &mut file_findings);
-        let facts = file_facts(file, text, options);
+        let facts = file_facts(file, text, self.options);
         let mut result = FileResult {
             statements: file.statements.iter().map(|s| (s.start, s.end)).collect(),
             unparsed: file
@@ -229,7 +302,12 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
         };
         let file_no = file_index as u32 + 1;
         let mut in_transaction_block = false;
-        let changes_of_release = &release_changes[&unit.release];
+        // The changes from this file to the end of its release, for rules that look ahead.
+        let ahead: Vec<&Change> = std::iter::once(file)
+            .chain(later.iter().copied())
+            .flat_map(|f| f.statements.iter().flat_map(|s| s.changes.iter()))
+            .collect();
+        let mut position = 0;
         for (stmt_index, stmt) in file.statements.iter().enumerate() {
             let mut findings: Vec<Finding> = Vec::new();
             if let (Some(failure), true) = (&stmt.failure, unit.lint) {
@@ -249,16 +327,15 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
                 });
             }
             for change in &stmt.changes {
-                let pos = release_pos.entry(unit.release).or_insert(0);
-                let later = &changes_of_release[(*pos + 1).min(changes_of_release.len())..];
-                *pos += 1;
+                position += 1;
+                let later = &ahead[position.min(ahead.len())..];
                 if unit.lint {
-                    for rule in &enabled {
+                    for rule in &self.enabled {
                         let Some(check) = rule.check else { continue };
                         let mut ctx = Context {
-                            dialect: options.dialect,
-                            pg_version: options.pg_version,
-                            catalog: &catalog,
+                            dialect: self.options.dialect,
+                            pg_version: self.options.pg_version,
+                            catalog: &self.catalog,
                             release: unit.release,
                             file_no,
                             stmt_index,
@@ -271,7 +348,7 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
                         check(&mut ctx, change);
                     }
                 }
-                catalog.apply(change, unit.release, file_no);
+                self.catalog.apply(change, unit.release, file_no);
                 if let ChangeKind::Transaction(tx) = change.kind {
                     in_transaction_block = tx == ir::TxControl::Begin
                         || (in_transaction_block && tx == ir::TxControl::Savepoint);
@@ -314,90 +391,66 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
             })
             .collect();
         if unit.lint {
-            summary.files += 1;
-            summary.statements += file.statements.len();
-            summary.unparsed += result.unparsed;
-            raw.extend(file_findings.into_iter().map(|f| (file_index, f)));
+            self.summary.files += 1;
+            self.summary.statements += file.statements.len();
+            self.summary.unparsed += result.unparsed;
+            self.raw
+                .extend(file_findings.into_iter().map(|f| (file_index, f)));
         }
-        results.push(result);
-    }
-
-    let mut diagnostics: Vec<Diagnostic> = problems
-        .iter()
-        .filter_map(|p| problem_diagnostic(p, options))
-        .collect();
-    let mut unit_diagnostics: Vec<Diagnostic> = raw
-        .into_iter()
-        .filter_map(|(file_index, f)| {
-            let severity = effective_severity(f.rule, options)?;
-            Some(Diagnostic {
-                file: units[file_index].file.display.clone(),
-                file_index,
-                span: f.span,
-                rule: f.rule,
-                severity,
-                message: f.message,
-                help: f.help.unwrap_or_else(|| f.rule.recipe()),
-                object: f.object,
-            })
-        })
-        .collect();
-    unit_diagnostics.sort_by_key(|d| (d.file_index, d.span.start, d.span.end));
-    diagnostics.extend(unit_diagnostics);
-    for d in &diagnostics {
-        match d.severity {
-            Severity::Error => summary.errors += 1,
-            Severity::Warning => summary.warnings += 1,
-            Severity::Info => summary.infos += 1,
-        }
-    }
-    Analysis {
-        diagnostics,
-        files: results,
-        summary,
+        self.results.push(result);
     }
 }
 
-/// Parses every unit, in parallel across files.
-fn parse_all(units: &[Unit], dialect: Dialect) -> Vec<ParsedFile> {
+/// Parses every unit in parallel across files, on threads with a stack that fits sqlparser's
+/// recursion ([`parse::PARSER_STACK`]), handing each parsed file to `on_parsed` on the calling
+/// thread as it arrives (in any order).
+fn parse_all(units: &[Unit], dialect: Dialect, mut on_parsed: impl FnMut((usize, ParsedFile))) {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(units.len().max(1));
-    if workers <= 1 {
-        return units
-            .iter()
-            .map(|u| parse::parse_file(&u.file.text, dialect))
-            .collect();
-    }
+        .min(units.len())
+        .max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<ParsedFile>> = vec![None; units.len()];
-    let done: Vec<Vec<(usize, ParsedFile)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
+    let mut arrived = vec![false; units.len()];
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, ParsedFile)>();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            let _ = std::thread::Builder::new()
+                .stack_size(parse::PARSER_STACK)
+                .spawn_scoped(scope, move || {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(unit) = units.get(i) else { break };
-                        out.push((i, parse::parse_file(&unit.file.text, dialect)));
+                        if tx
+                            .send((i, parse::parse_file(&unit.file.text, dialect)))
+                            .is_err()
+                        {
+                            break;
+                        }
                     }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+                });
+        }
+        drop(tx);
+        for received in rx {
+            arrived[received.0] = true;
+            on_parsed(received);
+        }
     });
-    for (i, file) in done.into_iter().flatten() {
-        slots[i] = Some(file);
+    // Files whose worker could not start or panicked: parse them on a parser thread here.
+    for (i, unit) in units.iter().enumerate().filter(|(i, _)| !arrived[*i]) {
+        let parsed = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(parse::PARSER_STACK)
+                .spawn_scoped(scope, || parse::parse_file(&unit.file.text, dialect))
+                .ok()
+                .and_then(|h| h.join().ok())
+        });
+        on_parsed((
+            i,
+            parsed.unwrap_or_else(|| parse::failed_file(&unit.file.text)),
+        ));
     }
-    slots
-        .into_iter()
-        .zip(units)
-        .map(|(slot, unit)| slot.unwrap_or_else(|| parse::parse_file(&unit.file.text, dialect)))
-        .collect()
 }
 
 /// The severity a rule reports at, or `None` when it is off.

@@ -14,8 +14,13 @@ use crate::analyze::{lower, recognise};
 use crate::dialect::Dialect;
 use crate::source::{LineIndex, Pos};
 
-/// sqlparser's nesting limit: deeper input becomes a parse failure, never a stack overflow.
+/// sqlparser's nesting limit: deeper input becomes a parse failure, never a stack overflow
+/// (parsing runs on threads with [`PARSER_STACK`] bytes of stack).
 const RECURSION_LIMIT: usize = 64;
+
+/// Stack size of the threads that run sqlparser: its recursion, bounded by
+/// [`RECURSION_LIMIT`], fits with a wide margin.
+pub const PARSER_STACK: usize = 32 << 20;
 
 /// Parenthesis depth beyond which a statement is not handed to sqlparser at all: its AST (and
 /// dropping it) would recurse that deep on a worker thread's small stack.
@@ -54,6 +59,26 @@ pub struct ParsedFile {
     pub directives: Vec<DirectiveComment>,
     /// Positions in the file.
     pub lines: LineIndex,
+}
+
+/// A file the parser could not handle at all (its thread died): one failed statement.
+pub fn failed_file(text: &str) -> ParsedFile {
+    let lines = LineIndex::new(text);
+    let start = Pos { line: 1, column: 1 };
+    ParsedFile {
+        statements: vec![ParsedStatement {
+            start: 0,
+            end: text.len(),
+            span: Span { start, end: start },
+            changes: Vec::new(),
+            failure: Some(ParseFailure {
+                message: "the parser crashed on this file".into(),
+                pos: start,
+            }),
+        }],
+        directives: Vec::new(),
+        lines,
+    }
 }
 
 /// sqlparser's dialect object for ours.
@@ -153,7 +178,7 @@ fn parse_piece(
         changes: Vec::new(),
         failure: None,
     };
-    let tokens = match tokenize(sql, origin, sp) {
+    let mut tokens = match tokenize(sql, origin, sp) {
         Ok(tokens) => tokens,
         Err(failure) => {
             record.span.end = end_of_text(sql, origin);
@@ -162,12 +187,9 @@ fn parse_piece(
             return;
         }
     };
-    let significant: Vec<TokenWithSpan> = tokens
-        .iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
-        .cloned()
-        .collect();
-    if let Some(deep) = too_deep(&significant) {
+    // The parser skips whitespace and comments anyway; dropping them here saves it the work.
+    tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+    if let Some(deep) = too_deep(&tokens) {
         record.span.end = end_of_text(sql, origin);
         record.failure = Some(ParseFailure {
             message: format!("parentheses nest deeper than {MAX_NESTING} levels"),
@@ -176,34 +198,55 @@ fn parse_piece(
         out.push(record);
         return;
     }
-    if let Some(last) = significant
+    let Some(last) = tokens
         .iter()
         .rev()
         .find(|t| !matches!(t.token, Token::SemiColon | Token::EOF))
-    {
-        record.span.end = lower::span(last.span).end;
-    } else {
+    else {
         return;
-    }
+    };
+    record.span.end = lower::span(last.span).end;
+    // Only ALTER TABLE needs its tokens after parsing (for the spans of its clauses); other
+    // statements hand theirs to the parser without a copy.
+    let kept = if is_word(tokens.first(), "ALTER") {
+        tokens.clone()
+    } else {
+        Vec::new()
+    };
     match parse_tokens(tokens, sp) {
         Ok(statements) => {
             for stmt in &statements {
                 record
                     .changes
-                    .extend(lower::lower(stmt, &significant, record.span, dialect));
+                    .extend(lower::lower(stmt, &kept, record.span, dialect));
+            }
+            // Every statement keeps its changes until the replay: no spare capacity.
+            record.changes.shrink_to_fit();
+        }
+        Err(failure) => {
+            let tokens = if kept.is_empty() {
+                let mut again = tokenize(sql, origin, sp).unwrap_or_default();
+                again.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+                again
+            } else {
+                kept
+            };
+            match recognise::recognise(&tokens, record.span, dialect, sp) {
+                Some(changes) => record.changes = changes,
+                None => {
+                    record.failure = Some(failure.unwrap_or(ParseFailure {
+                        message: "the parser failed".into(),
+                        pos: origin,
+                    }))
+                }
             }
         }
-        Err(failure) => match recognise::recognise(&significant, record.span, dialect, sp) {
-            Some(changes) => record.changes = changes,
-            None => {
-                record.failure = Some(failure.unwrap_or(ParseFailure {
-                    message: "the parser failed".into(),
-                    pos: origin,
-                }))
-            }
-        },
     }
     out.push(record);
+}
+
+fn is_word(token: Option<&TokenWithSpan>, word: &str) -> bool {
+    matches!(token.map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
 }
 
 /// Where nesting first exceeds [`MAX_NESTING`], if it does.
@@ -330,6 +373,24 @@ mod tests {
             parsed.statements[1].changes[0].kind,
             ChangeKind::DropTable { .. }
         ));
+    }
+
+    #[test]
+    fn nesting_up_to_the_guard_fits_the_parser_stack() {
+        // Up to MAX_NESTING the statement reaches sqlparser (whose recursion limit does not
+        // count parentheses): on a parser thread's stack that must not overflow.
+        let text = format!(
+            "ALTER TABLE t ADD CHECK ({}1{});",
+            "(".repeat(MAX_NESTING - 1),
+            ")".repeat(MAX_NESTING - 1)
+        );
+        let parsed = std::thread::Builder::new()
+            .stack_size(PARSER_STACK)
+            .spawn(move || parse_file(&text, Dialect::Postgres))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(parsed.statements.len(), 1);
     }
 
     #[test]

@@ -725,11 +725,11 @@ fn table_clause(c: &mut Cursor, table: &QName) -> Option<ChangeKind> {
             let columns = paren_idents(c);
             return Some(ChangeKind::AddConstraint {
                 table: t,
-                constraint: ConstraintSpec {
+                constraint: Box::new(ConstraintSpec {
                     name,
                     kind: ConstraintKind::Index { columns, unique },
                     using_index: None,
-                },
+                }),
                 not_valid: false,
             });
         }
@@ -809,7 +809,7 @@ fn table_clause(c: &mut Cursor, table: &QName) -> Option<ChangeKind> {
             return Some(ChangeKind::AlterColumnType {
                 table: t,
                 column,
-                ty: names::sql_type(&text, c.dialect),
+                ty: Box::new(names::sql_type(&text, c.dialect)),
                 using,
             });
         }

@@ -22,6 +22,8 @@ pub struct Rule {
     pub docs: &'static str,
     /// Called for every change of every linted statement.
     pub check: Option<fn(&mut Context, &Change)>,
+    /// The recipe, extracted from `docs` once.
+    pub recipe_cache: std::sync::OnceLock<String>,
 }
 
 impl Rule {
@@ -47,8 +49,12 @@ impl Rule {
 
     /// The safe recipe, used as the `help` of the rule's diagnostics.
     pub fn recipe(&self) -> String {
-        self.section("Safe recipe (expand/contract)")
-            .unwrap_or_default()
+        self.recipe_cache
+            .get_or_init(|| {
+                self.section("Safe recipe (expand/contract)")
+                    .unwrap_or_default()
+            })
+            .clone()
     }
 }
 
@@ -65,6 +71,7 @@ macro_rules! declare_rule {
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
             check: declare_rule!(@check $($check)?),
+            recipe_cache: std::sync::OnceLock::new(),
         };
     };
     (@check check) => { Some(check) };

@@ -343,7 +343,7 @@ impl Catalog {
                     .get_mut(table)
                     .and_then(|t| t.column_mut(column))
                 {
-                    c.ty = ty.clone();
+                    c.ty = (**ty).clone();
                 }
             }
             ChangeKind::RedefineColumn {
@@ -388,7 +388,7 @@ impl Catalog {
                     .get_mut(table)
                     .and_then(|t| t.column_mut(column))
                 {
-                    c.default = Some(default.clone());
+                    c.default = Some((**default).clone());
                 }
             }
             ChangeKind::DropDefault { table, column } => {

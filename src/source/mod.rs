@@ -87,13 +87,13 @@ pub struct Discovery {
 
 /// Lists, classifies and reads every migration in `dir`.
 pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
-    let meta = std::fs::metadata(dir).map_err(|source| match source.kind() {
+    let meta = std::fs::metadata(dir).map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => SourceError::MissingDir {
             path: dir.to_path_buf(),
         },
         _ => SourceError::ReadDir {
             path: dir.to_path_buf(),
-            source,
+            error,
         },
     })?;
     if !meta.is_dir() {
@@ -101,9 +101,9 @@ pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
             path: dir.to_path_buf(),
         });
     }
-    let read_dir_err = |source| SourceError::ReadDir {
+    let read_dir_err = |error| SourceError::ReadDir {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_dir_err)? {
@@ -194,9 +194,9 @@ pub fn read_named(path: &Path) -> Result<SourceFile, SourceError> {
 
 /// Reads a file and normalises it; invalid UTF-8 is an error naming the file and line.
 pub fn read_normalised(path: &Path) -> Result<String, SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::ReadFile {
+    let bytes = std::fs::read(path).map_err(|error| SourceError::ReadFile {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     normalise(bytes).map_err(|offset| SourceError::InvalidUtf8 {
         path: path.to_path_buf(),

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Benchmarks of `migrate` against named baselines, measured in one run on one machine.
+
+  1. corpus: `migrate check` over the PostgreSQL part of ../shared/corpus (every project's
+     history as its own process, all projects at once) against squawk linting the same files
+     the same way: files/s, MB/s, peak RSS, ratio.
+  2. growth: `check` of a synthetic history of 1,000 and of 10,000 realistic migrations:
+     time, peak RSS, and the ratio between them.
+  3. up: `migrate up` of 1,000 small migrations (create table, index, insert) into a fresh
+     PostgreSQL database against `psql` running the same files with BEGIN/COMMIT per file in
+     one session (the floor); the same on SQLite against `sqlite3`.
+  4. start-up: `check` of a one-file directory, wall time.
+
+Every figure is the median of --repeat runs. Requires a release build (cargo build --release),
+squawk (pip install squawk-cli), psql, sqlite3, and PostgreSQL at 127.0.0.1:5432.
+
+usage: scripts/bench.py [--repeat N] [--only corpus,growth,up,startup]
+"""
+
+import argparse
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BINARY = os.path.join(ROOT, "target", "release", "migrate")
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
+
+
+def run_parallel(commands, env=None):
+    """Runs the commands all at once; returns (wall seconds, max peak RSS in MB of any one)."""
+    start = time.perf_counter()
+    procs = []
+    for cmd in commands:
+        procs.append(subprocess.Popen(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, env=env))
+    peak = 0
+    for p in procs:
+        _, err = p.communicate()
+        lines = err.decode().strip().splitlines()
+        if lines:
+            try:
+                peak = max(peak, int(lines[-1]))
+            except ValueError:
+                pass
+    return time.perf_counter() - start, peak / 1024
+
+
+def timed(cmd, env=None, stdin=None):
+    """Runs one command; returns (wall seconds, peak RSS MB)."""
+    start = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       env=env, stdin=stdin)
+    wall = time.perf_counter() - start
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd[:3]} exited {p.returncode}: {p.stderr.decode()[-500:]}")
+    peak = int(p.stderr.decode().strip().splitlines()[-1]) / 1024
+    return wall, peak
+
+
+def median_of(repeat, fn):
+    results = [fn() for _ in range(repeat)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def pg_folders():
+    folders = []
+    for project in sorted(os.listdir(CORPUS)):
+        folder = os.path.join(CORPUS, project, "postgres")
+        if os.path.isdir(folder):
+            files = [os.path.join(folder, f) for f in sorted(os.listdir(folder), key=str.encode)
+                     if f.endswith(".sql") and "down.sql" not in f and "__down" not in f]
+            folders.append((project, files))
+    return folders
+
+
+def bench_corpus(repeat):
+    squawk = shutil.which("squawk")
+    real = subprocess.run(["pyenv", "which", "squawk"], capture_output=True, text=True)
+    if real.returncode == 0:
+        squawk = real.stdout.strip()  # the binary itself, not pyenv's shell shim
+    folders = pg_folders()
+    files = sum(len(f) for _, f in folders)
+    size = sum(os.path.getsize(p) for _, fs in folders for p in fs) / 1e6
+    mig = [[BINARY, "check", "--format", "json", *fs] for _, fs in folders]
+    sq = [[squawk, "--reporter", "gcc", *fs] for _, fs in folders]
+    m_wall, m_rss = median_of(repeat, lambda: run_parallel(mig))
+    s_wall, s_rss = median_of(repeat, lambda: run_parallel(sq))
+    print(f"\n1. corpus: {files} PostgreSQL up-files, {size:.2f} MB, {len(folders)} projects, one process per project, all at once")
+    print(f"   migrate check : {m_wall*1000:8.1f} ms  {files/m_wall:8.0f} files/s  {size/m_wall:6.1f} MB/s  peak RSS {m_rss:6.1f} MB")
+    print(f"   squawk {squawk_version(squawk):6} : {s_wall*1000:8.1f} ms  {files/s_wall:8.0f} files/s  {size/s_wall:6.1f} MB/s  peak RSS {s_rss:6.1f} MB")
+    print(f"   throughput ratio migrate/squawk: {s_wall/m_wall:.2f}x (target >= 2x); peak RSS ratio {m_rss/s_rss:.2f} (target < 1)")
+    return {"corpus_ratio": s_wall / m_wall, "rss_ratio": m_rss / s_rss}
+
+
+def squawk_version(path):
+    out = subprocess.run([path, "--version"], capture_output=True, text=True).stdout.split()
+    return out[-1] if out else "?"
+
+
+def synthetic_history(directory, count, seed=7):
+    """Realistic migrations: new tables, nullable columns, concurrent indexes (alone in their
+    file), defaults, checks added NOT VALID and validated later, views, data backfills."""
+    rng = random.Random(seed)
+    tables = []
+    pending_checks = []
+    for i in range(1, count + 1):
+        version = 20200101000000 + i
+        kind = rng.random()
+        path = os.path.join(directory, f"{version}_step_{i}.sql")
+        if not tables or kind < 0.25:
+            t = f"t{i}"
+            tables.append([t, ["id", "name"]])
+            body = (f"CREATE TABLE {t} (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n"
+                    f"    created_at timestamptz NOT NULL DEFAULT now()\n);\n\n"
+                    f"CREATE INDEX {t}_name ON {t} (name);\n")
+        elif kind < 0.5:
+            t = rng.choice(tables)
+            c = f"c{i}"
+            t[1].append(c)
+            body = f"ALTER TABLE {t[0]} ADD COLUMN {c} text;\n\nUPDATE {t[0]} SET {c} = name WHERE {c} IS NULL AND id < 1000;\n"
+        elif kind < 0.65:
+            t = rng.choice(tables)
+            body = f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {t[0]}_idx_{i} ON {t[0]} ({rng.choice(t[1])});\n"
+        elif kind < 0.75:
+            t = rng.choice(tables)
+            name = f"{t[0]}_chk_{i}"
+            pending_checks.append((t[0], name))
+            body = f"ALTER TABLE {t[0]} ADD CONSTRAINT {name} CHECK (char_length(name) < 500) NOT VALID;\n"
+        elif kind < 0.85 and pending_checks:
+            t, name = pending_checks.pop(0)
+            body = f"ALTER TABLE {t} VALIDATE CONSTRAINT {name};\n"
+        elif kind < 0.95:
+            t = rng.choice(tables)
+            body = (f"CREATE OR REPLACE VIEW v_{t[0]} AS SELECT id, name FROM {t[0]};\n\n"
+                    f"COMMENT ON TABLE {t[0]} IS 'step {i}: it''s documented';\n")
+        else:
+            t = rng.choice(tables)
+            body = (f"CREATE FUNCTION f_{i}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+                    f"    NEW.name := trim(NEW.name);\n    RETURN NEW;\nEND;\n$$;\n\n"
+                    f"CREATE TRIGGER trg_{i} BEFORE INSERT ON {t[0]} FOR EACH ROW EXECUTE FUNCTION f_{i}();\n")
+        with open(path, "w") as f:
+            f.write(body)
+
+
+def bench_growth(repeat):
+    results = {}
+    for count in (1000, 10000):
+        d = tempfile.mkdtemp(prefix=f"bench-growth-{count}-")
+        synthetic_history(d, count)
+        wall, rss = median_of(repeat, lambda: timed([BINARY, "check", "--format", "json", "--dir", d]))
+        results[count] = (wall, rss)
+        shutil.rmtree(d)
+    (w1, r1), (w10, r10) = results[1000], results[10000]
+    print("\n2. growth: check of a synthetic history")
+    print(f"   1,000 migrations : {w1*1000:8.1f} ms  peak RSS {r1:6.1f} MB")
+    print(f"   10,000 migrations: {w10*1000:8.1f} ms  peak RSS {r10:6.1f} MB")
+    print(f"   10x the files costs {w10/w1:.2f}x the time (target <= 11x), {r10/r1:.2f}x the memory")
+    return {"growth_ratio": w10 / w1}
+
+
+def small_migrations(directory, count, sqlite):
+    ts = "TEXT DEFAULT CURRENT_TIMESTAMP" if sqlite else "timestamptz DEFAULT now()"
+    for i in range(1, count + 1):
+        with open(os.path.join(directory, f"{20200101000000 + i}_m{i}.sql"), "w") as f:
+            f.write(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, created_at {ts});\n"
+                    f"CREATE INDEX t{i}_name ON t{i} (name);\n"
+                    f"INSERT INTO t{i} (id, name) VALUES (1, 'a'), (2, 'b');\n")
+
+
+def psql(*args, db="postgres", stdin=None):
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", db, *args],
+                          capture_output=True, text=True, check=True, input=stdin)
+
+
+def bench_up(repeat, count=1000):
+    d = tempfile.mkdtemp(prefix="bench-up-")
+    pg_dir, lite_dir = os.path.join(d, "pg"), os.path.join(d, "lite")
+    os.makedirs(pg_dir)
+    os.makedirs(lite_dir)
+    small_migrations(pg_dir, count, sqlite=False)
+    small_migrations(lite_dir, count, sqlite=True)
+    files_pg = sorted(os.listdir(pg_dir))
+    script = os.path.join(d, "floor.sql")
+    with open(script, "w") as f:
+        for name in files_pg:
+            f.write(f"BEGIN;\n\\i {os.path.join(pg_dir, name)}\nCOMMIT;\n")
+    lite_script = os.path.join(d, "floor-sqlite.sql")
+    with open(lite_script, "w") as f:
+        for name in sorted(os.listdir(lite_dir)):
+            f.write("BEGIN;\n" + open(os.path.join(lite_dir, name)).read() + "COMMIT;\n")
+
+    def fresh_pg():
+        psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
+        psql("-c", "CREATE DATABASE bench_up")
+
+    def run_migrate_pg():
+        fresh_pg()
+        return timed([BINARY, "up", "--dir", pg_dir, "--database", "postgres://postgres@127.0.0.1:5432/bench_up"])
+
+    def run_psql():
+        fresh_pg()
+        return timed(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1", "-d", "bench_up", "-f", script])
+
+    lite_db = os.path.join(d, "bench.db")
+
+    def run_migrate_lite():
+        if os.path.exists(lite_db):
+            os.remove(lite_db)
+        return timed([BINARY, "up", "--dir", lite_dir, "--database", f"sqlite://{lite_db}"])
+
+    def run_sqlite3():
+        if os.path.exists(lite_db):
+            os.remove(lite_db)
+        with open(lite_script) as stdin:
+            return timed(["sqlite3", lite_db], stdin=stdin)
+
+    m_pg, _ = median_of(repeat, run_migrate_pg)
+    f_pg, _ = median_of(repeat, run_psql)
+    m_lite, _ = median_of(repeat, run_migrate_lite)
+    f_lite, _ = median_of(repeat, run_sqlite3)
+    psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
+    shutil.rmtree(d)
+    print(f"\n3. up: {count} small migrations (create table, index, insert) into a fresh database")
+    print(f"   PostgreSQL: migrate up {m_pg*1000:8.1f} ms   psql floor {f_pg*1000:8.1f} ms   ratio {m_pg/f_pg:.3f}x (target <= 1.05x)")
+    print(f"   SQLite    : migrate up {m_lite*1000:8.1f} ms   sqlite3    {f_lite*1000:8.1f} ms   ratio {m_lite/f_lite:.3f}x (target <= 1.05x)")
+    return {"up_pg_ratio": m_pg / f_pg, "up_sqlite_ratio": m_lite / f_lite}
+
+
+def bench_startup(repeat):
+    d = tempfile.mkdtemp(prefix="bench-startup-")
+    with open(os.path.join(d, "20260101000000_init.sql"), "w") as f:
+        f.write("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n")
+    walls = []
+    for _ in range(max(repeat, 20)):
+        start = time.perf_counter()
+        subprocess.run([BINARY, "check", "--dir", d], stdout=subprocess.DEVNULL, check=True)
+        walls.append(time.perf_counter() - start)
+    shutil.rmtree(d)
+    wall = statistics.median(walls)
+    print(f"\n4. start-up: check of a one-file directory: {wall*1000:.1f} ms median of {len(walls)} (target < 20 ms)")
+    return {"startup_ms": wall * 1000}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="corpus,growth,up,startup")
+    args = parser.parse_args()
+    if not os.path.exists(BINARY):
+        sys.exit("build first: cargo build --release")
+    print(f"migrate benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, {platform.processor() or platform.platform()}; median of {args.repeat}")
+    only = args.only.split(",")
+    for name, fn in [("corpus", bench_corpus), ("growth", bench_growth), ("up", bench_up), ("startup", bench_startup)]:
+        if name in only:
+            fn(args.repeat)
+
+
+if __name__ == "__main__":
+    main()
