@@ -71,6 +71,16 @@ def median_of(repeat, fn):
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
+def paired(repeat, fa, fb):
+    """Runs fa and fb alternately (so slow drift of the machine, e.g. its disk, hits both
+    alike); returns the median wall time of each."""
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(fa()[0])
+        b.append(fb()[0])
+    return statistics.median(a), statistics.median(b)
+
+
 def pg_folders():
     folders = []
     for project in sorted(os.listdir(CORPUS)):
@@ -223,10 +233,8 @@ def bench_up(repeat, count=1000):
         with open(lite_script) as stdin:
             return timed(["sqlite3", lite_db], stdin=stdin)
 
-    m_pg, _ = median_of(repeat, run_migrate_pg)
-    f_pg, _ = median_of(repeat, run_psql)
-    m_lite, _ = median_of(repeat, run_migrate_lite)
-    f_lite, _ = median_of(repeat, run_sqlite3)
+    m_pg, f_pg = paired(repeat, run_migrate_pg, run_psql)
+    m_lite, f_lite = paired(repeat, run_migrate_lite, run_sqlite3)
     psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
     shutil.rmtree(d)
     print(f"\n3. up: {count} small migrations (create table, index, insert) into a fresh database")

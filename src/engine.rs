@@ -3,13 +3,20 @@
 //! migrations as one release, apply them in order, and release the lock on every path.
 //! Output is left to the caller through [`Event`]s and the returned [`UpResult`].
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::analyze::{self, Analysis, Unit};
 use crate::db::{ApplyError, DbError, Driver, Migration, Outcome, Settings, backoff};
 use crate::dialect::Dialect;
 use crate::history::{self, Entry, HistoryRow, State};
 use crate::source::{Discovery, SourceFile, checksum};
+
+/// How often, at most, `up` asks the database whether it still holds the migration lock
+/// (always before the first migration). A lost lock is rare (the lock's connection died);
+/// between checks the history table's primary key and the `running` claim rows still stop a
+/// second deployer from applying the same migration twice, so the check need not cost a
+/// round trip per migration.
+const LOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// How to run `up`.
 #[derive(Debug, Clone)]
@@ -254,8 +261,12 @@ fn locked_up(
     }
 
     let mut handled = Vec::new();
+    let mut lock_checked: Option<Instant> = None;
     for &i in &pending {
-        driver.check_lock()?;
+        if lock_checked.is_none_or(|at| at.elapsed() >= LOCK_CHECK_EVERY) {
+            driver.check_lock()?;
+            lock_checked = Some(Instant::now());
+        }
         let file = &files[i];
         let migration = migration(file, &analysis.files[i]);
         let in_transaction = transactional(i);

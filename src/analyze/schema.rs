@@ -292,8 +292,11 @@ impl Catalog {
                 for c in columns {
                     t.constraints.extend(inline_constraints(c, release, file));
                 }
-                self.drop_indexes_of(table);
-                self.tables.insert(table.clone(), t);
+                // Only a table that replaces another can leave indexes behind; checking for
+                // every new table would make a long history quadratic.
+                if self.tables.insert(table.clone(), t).is_some() {
+                    self.drop_indexes_of(table);
+                }
             }
             ChangeKind::DropTable { table } => {
                 self.tables.remove(table);

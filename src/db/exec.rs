@@ -5,9 +5,7 @@
 
 use std::time::Instant;
 
-use sqlx::{
-    AssertSqlSafe, ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArguments, Type,
-};
+use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
 
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{ApplyError, Migration, Outcome, Resolution, applied_by};
@@ -17,14 +15,30 @@ use crate::utc::Utc;
 /// Turns a database error into an [`ApplyError`] (dialect-specific codes and positions).
 pub type Classify<'a> = &'a dyn Fn(&sqlx::Error, Option<usize>) -> ApplyError;
 
-/// Applies `m` and inserts its history row in one transaction opened with `begin` (default
-/// `BEGIN` when `None`). Statements are sent one at a time (as `psql -f` does), so a failure
-/// names its statement. With `recheck`, the row is read again inside the transaction and an
-/// already applied migration is left alone (SQLite: the write lock is the migration lock).
+/// How a dialect opens and batches the transaction of [`transactional`].
+#[derive(Debug, Clone, Copy)]
+pub struct TxStyle {
+    /// The statement that opens the transaction (`BEGIN`, SQLite's `BEGIN IMMEDIATE`).
+    pub begin: &'static str,
+    /// Read the history row again inside the transaction and leave an already applied
+    /// migration alone (SQLite, where the write lock is the migration lock).
+    pub recheck: bool,
+    /// One prepared query may hold several statements sharing one list of bound values
+    /// (sqlx's SQLite driver; PostgreSQL's extended protocol allows one statement per query).
+    pub batched: bool,
+}
+
+/// Applies `m` and inserts its history row in one transaction.
+///
+/// The migration's text goes in one round trip (together with the `BEGIN` unless the style
+/// rechecks the history row first), like the file fed to `psql`; with a batching style the
+/// recheck rides with the `BEGIN` and the `COMMIT` with the history row, so a migration costs
+/// three round trips. Only when the text fails are its statements run again one by one, in a
+/// transaction that is rolled back, to name the failing statement. Transactions are driven
+/// with plain `BEGIN`/`COMMIT`/`ROLLBACK` statements.
 pub async fn transactional<DB>(
     conn: &mut DB::Connection,
-    begin: Option<&'static str>,
-    recheck: bool,
+    style: TxStyle,
     sql: &HistorySql,
     m: &Migration<'_>,
     classify: Classify<'_>,
@@ -40,36 +54,47 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     let started = Instant::now();
-    let mut tx = match begin {
-        Some(statement) => conn.begin_with(statement).await,
-        None => conn.begin().await,
-    }
-    .map_err(|e| classify(&e, None))?;
-    if recheck {
-        let state: Option<String> =
-            sqlx::query_scalar::<DB, String>(AssertSqlSafe(sql.select_state.clone()))
+    let begin = style.begin;
+    let text = if m.statements.is_empty() { "" } else { m.sql };
+    let failure = |e: sqlx::Error| classify(&e, None);
+    if style.recheck {
+        let state = if style.batched {
+            // fetch_all runs the batch to its end (no statement is left mid-step).
+            let query = format!("{begin}; {}", sql.select_state);
+            sqlx::query_scalar::<DB, String>(AssertSqlSafe(query))
                 .bind(m.version)
-                .fetch_optional(&mut *tx)
+                .fetch_all(&mut *conn)
                 .await
-                .map_err(|e| classify(&e, None))?;
-        if state.as_deref() == Some(RowState::Applied.as_str()) {
-            let _ = tx.rollback().await;
-            return Ok(Outcome::AlreadyApplied);
+                .map(|rows| rows.into_iter().next())
+        } else {
+            match raw::<DB>(conn, begin.to_string()).await {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    sqlx::query_scalar::<DB, String>(AssertSqlSafe(sql.select_state.clone()))
+                        .bind(m.version)
+                        .fetch_optional(&mut *conn)
+                        .await
+                }
+            }
+        };
+        match state {
+            Err(e) => {
+                rollback::<DB>(conn).await;
+                return Err(failure(e));
+            }
+            Ok(Some(state)) if state == RowState::Applied.as_str() => {
+                rollback::<DB>(conn).await;
+                return Ok(Outcome::AlreadyApplied);
+            }
+            Ok(_) => {}
         }
-    }
-    let mut result = Ok(());
-    for (i, statement) in m.statements.iter().enumerate() {
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
-            .execute(&mut *tx)
-            .await
-        {
-            result = Err(classify(&e, Some(i)));
-            break;
+        if !text.is_empty() {
+            if let Err(e) = raw::<DB>(conn, text.to_string()).await {
+                return Err(fail_and_locate::<DB>(conn, begin, m, classify, e).await);
+            }
         }
-    }
-    if let Err(failure) = result {
-        let _ = tx.rollback().await;
-        return Err(failure);
+    } else if let Err(e) = raw::<DB>(conn, format!("{begin};\n{text}")).await {
+        return Err(fail_and_locate::<DB>(conn, begin, m, classify, e).await);
     }
     let ms = started.elapsed().as_millis() as u64;
     let row = NewRow {
@@ -81,12 +106,77 @@ where
         execution_ms: Some(ms as i64),
         applied_by: applied_by(),
     };
-    if let Err(e) = history_sql::insert::<DB>(sql, row).execute(&mut *tx).await {
-        let _ = tx.rollback().await;
-        return Err(classify(&e, None));
+    let committed = if style.batched {
+        let insert_and_commit = format!("{}; COMMIT", sql.insert);
+        history_sql::insert_with::<DB>(&insert_and_commit, row)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    } else {
+        match history_sql::insert::<DB>(sql, row)
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(_) => raw::<DB>(conn, "COMMIT".to_string()).await,
+            Err(e) => Err(e),
+        }
+    };
+    if let Err(e) = committed {
+        rollback::<DB>(conn).await;
+        return Err(failure(e));
     }
-    tx.commit().await.map_err(|e| classify(&e, None))?;
     Ok(Outcome::Applied { ms })
+}
+
+async fn raw<DB>(conn: &mut DB::Connection, sql: String) -> Result<(), sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+async fn rollback<DB>(conn: &mut DB::Connection)
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let _ = raw::<DB>(conn, "ROLLBACK".to_string()).await;
+}
+
+/// Rolls back after `error` and, unless it was a timeout, runs the statements one by one in a
+/// fresh transaction (rolled back too) to find which one fails.
+async fn fail_and_locate<DB>(
+    conn: &mut DB::Connection,
+    begin: &'static str,
+    m: &Migration<'_>,
+    classify: Classify<'_>,
+    error: sqlx::Error,
+) -> ApplyError
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    rollback::<DB>(conn).await;
+    let mut failure = classify(&error, None);
+    if failure.lock_timeout || failure.timeout {
+        return failure;
+    }
+    if raw::<DB>(conn, begin.to_string()).await.is_err() {
+        // The BEGIN itself fails: there is no statement to name.
+        return failure;
+    }
+    for (i, statement) in m.statements.iter().enumerate() {
+        if let Err(e) = raw::<DB>(conn, statement.to_string()).await {
+            failure = classify(&e, Some(i));
+            break;
+        }
+    }
+    rollback::<DB>(conn).await;
+    failure
 }
 
 /// Inserts the `running` row that claims `m` (committed on its own).

@@ -160,8 +160,21 @@ where
     for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
     for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
 {
+    insert_with(&sql.insert, row)
+}
+
+/// `query` (which starts with [`HistorySql::insert`]; SQLite may append statements that take
+/// no values) with the row's values bound.
+pub fn insert_with<'q, DB>(query: &str, row: NewRow) -> Query<'q, DB, <DB as Database>::Arguments>
+where
+    DB: Database,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+{
     let m = row.migration;
-    sqlx::query::<DB>(AssertSqlSafe(sql.insert.clone()))
+    sqlx::query::<DB>(AssertSqlSafe(query.to_string()))
         .bind(m.version)
         .bind(m.description.to_string())
         .bind(m.checksum.clone())

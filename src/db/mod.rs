@@ -308,6 +308,9 @@ pub enum Outcome {
 pub struct ApplyError {
     /// It failed on a lock timeout (SQLSTATE 55P03 / MySQL 1205): nothing changed, retry later.
     pub lock_timeout: bool,
+    /// It was cancelled by a timeout (statement_timeout, SQLITE_BUSY): running its statements
+    /// again to locate the failure would only wait as long again.
+    pub timeout: bool,
     /// 0-based index of the failing statement, when known.
     pub statement: Option<usize>,
     /// The database's message (password scrubbed).

@@ -171,6 +171,8 @@ fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> Apply
     ApplyError {
         // 1205: lock wait timeout exceeded (also for metadata locks).
         lock_timeout: number == Some(1205),
+        // 3024: max_execution_time exceeded.
+        timeout: number == Some(3024),
         statement,
         message: message(target, e),
         recorded: false,

@@ -154,6 +154,8 @@ fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> Apply
     };
     ApplyError {
         lock_timeout: pg.is_some_and(|p| p.code() == "55P03"),
+        // 57014: canceled by statement_timeout (or by an operator).
+        timeout: pg.is_some_and(|p| p.code() == "57014"),
         statement,
         message: message(target, e),
         recorded: false,
@@ -332,8 +334,11 @@ impl Driver for Postgres {
         let classify = |e: &sqlx::Error, s| classify(target, e, s);
         self.rt.block_on(exec::transactional::<sqlx::Postgres>(
             &mut self.conn,
-            None,
-            false,
+            exec::TxStyle {
+                begin: "BEGIN",
+                recheck: false,
+                batched: false,
+            },
             &self.sql,
             m,
             &classify,

@@ -40,8 +40,17 @@ fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
 }
 
 fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> ApplyError {
+    // SQLITE_BUSY (5, and its extended codes): busy_timeout ran out waiting for the write lock.
+    let busy = match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == 5),
+        _ => false,
+    };
     ApplyError {
         lock_timeout: false,
+        timeout: busy,
         statement,
         message: message(target, e),
         recorded: false,
@@ -206,8 +215,11 @@ impl Driver for Sqlite {
         let classify = |e: &sqlx::Error, s| classify(target, e, s);
         self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
             self.conn.as_mut().expect("open connection"),
-            Some("BEGIN IMMEDIATE"),
-            true,
+            exec::TxStyle {
+                begin: "BEGIN IMMEDIATE",
+                recheck: true,
+                batched: true,
+            },
             &self.sql,
             m,
             &classify,
@@ -226,6 +238,7 @@ impl Driver for Sqlite {
                 Ok(Claim::Running) => {
                     return Err(ApplyError {
                         lock_timeout: false,
+                        timeout: false,
                         statement: None,
                         message: "it has been marked running by another deployer for longer than lock_wait (or that deployer was interrupted: see `migrate status`)".into(),
                         recorded: true,
