@@ -73,12 +73,12 @@ def median_of(repeat, fn):
 
 def paired(repeat, fa, fb):
     """Runs fa and fb alternately (so slow drift of the machine, e.g. its disk, hits both
-    alike); returns the median wall time of each."""
+    alike); returns ((median wall, max peak RSS) of fa, the same of fb)."""
     a, b = [], []
     for _ in range(repeat):
-        a.append(fa()[0])
-        b.append(fb()[0])
-    return statistics.median(a), statistics.median(b)
+        a.append(fa())
+        b.append(fb())
+    return tuple((statistics.median(r[0] for r in runs), max(r[1] for r in runs)) for runs in (a, b))
 
 
 def pg_folders():
@@ -102,8 +102,7 @@ def bench_corpus(repeat):
     size = sum(os.path.getsize(p) for _, fs in folders for p in fs) / 1e6
     mig = [[BINARY, "check", "--format", "json", *fs] for _, fs in folders]
     sq = [[squawk, "--reporter", "gcc", *fs] for _, fs in folders]
-    m_wall, m_rss = median_of(repeat, lambda: run_parallel(mig))
-    s_wall, s_rss = median_of(repeat, lambda: run_parallel(sq))
+    (m_wall, m_rss), (s_wall, s_rss) = paired(repeat, lambda: run_parallel(mig), lambda: run_parallel(sq))
     print(f"\n1. corpus: {files} PostgreSQL up-files, {size:.2f} MB, {len(folders)} projects, one process per project, all at once")
     print(f"   migrate check : {m_wall*1000:8.1f} ms  {files/m_wall:8.0f} files/s  {size/m_wall:6.1f} MB/s  peak RSS {m_rss:6.1f} MB")
     print(f"   squawk {squawk_version(squawk):6} : {s_wall*1000:8.1f} ms  {files/s_wall:8.0f} files/s  {size/s_wall:6.1f} MB/s  peak RSS {s_rss:6.1f} MB")
@@ -233,8 +232,8 @@ def bench_up(repeat, count=1000):
         with open(lite_script) as stdin:
             return timed(["sqlite3", lite_db], stdin=stdin)
 
-    m_pg, f_pg = paired(repeat, run_migrate_pg, run_psql)
-    m_lite, f_lite = paired(repeat, run_migrate_lite, run_sqlite3)
+    (m_pg, _), (f_pg, _) = paired(repeat, run_migrate_pg, run_psql)
+    (m_lite, _), (f_lite, _) = paired(repeat, run_migrate_lite, run_sqlite3)
     psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
     shutil.rmtree(d)
     print(f"\n3. up: {count} small migrations (create table, index, insert) into a fresh database")

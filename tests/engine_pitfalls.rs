@@ -94,6 +94,12 @@ fn sixteen_concurrent_deployers_apply_each_migration_once() {
                 format!("CREATE TABLE t{v} (id INT);\nINSERT INTO applied_log (version, note) VALUES ({v}, 'a;b');\n"),
             );
         }
+        // Statements that succeed a second time: only the history row's key can stop a
+        // deployer that planned this migration before another one applied it.
+        db.write(
+            "9_insert_only.sql",
+            "INSERT INTO applied_log (version, note) VALUES (9, 'again?');\n",
+        );
         if kind == Kind::Postgres {
             db.write(
                 "7_index.sql",
@@ -113,9 +119,9 @@ fn sixteen_concurrent_deployers_apply_each_migration_once() {
             db.strings("SELECT CAST(version AS CHAR(10)) FROM applied_log ORDER BY version");
         logged.iter_mut().for_each(|v| *v = v.trim().to_string());
         let expected: Vec<String> = if kind == Kind::Postgres {
-            vec!["2", "3", "4", "5", "6", "8"]
+            vec!["2", "3", "4", "5", "6", "8", "9"]
         } else {
-            vec!["2", "3", "4", "5", "6"]
+            vec!["2", "3", "4", "5", "6", "9"]
         }
         .into_iter()
         .map(String::from)

@@ -18,24 +18,24 @@ pub type Classify<'a> = &'a dyn Fn(&sqlx::Error, Option<usize>) -> ApplyError;
 /// How a dialect opens and batches the transaction of [`transactional`].
 #[derive(Debug, Clone, Copy)]
 pub struct TxStyle {
-    /// The statement that opens the transaction (`BEGIN`, SQLite's `BEGIN IMMEDIATE`).
+    /// The statement that opens the transaction (`BEGIN`; SQLite's `BEGIN IMMEDIATE` takes
+    /// the write lock at once, which serialises concurrent deployers).
     pub begin: &'static str,
-    /// Read the history row again inside the transaction and leave an already applied
-    /// migration alone (SQLite, where the write lock is the migration lock).
-    pub recheck: bool,
     /// One prepared query may hold several statements sharing one list of bound values
-    /// (sqlx's SQLite driver; PostgreSQL's extended protocol allows one statement per query).
+    /// (sqlx's SQLite driver; PostgreSQL's extended protocol allows one statement per query),
+    /// so the history row and the `COMMIT` go together.
     pub batched: bool,
 }
 
 /// Applies `m` and inserts its history row in one transaction.
 ///
-/// The migration's text goes in one round trip (together with the `BEGIN` unless the style
-/// rechecks the history row first), like the file fed to `psql`; with a batching style the
-/// recheck rides with the `BEGIN` and the `COMMIT` with the history row, so a migration costs
-/// three round trips. Only when the text fails are its statements run again one by one, in a
-/// transaction that is rolled back, to name the failing statement. Transactions are driven
-/// with plain `BEGIN`/`COMMIT`/`ROLLBACK` statements.
+/// The `BEGIN` and the migration's text go in one round trip, like the file fed to `psql`,
+/// then the history row and the `COMMIT` (together when the style is batched). Nothing is
+/// read first: when anything fails, the transaction is rolled back and the history row read;
+/// if another deployer applied the migration meanwhile (possible on SQLite, whose write lock
+/// is taken only by `BEGIN IMMEDIATE`), the outcome is [`Outcome::AlreadyApplied`]; otherwise
+/// the statements run again one by one, in a transaction that is rolled back too, to name the
+/// failing one. Transactions are driven with plain `BEGIN`/`COMMIT`/`ROLLBACK` statements.
 pub async fn transactional<DB>(
     conn: &mut DB::Connection,
     style: TxStyle,
@@ -56,76 +56,56 @@ where
     let started = Instant::now();
     let begin = style.begin;
     let text = if m.statements.is_empty() { "" } else { m.sql };
-    let failure = |e: sqlx::Error| classify(&e, None);
-    if style.recheck {
-        let state = if style.batched {
-            // fetch_all runs the batch to its end (no statement is left mid-step).
-            let query = format!("{begin}; {}", sql.select_state);
-            sqlx::query_scalar::<DB, String>(AssertSqlSafe(query))
-                .bind(m.version)
-                .fetch_all(&mut *conn)
-                .await
-                .map(|rows| rows.into_iter().next())
-        } else {
-            match raw::<DB>(conn, begin.to_string()).await {
-                Err(e) => Err(e),
-                Ok(()) => {
-                    sqlx::query_scalar::<DB, String>(AssertSqlSafe(sql.select_state.clone()))
-                        .bind(m.version)
-                        .fetch_optional(&mut *conn)
-                        .await
+    let outcome = match raw::<DB>(conn, format!("{begin};\n{text}")).await {
+        Err(e) => Err((e, true)),
+        Ok(()) => {
+            let ms = started.elapsed().as_millis() as u64;
+            let row = NewRow {
+                migration: m,
+                state: RowState::Applied,
+                phase: "expand",
+                statements_applied: m.statements.len() as i64,
+                applied_at: Some(Utc::now().iso8601()),
+                execution_ms: Some(ms as i64),
+                applied_by: applied_by(),
+            };
+            let committed = if style.batched {
+                let insert_and_commit = format!("{}; COMMIT", sql.insert);
+                history_sql::insert_with::<DB>(&insert_and_commit, row)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            } else {
+                match history_sql::insert::<DB>(sql, row)
+                    .execute(&mut *conn)
+                    .await
+                {
+                    Ok(_) => raw::<DB>(conn, "COMMIT".to_string()).await,
+                    Err(e) => Err(e),
                 }
-            }
-        };
-        match state {
-            Err(e) => {
-                rollback::<DB>(conn).await;
-                return Err(failure(e));
-            }
-            Ok(Some(state)) if state == RowState::Applied.as_str() => {
-                rollback::<DB>(conn).await;
-                return Ok(Outcome::AlreadyApplied);
-            }
-            Ok(_) => {}
+            };
+            committed.map(|()| ms).map_err(|e| (e, false))
         }
-        if !text.is_empty() {
-            if let Err(e) = raw::<DB>(conn, text.to_string()).await {
-                return Err(fail_and_locate::<DB>(conn, begin, m, classify, e).await);
-            }
-        }
-    } else if let Err(e) = raw::<DB>(conn, format!("{begin};\n{text}")).await {
-        return Err(fail_and_locate::<DB>(conn, begin, m, classify, e).await);
-    }
-    let ms = started.elapsed().as_millis() as u64;
-    let row = NewRow {
-        migration: m,
-        state: RowState::Applied,
-        phase: "expand",
-        statements_applied: m.statements.len() as i64,
-        applied_at: Some(Utc::now().iso8601()),
-        execution_ms: Some(ms as i64),
-        applied_by: applied_by(),
     };
-    let committed = if style.batched {
-        let insert_and_commit = format!("{}; COMMIT", sql.insert);
-        history_sql::insert_with::<DB>(&insert_and_commit, row)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
+    let (error, in_text) = match outcome {
+        Ok(ms) => return Ok(Outcome::Applied { ms }),
+        Err(failed) => failed,
+    };
+    rollback::<DB>(conn).await;
+    let state = sqlx::query_scalar::<DB, String>(AssertSqlSafe(sql.select_state.clone()))
+        .bind(m.version)
+        .fetch_optional(&mut *conn)
+        .await;
+    if let Ok(Some(state)) = state {
+        if state == RowState::Applied.as_str() {
+            return Ok(Outcome::AlreadyApplied);
+        }
+    }
+    if in_text {
+        Err(locate::<DB>(conn, begin, m, classify, error).await)
     } else {
-        match history_sql::insert::<DB>(sql, row)
-            .execute(&mut *conn)
-            .await
-        {
-            Ok(_) => raw::<DB>(conn, "COMMIT".to_string()).await,
-            Err(e) => Err(e),
-        }
-    };
-    if let Err(e) = committed {
-        rollback::<DB>(conn).await;
-        return Err(failure(e));
+        Err(classify(&error, None))
     }
-    Ok(Outcome::Applied { ms })
 }
 
 async fn raw<DB>(conn: &mut DB::Connection, sql: String) -> Result<(), sqlx::Error>
@@ -147,9 +127,9 @@ where
     let _ = raw::<DB>(conn, "ROLLBACK".to_string()).await;
 }
 
-/// Rolls back after `error` and, unless it was a timeout, runs the statements one by one in a
-/// fresh transaction (rolled back too) to find which one fails.
-async fn fail_and_locate<DB>(
+/// Names the statement behind `error` (the transaction is already rolled back): unless it
+/// was a timeout, runs the statements one by one in a fresh transaction, rolled back too.
+async fn locate<DB>(
     conn: &mut DB::Connection,
     begin: &'static str,
     m: &Migration<'_>,
@@ -160,7 +140,6 @@ where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    rollback::<DB>(conn).await;
     let mut failure = classify(&error, None);
     if failure.lock_timeout || failure.timeout {
         return failure;

@@ -336,7 +336,6 @@ impl Driver for Postgres {
             &mut self.conn,
             exec::TxStyle {
                 begin: "BEGIN",
-                recheck: false,
                 batched: false,
             },
             &self.sql,

@@ -217,7 +217,6 @@ impl Driver for Sqlite {
             self.conn.as_mut().expect("open connection"),
             exec::TxStyle {
                 begin: "BEGIN IMMEDIATE",
-                recheck: true,
                 batched: true,
             },
             &self.sql,
