@@ -222,7 +222,8 @@ fn dropped_connection_mid_run_converges() {
     assert_eq!(db.history(), ["1:applied", "2:applied"]);
 }
 
-/// Losing the lock's connection mid-run stops `up` before the next migration.
+/// Losing the lock's connection mid-run stops `up` before the next migration (the first
+/// migration outlasts the engine's one-second interval between lock checks).
 #[test]
 fn lost_lock_stops_before_the_next_migration() {
     let Some(db) = TestDb::new(Kind::Postgres) else {
