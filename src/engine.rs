@@ -34,6 +34,11 @@ pub struct UpOptions {
 /// Progress worth telling the user as it happens.
 #[derive(Debug)]
 pub enum Event<'a> {
+    /// The check gate passed (perhaps with warnings); nothing is applied yet.
+    Checked {
+        /// The analysis of the applied and pending files.
+        analysis: &'a Analysis,
+    },
     /// Another deployer holds the lock.
     LockWaiting {
         /// Who.
@@ -242,6 +247,9 @@ fn locked_up(
             analysis: Some(analysis),
         });
     }
+    on_event(Event::Checked {
+        analysis: &analysis,
+    });
     let dialect = driver.target().dialect;
     let transactional = |i: usize| dialect != Dialect::Mysql && !analysis.files[i].no_transaction;
     if options.dry_run {

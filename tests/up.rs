@@ -465,3 +465,42 @@ fn json_outputs_follow_their_schemas() {
     );
     assert_eq!(value["migrations"][0]["state"], "modified");
 }
+
+/// Warnings of the check gate come before the first applied migration, and an unparsed
+/// statement made an error in `migrate.toml` stops `up` before anything is applied.
+#[test]
+fn gate_warnings_come_first_and_unparsed_can_be_made_blocking() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("1_a.sql", "CREATE TABLE a (id INT);\n");
+    db.write("2_odd.sql", "CREATE TABLE b (id INT);\nFROBNICATE b;\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(
+        run.code, 2,
+        "the database rejects the statement: {}",
+        run.stdout
+    );
+    let warning = run.stdout.find("warning[M001 unparsed-statement]");
+    let applied = run.stdout.find("applied 1 a");
+    assert!(
+        warning.is_some() && applied.is_some() && warning < applied,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied"]);
+
+    std::fs::write(
+        db.path().join("migrate.toml"),
+        "[rules]\nunparsed-statement = \"error\"\n",
+    )
+    .unwrap();
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("error[M001 unparsed-statement]"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied"]);
+}

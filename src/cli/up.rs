@@ -39,10 +39,22 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         analysis: session.analysis_options(),
     };
     let json = args.format == HumanOrJson::Json;
+    let sources: Vec<&SourceFile> = session.discovery.files.iter().collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    // Warnings of a passed gate are shown before anything is applied.
+    let mut shown = false;
     let mut on_event = |event: Event| {
         let line = match event {
+            Event::Checked { analysis } => {
+                if !json && !analysis.diagnostics.is_empty() {
+                    shown = true;
+                    let _ =
+                        report::render(&mut out, Format::Human, analysis, &sources, stdout_color());
+                    let _ = out.flush();
+                }
+                return;
+            }
             Event::Applied {
                 version,
                 description,
@@ -81,7 +93,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         eprintln!("migrate: {line}");
     };
     let report = engine::up(driver.as_mut(), &session.discovery, &options, &mut on_event)?;
-    let sources: Vec<&SourceFile> = session.discovery.files.iter().collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let code = match &report.result {
@@ -94,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(code);
     }
     if let Some(analysis) = &report.analysis {
-        if !analysis.diagnostics.is_empty() {
+        if !shown && !analysis.diagnostics.is_empty() {
             ignore_broken_pipe(report::render(
                 &mut out,
                 Format::Human,
