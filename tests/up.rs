@@ -48,6 +48,7 @@ on_every_database!(
     suppressions_are_recorded_in_the_history,
     status_reports_every_state_as_json,
     history_table_name_is_configurable,
+    empty_and_comment_only_files_are_recorded,
 );
 
 const USERS: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, legacy VARCHAR(50));\n";
@@ -503,4 +504,13 @@ fn gate_warnings_come_first_and_unparsed_can_be_made_blocking() {
         run.stdout
     );
     assert_eq!(db.history(), ["1:applied"]);
+}
+
+fn empty_and_comment_only_files_are_recorded(db: &TestDb) {
+    db.write("1_empty.sql", "");
+    db.write("2_comments.sql", "-- nothing yet\n/* reserved */\n");
+    db.write("3_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
+    assert_ok(&db.migrate("verify", &[]));
 }
