@@ -71,12 +71,12 @@ where
             };
             let committed = if style.batched {
                 let insert_and_commit = format!("{}; COMMIT", sql.insert);
-                history_sql::insert_with::<DB>(&insert_and_commit, row)
+                history_sql::insert::<DB>(&insert_and_commit, row)
                     .execute(&mut *conn)
                     .await
                     .map(|_| ())
             } else {
-                match history_sql::insert::<DB>(sql, row)
+                match history_sql::insert::<DB>(&sql.insert, row)
                     .execute(&mut *conn)
                     .await
                 {
@@ -182,7 +182,7 @@ where
         execution_ms: None,
         applied_by: applied_by(),
     };
-    history_sql::insert::<DB>(sql, row)
+    history_sql::insert::<DB>(&sql.insert, row)
         .execute(&mut *conn)
         .await
         .map(|_| ())

@@ -151,21 +151,9 @@ pub struct NewRow<'a> {
     pub applied_by: String,
 }
 
-/// [`HistorySql::insert`] with every value bound.
-pub fn insert<'q, DB>(sql: &HistorySql, row: NewRow) -> Query<'q, DB, <DB as Database>::Arguments>
-where
-    DB: Database,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
-{
-    insert_with(&sql.insert, row)
-}
-
-/// `query` (which starts with [`HistorySql::insert`]; SQLite may append statements that take
-/// no values) with the row's values bound.
-pub fn insert_with<'q, DB>(query: &str, row: NewRow) -> Query<'q, DB, <DB as Database>::Arguments>
+/// `query` — [`HistorySql::insert`], to which SQLite may append statements that take no
+/// values — with the row's values bound.
+pub fn insert<'q, DB>(query: &str, row: NewRow) -> Query<'q, DB, <DB as Database>::Arguments>
 where
     DB: Database,
     for<'t> i64: Encode<'t, DB> + Type<DB>,

@@ -348,7 +348,7 @@ impl Driver for Mysql {
     }
 
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
-        let insert = history_sql::insert::<sqlx::MySql>(&self.sql, NewRow::baseline(m));
+        let insert = history_sql::insert::<sqlx::MySql>(&self.sql.insert, NewRow::baseline(m));
         self.rt
             .block_on(insert.execute(&mut self.conn))
             .map(|_| ())

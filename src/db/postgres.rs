@@ -376,7 +376,7 @@ impl Driver for Postgres {
     }
 
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
-        let insert = history_sql::insert::<sqlx::Postgres>(&self.sql, NewRow::baseline(m));
+        let insert = history_sql::insert::<sqlx::Postgres>(&self.sql.insert, NewRow::baseline(m));
         self.rt
             .block_on(insert.execute(&mut self.conn))
             .map(|_| ())

@@ -277,7 +277,7 @@ impl Driver for Sqlite {
     }
 
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
-        let insert = history_sql::insert::<sqlx::Sqlite>(&self.sql, NewRow::baseline(m));
+        let insert = history_sql::insert::<sqlx::Sqlite>(&self.sql.insert, NewRow::baseline(m));
         self.rt
             .block_on(insert.execute(self.conn.as_mut().expect("open connection")))
             .map(|_| ())
