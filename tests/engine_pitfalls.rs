@@ -445,3 +445,29 @@ fn passwords_are_redacted_and_connection_errors_are_clear() {
         }
     }
 }
+
+/// Pitfall 19, the panic path: a panic (injected in debug builds) whose message holds the raw
+/// URL is reported on one line with the password scrubbed, exit 2.
+#[test]
+fn a_panic_never_shows_the_password() {
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
+        .current_dir(dir.path())
+        .args([
+            "status",
+            "--database",
+            "postgres://app:hunter2secret@127.0.0.1:1/db",
+        ])
+        .env("MIGRATE_DEBUG_PANIC_WITH_URL", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("migrate: internal error (a bug: please report it): injected panic while holding postgres://app:***@127.0.0.1:1/db"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

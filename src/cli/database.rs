@@ -50,6 +50,12 @@ impl Session {
                 anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
             })?;
         let target = Target::parse(&url)?;
+        // Fault injection for the tests, in debug builds only: a panic whose message holds
+        // the raw URL, to prove the panic path scrubs the password.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("MIGRATE_DEBUG_PANIC_WITH_URL").is_some() {
+            panic!("injected panic while holding {url}");
+        }
         let dir = loaded.migration_dir(args.dir.as_deref());
         let discovery = source::discover(&dir).context("cannot list migrations")?;
         Ok(Session {
