@@ -14,10 +14,11 @@
 Every figure is the median of --repeat runs. Requires a release build (cargo build --release),
 squawk (pip install squawk-cli), psql, sqlite3, and PostgreSQL at 127.0.0.1:5432.
 
-usage: scripts/bench.py [--repeat N] [--only corpus,growth,up,startup]
+usage: scripts/bench.py [--repeat N] [--only corpus,growth,up,startup] [--other-binary PATH]
 """
 
 import argparse
+import hashlib
 import os
 import platform
 import random
@@ -74,11 +75,17 @@ def median_of(repeat, fn):
 def paired(repeat, fa, fb):
     """Runs fa and fb alternately (so slow drift of the machine, e.g. its disk, hits both
     alike); returns ((median wall, max peak RSS) of fa, the same of fb)."""
-    a, b = [], []
+    return interleaved(repeat, fa, fb)
+
+
+def interleaved(repeat, *fns):
+    """Runs every fn once per round, round after round; returns (median wall, max peak RSS)
+    of each, in order."""
+    runs = [[] for _ in fns]
     for _ in range(repeat):
-        a.append(fa())
-        b.append(fb())
-    return tuple((statistics.median(r[0] for r in runs), max(r[1] for r in runs)) for runs in (a, b))
+        for fn, results in zip(fns, runs):
+            results.append(fn())
+    return tuple((statistics.median(r[0] for r in results), max(r[1] for r in results)) for results in runs)
 
 
 def pg_folders():
@@ -185,12 +192,32 @@ def small_migrations(directory, count, sqlite):
                     f"INSERT INTO t{i} (id, name) VALUES (1, 'a'), (2, 'b');\n")
 
 
+def history_insert(table, path, version):
+    """The row `migrate up` writes for one migration (same columns, same sizes), as an INSERT
+    with quoted literals, so a floor script can do the same work."""
+    with open(path, "rb") as f:
+        body = f.read()
+    q = lambda text: "'" + text.replace("'", "''") + "'"
+    checksum = "sha256:" + hashlib.sha256(body).hexdigest()
+    name = os.path.basename(path)
+    values = [str(version), q(name.split("_", 1)[1][:-4]), q(checksum), q("expand"), q(body.decode()),
+              q("applied"), "3", "3", q("2026-11-23T00:00:00.000Z"), "1", q("migrate 0.1.0"), q("[]")]
+    return f"INSERT INTO {table} VALUES ({', '.join(values)});\n"
+
+
+HISTORY_TABLE = ("CREATE TABLE floor_history (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
+                 "checksum TEXT NOT NULL, phase TEXT NOT NULL, sql_text TEXT NOT NULL, state TEXT NOT NULL, "
+                 "statements_applied BIGINT NOT NULL, statements_total BIGINT NOT NULL, applied_at TEXT, "
+                 "execution_ms BIGINT, applied_by TEXT NOT NULL, allows TEXT NOT NULL, error TEXT, "
+                 "failed_statement BIGINT);\n")
+
+
 def psql(*args, db="postgres", stdin=None):
     return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", db, *args],
                           capture_output=True, text=True, check=True, input=stdin)
 
 
-def bench_up(repeat, count=1000):
+def bench_up(repeat, other=None, count=1000):
     d = tempfile.mkdtemp(prefix="bench-up-")
     pg_dir, lite_dir = os.path.join(d, "pg"), os.path.join(d, "lite")
     os.makedirs(pg_dir)
@@ -198,48 +225,67 @@ def bench_up(repeat, count=1000):
     small_migrations(pg_dir, count, sqlite=False)
     small_migrations(lite_dir, count, sqlite=True)
     files_pg = sorted(os.listdir(pg_dir))
-    script = os.path.join(d, "floor.sql")
-    with open(script, "w") as f:
+    files_lite = sorted(os.listdir(lite_dir))
+    version = lambda name: int(name.split("_", 1)[0])
+    # The floors, and the floors with the history row migrate writes for each migration
+    # (the same insert in the same transaction): what the engine costs apart from that row.
+    script, script_h = os.path.join(d, "floor.sql"), os.path.join(d, "floor-history.sql")
+    with open(script, "w") as f, open(script_h, "w") as fh:
+        fh.write(HISTORY_TABLE)
         for name in files_pg:
-            f.write(f"BEGIN;\n\\i {os.path.join(pg_dir, name)}\nCOMMIT;\n")
-    lite_script = os.path.join(d, "floor-sqlite.sql")
-    with open(lite_script, "w") as f:
-        for name in sorted(os.listdir(lite_dir)):
-            f.write("BEGIN;\n" + open(os.path.join(lite_dir, name)).read() + "COMMIT;\n")
+            path = os.path.join(pg_dir, name)
+            f.write(f"BEGIN;\n\\i {path}\nCOMMIT;\n")
+            fh.write(f"BEGIN;\n\\i {path}\n{history_insert('floor_history', path, version(name))}COMMIT;\n")
+    lite_script, lite_script_h = os.path.join(d, "floor-sqlite.sql"), os.path.join(d, "floor-sqlite-history.sql")
+    with open(lite_script, "w") as f, open(lite_script_h, "w") as fh:
+        fh.write(HISTORY_TABLE)
+        for name in files_lite:
+            path = os.path.join(lite_dir, name)
+            body = open(path).read()
+            f.write("BEGIN;\n" + body + "COMMIT;\n")
+            fh.write("BEGIN;\n" + body + history_insert("floor_history", path, version(name)) + "COMMIT;\n")
 
     def fresh_pg():
         psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
         psql("-c", "CREATE DATABASE bench_up")
 
-    def run_migrate_pg():
+    def run_migrate_pg(binary=BINARY):
         fresh_pg()
-        return timed([BINARY, "up", "--dir", pg_dir, "--database", "postgres://postgres@127.0.0.1:5432/bench_up"])
+        return timed([binary, "up", "--dir", pg_dir, "--database", "postgres://postgres@127.0.0.1:5432/bench_up"])
 
-    def run_psql():
+    def run_psql(path):
         fresh_pg()
-        return timed(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1", "-d", "bench_up", "-f", script])
+        return timed(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1", "-d", "bench_up", "-f", path])
 
     lite_db = os.path.join(d, "bench.db")
 
-    def run_migrate_lite():
+    def run_migrate_lite(binary):
         if os.path.exists(lite_db):
             os.remove(lite_db)
-        return timed([BINARY, "up", "--dir", lite_dir, "--database", f"sqlite://{lite_db}"])
+        return timed([binary, "up", "--dir", lite_dir, "--database", f"sqlite://{lite_db}"])
 
-    def run_sqlite3():
+    def run_sqlite3(path):
         if os.path.exists(lite_db):
             os.remove(lite_db)
-        with open(lite_script) as stdin:
+        with open(path) as stdin:
             return timed(["sqlite3", lite_db], stdin=stdin)
 
-    (m_pg, _), (f_pg, _) = paired(repeat, run_migrate_pg, run_psql)
-    (m_lite, _), (f_lite, _) = paired(repeat, run_migrate_lite, run_sqlite3)
+    pg_runs = [run_migrate_pg, lambda: run_psql(script), lambda: run_psql(script_h)]
+    lite_runs = [lambda: run_migrate_lite(BINARY), lambda: run_sqlite3(lite_script), lambda: run_sqlite3(lite_script_h)]
+    if other:
+        pg_runs.append(lambda: run_migrate_pg(other))
+        lite_runs.append(lambda: run_migrate_lite(other))
+    pg = interleaved(repeat, *pg_runs)
+    lite = interleaved(repeat, *lite_runs)
     psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
     shutil.rmtree(d)
     print(f"\n3. up: {count} small migrations (create table, index, insert) into a fresh database")
-    print(f"   PostgreSQL: migrate up {m_pg*1000:8.1f} ms   psql floor {f_pg*1000:8.1f} ms   ratio {m_pg/f_pg:.3f}x (target <= 1.05x)")
-    print(f"   SQLite    : migrate up {m_lite*1000:8.1f} ms   sqlite3    {f_lite*1000:8.1f} ms   ratio {m_lite/f_lite:.3f}x (target <= 1.05x)")
-    return {"up_pg_ratio": m_pg / f_pg, "up_sqlite_ratio": m_lite / f_lite}
+    for name, floor, (m, f, fh, *o) in [("PostgreSQL", "psql floor", pg), ("SQLite", "sqlite3 floor", lite)]:
+        print(f"   {name:10}: migrate up {m[0]*1000:8.1f} ms   {floor} {f[0]*1000:8.1f} ms   ratio {m[0]/f[0]:.3f}x (target <= 1.05x)")
+        print(f"   {'':10}  {floor} with the same history rows {fh[0]*1000:8.1f} ms   ratio {m[0]/fh[0]:.3f}x")
+        if o:
+            print(f"   {'':10}  other binary {o[0][0]*1000:8.1f} ms   ratio {o[0][0]/f[0]:.3f}x against the floor")
+    return {"up_pg_ratio": pg[0][0] / pg[1][0], "up_sqlite_ratio": lite[0][0] / lite[1][0]}
 
 
 def bench_startup(repeat):
@@ -261,6 +307,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", default="corpus,growth,up,startup")
+    parser.add_argument("--other-binary", help="another build of migrate to time in the up benchmark too "
+                        "(e.g. the previous commit's), interleaved with this one")
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build first: cargo build --release")
@@ -269,7 +317,10 @@ def main():
     only = args.only.split(",")
     for name, fn in [("corpus", bench_corpus), ("growth", bench_growth), ("up", bench_up), ("startup", bench_startup)]:
         if name in only:
-            fn(args.repeat)
+            if name == "up":
+                fn(args.repeat, args.other_binary)
+            else:
+                fn(args.repeat)
 
 
 if __name__ == "__main__":

@@ -278,6 +278,36 @@ fn waiting_deployer_names_the_holder_and_gives_up() {
     }
 }
 
+/// Pitfall 3 on SQLite, which has no lock of its own: a deployer that cannot get the
+/// database's write lock within `lock_wait` gives up with exit 2 and a clear line, having
+/// applied nothing, and the next run applies the migration.
+#[test]
+fn sqlite_write_lock_held_elsewhere_gives_up_cleanly() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.config("lock_wait = \"2s\"\n");
+    db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+    assert_eq!(db.migrate("up", &[]).code, 0);
+    db.write("2_u.sql", "CREATE TABLE u (id INT);\n");
+    let holder = db.hold_sqlite_write_lock();
+    let run = finish(spawn_up(&db, &[]), Duration::from_secs(60));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("failed 2 u at migrations/2_u.sql: database is locked: another connection held the database's write lock for longer than 2s (setting lock_wait)")
+            && run.stdout.contains("rolled back: nothing of 2 was applied. It ran out of time"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    drop(holder);
+    assert_eq!(db.history(), ["1:applied"]);
+    assert!(!db.tables().contains(&"u".to_string()));
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+}
+
 /// Pitfall 6: the lock is keyed on the history table's schema and name, so two apps with
 /// their own history tables in one database do not block each other.
 #[test]

@@ -182,7 +182,12 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
                 "failed {version} {description} at {at}: {}",
                 error.message
             )?;
-            if *transactional {
+            if *transactional && error.timeout {
+                writeln!(
+                    out,
+                    "rolled back: nothing of {version} was applied. It ran out of time (above): run `migrate up` again when the database is less busy, or raise the setting"
+                )?;
+            } else if *transactional {
                 writeln!(
                     out,
                     "rolled back: nothing of {version} was applied. Fix the migration and run `migrate up` again"

@@ -60,15 +60,7 @@ where
         Err(e) => Err((e, true)),
         Ok(()) => {
             let ms = started.elapsed().as_millis() as u64;
-            let row = NewRow {
-                migration: m,
-                state: RowState::Applied,
-                phase: "expand",
-                statements_applied: m.statements.len() as i64,
-                applied_at: Some(Utc::now().iso8601()),
-                execution_ms: Some(ms as i64),
-                applied_by: applied_by(),
-            };
+            let row = NewRow::applied(m, ms);
             let committed = if style.batched {
                 let insert_and_commit = format!("{}; COMMIT", sql.insert);
                 history_sql::insert::<DB>(&insert_and_commit, row)

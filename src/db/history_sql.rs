@@ -151,33 +151,66 @@ pub struct NewRow<'a> {
     pub applied_by: String,
 }
 
+/// One value bound to a history statement; `None` is a typed NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// An integer column.
+    Int(Option<i64>),
+    /// A text column.
+    Text(Option<String>),
+}
+
 /// `query` — [`HistorySql::insert`], to which SQLite may append statements that take no
 /// values — with the row's values bound.
 pub fn insert<'q, DB>(query: &str, row: NewRow) -> Query<'q, DB, <DB as Database>::Arguments>
 where
     DB: Database,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
     for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
 {
-    let m = row.migration;
-    sqlx::query::<DB>(AssertSqlSafe(query.to_string()))
-        .bind(m.version)
-        .bind(m.description.to_string())
-        .bind(m.checksum.clone())
-        .bind(row.phase.to_string())
-        .bind(m.sql.to_string())
-        .bind(row.state.as_str().to_string())
-        .bind(row.statements_applied)
-        .bind(m.statements.len() as i64)
-        .bind(row.applied_at)
-        .bind(row.execution_ms)
-        .bind(row.applied_by)
-        .bind(m.allows.clone())
+    let mut q = sqlx::query::<DB>(AssertSqlSafe(query.to_string()));
+    for value in row.values() {
+        q = match value {
+            Value::Int(i) => q.bind(i),
+            Value::Text(t) => q.bind(t),
+        };
+    }
+    q
 }
 
 impl<'a> NewRow<'a> {
+    /// The values of [`HistorySql::insert`], in placeholder order.
+    pub fn values(self) -> [Value; 12] {
+        let m = self.migration;
+        [
+            Value::Int(Some(m.version)),
+            Value::Text(Some(m.description.to_string())),
+            Value::Text(Some(m.checksum.clone())),
+            Value::Text(Some(self.phase.to_string())),
+            Value::Text(Some(m.sql.to_string())),
+            Value::Text(Some(self.state.as_str().to_string())),
+            Value::Int(Some(self.statements_applied)),
+            Value::Int(Some(m.statements.len() as i64)),
+            Value::Text(self.applied_at),
+            Value::Int(self.execution_ms),
+            Value::Text(Some(self.applied_by)),
+            Value::Text(Some(m.allows.clone())),
+        ]
+    }
+
+    /// A row recording `migration` as applied just now, in `ms` milliseconds.
+    pub fn applied(migration: &'a Migration<'a>, ms: u64) -> Self {
+        NewRow {
+            migration,
+            state: RowState::Applied,
+            phase: "expand",
+            statements_applied: migration.statements.len() as i64,
+            applied_at: Some(crate::utc::Utc::now().iso8601()),
+            execution_ms: Some(ms as i64),
+            applied_by: crate::db::applied_by(),
+        }
+    }
+
     /// A row recording `migration` as applied without running it.
     pub fn baseline(migration: &'a Migration<'a>) -> Self {
         NewRow {

@@ -1,8 +1,12 @@
 //! SQLite: no server lock, so each migration takes the database's own write lock
-//! (`BEGIN IMMEDIATE`), re-reads its history row inside that transaction, and applies with its
-//! history row in the same transaction: concurrent deployers apply each migration exactly
-//! once. Statements SQLite refuses in a transaction (`VACUUM`) run after a `running` claim
-//! taken the same way; a deployer that finds another's claim waits for it.
+//! (`BEGIN IMMEDIATE`, waiting up to `lock_wait`) and applies with its history row in that
+//! transaction. Nothing is read first: a deployer that queued behind another which applied
+//! the same migration fails on it (or on the history row's primary key), rolls back, and
+//! finds the row applied, so concurrent deployers apply each migration exactly once. The
+//! happy path runs through SQLite's C API ([`direct`]); failures run again through sqlx to
+//! name the failing statement. Statements SQLite refuses in a transaction (`VACUUM`) run
+//! after a `running` claim taken the same way; a deployer that finds another's claim waits
+//! for it.
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -11,6 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
 use crate::db::exec;
+
+mod direct;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
@@ -39,7 +45,12 @@ fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
     }
 }
 
-fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> ApplyError {
+fn classify(
+    target: &Target,
+    lock_wait: Duration,
+    e: &sqlx::Error,
+    statement: Option<usize>,
+) -> ApplyError {
     // SQLITE_BUSY (5, and its extended codes): busy_timeout ran out waiting for the write lock.
     let busy = match e {
         sqlx::Error::Database(db) => db
@@ -48,11 +59,28 @@ fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> Apply
             .is_some_and(|c| c & 0xff == 5),
         _ => false,
     };
+    let message = message(target, e);
+    if busy {
+        return busy_error(lock_wait, &message);
+    }
     ApplyError {
         lock_timeout: false,
-        timeout: busy,
+        timeout: false,
         statement,
-        message: message(target, e),
+        message,
+        recorded: false,
+    }
+}
+
+/// The write lock was not free within `lock_wait` (SQLite's busy timeout).
+fn busy_error(lock_wait: Duration, message: &str) -> ApplyError {
+    ApplyError {
+        lock_timeout: false,
+        timeout: true,
+        statement: None,
+        message: format!(
+            "{message}: another connection held the database's write lock for longer than {lock_wait:?} (setting lock_wait)"
+        ),
         recorded: false,
     }
 }
@@ -121,6 +149,36 @@ impl Sqlite {
             tx.commit().await?;
             Ok(claim)
         })
+    }
+}
+
+impl Sqlite {
+    /// Applies `m` with its history row through SQLite's C API ([`direct`]), returning
+    /// the migration's time in milliseconds; `Ok(None)` when the direct path cannot take
+    /// it. On an error everything is rolled back.
+    fn apply_direct(&mut self, m: &Migration) -> Result<Option<u64>, direct::RawError> {
+        let started = Instant::now();
+        let text = if m.statements.is_empty() { "" } else { m.sql };
+        let conn = self.conn.as_mut().expect("open connection");
+        let Ok(mut locked) = self.rt.block_on(conn.lock_handle()) else {
+            return Ok(None);
+        };
+        // SAFETY: while `locked` lives, sqlx's worker thread does not touch the connection.
+        let mut db = unsafe { direct::Handle::new(locked.as_raw_handle()) };
+        let result = match db.exec(&format!("BEGIN IMMEDIATE;\n{text}")) {
+            None => return Ok(None),
+            Some(Err(e)) => Err(e),
+            Some(Ok(())) => {
+                let ms = started.elapsed().as_millis() as u64;
+                db.execute(&self.sql.insert, &NewRow::applied(m, ms).values())
+                    .and_then(|()| db.exec("COMMIT").unwrap_or(Ok(())))
+                    .map(|()| Some(ms))
+            }
+        };
+        if result.is_err() {
+            db.rollback();
+        }
+        result
     }
 }
 
@@ -211,8 +269,17 @@ impl Driver for Sqlite {
     }
 
     fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
+        match self.apply_direct(m) {
+            Ok(Some(ms)) => return Ok(Outcome::Applied { ms }),
+            // busy_timeout ran out: going through sqlx would wait as long again.
+            Err(e) if e.is_busy() => return Err(busy_error(self.lock_wait, &e.message)),
+            // Any other failure was rolled back: run it again through sqlx, whose error
+            // path names the failing statement and notices a migration applied meanwhile.
+            Ok(None) | Err(_) => {}
+        }
         let target = &self.target;
-        let classify = |e: &sqlx::Error, s| classify(target, e, s);
+        let lock_wait = self.lock_wait;
+        let classify = |e: &sqlx::Error, s| classify(target, lock_wait, e, s);
         self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
             self.conn.as_mut().expect("open connection"),
             exec::TxStyle {
@@ -243,11 +310,12 @@ impl Driver for Sqlite {
                         recorded: true,
                     });
                 }
-                Err(e) => return Err(classify(&self.target, &e, None)),
+                Err(e) => return Err(classify(&self.target, self.lock_wait, &e, None)),
             }
         }
         let target = &self.target;
-        let classify = |e: &sqlx::Error, s| classify(target, e, s);
+        let lock_wait = self.lock_wait;
+        let classify = |e: &sqlx::Error, s| classify(target, lock_wait, e, s);
         self.rt.block_on(exec::stepwise::<sqlx::Sqlite>(
             self.conn.as_mut().expect("open connection"),
             &self.sql,

@@ -244,6 +244,16 @@ impl TestDb {
         self.strings(sql)
     }
 
+    /// SQLite: a connection of its own that holds the write lock (`BEGIN IMMEDIATE`) until
+    /// it is dropped.
+    pub fn hold_sqlite_write_lock(&self) -> SqliteConnection {
+        let mut c = self.sqlite();
+        self.rt
+            .block_on(sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut c))
+            .unwrap();
+        c
+    }
+
     fn sqlite(&self) -> SqliteConnection {
         let options: SqliteConnectOptions = self.url.parse().unwrap();
         self.rt
