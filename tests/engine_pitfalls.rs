@@ -308,6 +308,66 @@ fn sqlite_write_lock_held_elsewhere_gives_up_cleanly() {
     assert_eq!(db.history(), ["1:applied", "2:applied"]);
 }
 
+/// Pitfall 17, SQLite table rebuilds: `PRAGMA foreign_keys` cannot change inside a
+/// migration's transaction, so migrations run with foreign keys off. Rebuilding a parent
+/// table then leaves its `ON DELETE CASCADE` children alone (with sqlx's default, on, the
+/// drop deletes them), and a migration that leaves a dangling reference is rolled back with
+/// the row named. A file that switches foreign keys on outside a transaction does not leak
+/// the setting into the migrations after it.
+#[test]
+fn sqlite_rebuild_keeps_child_rows_and_dangling_references_roll_back() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    let count = |table: &str| db.strings(&format!("SELECT CAST(count(*) AS TEXT) FROM {table}"));
+    db.write(
+        "1_init.sql",
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);\nINSERT INTO parent VALUES (1, 'a');\nINSERT INTO child VALUES (10, 1);\n",
+    );
+    db.write(
+        "2_rebuild.sql",
+        "CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\nINSERT INTO parent_new SELECT id, coalesce(name, '') FROM parent;\n-- migrate:allow table-rebuild: contract step, the old version is gone\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        count("child"),
+        ["1"],
+        "the rebuild cascaded into the child table"
+    );
+
+    db.write("3_orphan.sql", "INSERT INTO child VALUES (11, 2);\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("failed 3 orphan at migrations/3_orphan.sql: the migration leaves a row whose foreign key points at nothing")
+            && run.stdout.contains("child row 11 references a missing row of parent"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+    assert_eq!(count("child"), ["1"]);
+
+    db.write(
+        "3_orphan.sql",
+        "-- migrate:no-transaction\nPRAGMA foreign_keys = ON;\n",
+    );
+    db.write(
+        "4_drop_parent_rows.sql",
+        "-- migrate:allow delete-without-where: contract step, the rows are obsolete\nDELETE FROM parent;\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("child row 10 references a missing row of parent"),
+        "foreign keys leaked on and cascaded: {}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
+    assert_eq!(count("parent"), ["1"]);
+}
+
 /// Pitfall 6: the lock is keyed on the history table's schema and name, so two apps with
 /// their own history tables in one database do not block each other.
 #[test]

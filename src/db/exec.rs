@@ -25,6 +25,32 @@ pub struct TxStyle {
     /// (sqlx's SQLite driver; PostgreSQL's extended protocol allows one statement per query),
     /// so the history row and the `COMMIT` go together.
     pub batched: bool,
+    /// A query run after the migration's text, before the history row: a first column of
+    /// its first row, if any, is a problem that rolls the migration back (SQLite's
+    /// foreign key check, since migrations run there with enforcement off).
+    pub verify: Option<Verify>,
+}
+
+/// A check run inside a migration's transaction before it commits.
+#[derive(Debug, Clone, Copy)]
+pub struct Verify {
+    /// Returns one text column, one row per problem.
+    pub query: &'static str,
+    /// Says what a problem means and what to do; the first problem follows it.
+    pub explain: &'static str,
+}
+
+impl Verify {
+    /// The error for `problem`, the first row of the query: nothing of the migration stays.
+    pub fn failure(&self, problem: &str) -> ApplyError {
+        ApplyError {
+            lock_timeout: false,
+            timeout: false,
+            statement: None,
+            message: format!("{}: {problem}", self.explain),
+            recorded: false,
+        }
+    }
 }
 
 /// Applies `m` and inserts its history row in one transaction.
@@ -56,7 +82,21 @@ where
     let started = Instant::now();
     let begin = style.begin;
     let text = if m.statements.is_empty() { "" } else { m.sql };
-    let outcome = match raw::<DB>(conn, format!("{begin};\n{text}")).await {
+    let mut text_result = raw::<DB>(conn, format!("{begin};\n{text}")).await;
+    if let (Ok(()), Some(verify)) = (&text_result, style.verify) {
+        match sqlx::query_scalar::<DB, String>(verify.query)
+            .fetch_optional(&mut *conn)
+            .await
+        {
+            Ok(None) => {}
+            Ok(Some(problem)) => {
+                rollback::<DB>(conn).await;
+                return Err(verify.failure(&problem));
+            }
+            Err(e) => text_result = Err(e),
+        }
+    }
+    let outcome = match text_result {
         Err(e) => Err((e, true)),
         Ok(()) => {
             let ms = started.elapsed().as_millis() as u64;

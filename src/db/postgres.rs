@@ -337,6 +337,7 @@ impl Driver for Postgres {
             exec::TxStyle {
                 begin: "BEGIN",
                 batched: false,
+                verify: None,
             },
             &self.sql,
             m,

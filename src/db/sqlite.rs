@@ -25,6 +25,16 @@ use crate::db::{
 use crate::dialect::Dialect;
 use crate::history::{HistoryRow, RowState};
 
+/// Migrations run with foreign key enforcement off, as in the `sqlite3` shell: with it on,
+/// dropping a table deletes its rows first and cascades into child tables, which makes the
+/// table rebuild SQLite needs for most changes (`PRAGMA foreign_keys` cannot be switched
+/// inside the migration's transaction) delete data. Each transactional migration is checked
+/// before it commits instead: any row left pointing at nothing rolls it back.
+const FOREIGN_KEY_CHECK: exec::Verify = exec::Verify {
+    query: "SELECT \"table\" || ' row ' || coalesce(rowid, '?') || ' references a missing row of ' || parent FROM pragma_foreign_key_check LIMIT 1",
+    explain: "the migration leaves a row whose foreign key points at nothing (migrations run with foreign key enforcement off, so cascades do not fire; delete or fix the dependent rows in the migration)",
+};
+
 /// A SQLite database file.
 pub struct Sqlite {
     rt: tokio::runtime::Runtime,
@@ -105,6 +115,7 @@ impl Sqlite {
                 message: message(target, &e),
             })?
             .create_if_missing(true)
+            .foreign_keys(false)
             // Concurrent deployers queue on SQLite's write lock for up to lock_wait.
             .busy_timeout(settings.lock_wait);
         let conn = rt
@@ -156,7 +167,7 @@ impl Sqlite {
     /// Applies `m` with its history row through SQLite's C API ([`direct`]), returning
     /// the migration's time in milliseconds; `Ok(None)` when the direct path cannot take
     /// it. On an error everything is rolled back.
-    fn apply_direct(&mut self, m: &Migration) -> Result<Option<u64>, direct::RawError> {
+    fn apply_direct(&mut self, m: &Migration) -> Result<Option<u64>, Direct> {
         let started = Instant::now();
         let text = if m.statements.is_empty() { "" } else { m.sql };
         let conn = self.conn.as_mut().expect("open connection");
@@ -165,21 +176,35 @@ impl Sqlite {
         };
         // SAFETY: while `locked` lives, sqlx's worker thread does not touch the connection.
         let mut db = unsafe { direct::Handle::new(locked.as_raw_handle()) };
-        let result = match db.exec(&format!("BEGIN IMMEDIATE;\n{text}")) {
-            None => return Ok(None),
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => {
-                let ms = started.elapsed().as_millis() as u64;
-                db.execute(&self.sql.insert, &NewRow::applied(m, ms).values())
-                    .and_then(|()| db.exec("COMMIT").unwrap_or(Ok(())))
-                    .map(|()| Some(ms))
-            }
+        let Some(ran) = db.exec(&format!("BEGIN IMMEDIATE;\n{text}")) else {
+            return Ok(None);
         };
+        let result = ran.map_err(Direct::Sqlite).and_then(|()| {
+            if let Some(problem) = db
+                .first_text(FOREIGN_KEY_CHECK.query)
+                .map_err(Direct::Sqlite)?
+            {
+                return Err(Direct::Verify(problem));
+            }
+            let ms = started.elapsed().as_millis() as u64;
+            db.execute(&self.sql.insert, &NewRow::applied(m, ms).values())
+                .and_then(|()| db.exec("COMMIT").unwrap_or(Ok(())))
+                .map_err(Direct::Sqlite)?;
+            Ok(Some(ms))
+        });
         if result.is_err() {
             db.rollback();
         }
         result
     }
+}
+
+/// Why the direct path did not apply a migration.
+enum Direct {
+    /// SQLite returned an error.
+    Sqlite(direct::RawError),
+    /// The foreign key check found a problem.
+    Verify(String),
 }
 
 impl Drop for Sqlite {
@@ -271,11 +296,14 @@ impl Driver for Sqlite {
     fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
         match self.apply_direct(m) {
             Ok(Some(ms)) => return Ok(Outcome::Applied { ms }),
+            Err(Direct::Verify(problem)) => return Err(FOREIGN_KEY_CHECK.failure(&problem)),
             // busy_timeout ran out: going through sqlx would wait as long again.
-            Err(e) if e.is_busy() => return Err(busy_error(self.lock_wait, &e.message)),
+            Err(Direct::Sqlite(e)) if e.is_busy() => {
+                return Err(busy_error(self.lock_wait, &e.message));
+            }
             // Any other failure was rolled back: run it again through sqlx, whose error
             // path names the failing statement and notices a migration applied meanwhile.
-            Ok(None) | Err(_) => {}
+            Ok(None) | Err(Direct::Sqlite(_)) => {}
         }
         let target = &self.target;
         let lock_wait = self.lock_wait;
@@ -285,6 +313,7 @@ impl Driver for Sqlite {
             exec::TxStyle {
                 begin: "BEGIN IMMEDIATE",
                 batched: true,
+                verify: Some(FOREIGN_KEY_CHECK),
             },
             &self.sql,
             m,
@@ -316,13 +345,17 @@ impl Driver for Sqlite {
         let target = &self.target;
         let lock_wait = self.lock_wait;
         let classify = |e: &sqlx::Error, s| classify(target, lock_wait, e, s);
-        self.rt.block_on(exec::stepwise::<sqlx::Sqlite>(
-            self.conn.as_mut().expect("open connection"),
-            &self.sql,
-            m,
-            started,
-            &classify,
-        ))
+        let conn = self.conn.as_mut().expect("open connection");
+        self.rt.block_on(async {
+            let outcome =
+                exec::stepwise::<sqlx::Sqlite>(conn, &self.sql, m, started, &classify).await;
+            // Outside a transaction the file may switch foreign keys on (the rebuild recipe
+            // ends that way): switch them off again for the migrations after it.
+            let _ = sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
+                .await;
+            outcome
+        })
     }
 
     fn resolve(

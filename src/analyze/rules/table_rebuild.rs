@@ -15,8 +15,10 @@ declare_rule! {
     /// ## Why it breaks the running app
     /// While the copy runs the old app writes to the old table and those rows are lost; the
     /// table vanishes for a moment outside a transaction; and in SQLite
-    /// `PRAGMA foreign_keys = OFF` is a no-op inside a transaction, so with foreign keys on,
-    /// dropping the old table cascades deletes into every child table (a real data-loss bug).
+    /// `PRAGMA foreign_keys = OFF` is a no-op inside a transaction, so a tool that runs
+    /// migrations with foreign keys on (sqlx's default) makes the drop of the old table cascade
+    /// deletes into every child table (a real data-loss bug). `migrate up` runs SQLite
+    /// migrations with foreign keys off and checks them before each commit.
     ///
     /// ## Example
     /// ```sql
@@ -29,7 +31,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Prefer additive changes: add a new nullable column, backfill it, switch the app, drop the old column later.
     /// 2. If a rebuild is unavoidable, run it in a maintenance window or while writes are paused.
-    /// 3. SQLite: run it in a `-- migrate:no-transaction` file with `PRAGMA foreign_keys = OFF` before `BEGIN`, and `PRAGMA foreign_key_check` before `COMMIT`.
+    /// 3. SQLite: child rows survive the rebuild under `migrate up` (foreign keys off, `PRAGMA foreign_key_check` before each commit); under another tool, run it with `PRAGMA foreign_keys = OFF` outside a transaction and `PRAGMA foreign_key_check` before `COMMIT`.
     ///
     /// ## Suppress
     /// `-- migrate:allow table-rebuild: <why writes cannot be lost>` above the drop or rename.

@@ -116,6 +116,45 @@ impl Handle {
         result
     }
 
+    /// The first column of the first row of the single statement `sql` as text, if it
+    /// returns a row.
+    pub fn first_text(&mut self, sql: &str) -> Result<Option<String>, RawError> {
+        let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+        let text = CString::new(sql).map_err(|_| RawError {
+            code: ffi::SQLITE_MISUSE,
+            message: "NUL in a statement".into(),
+        })?;
+        // SAFETY: `db` is open; `text` is NUL-terminated; `stmt` receives the statement.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(
+                self.db.as_ptr(),
+                text.as_ptr(),
+                -1,
+                &mut stmt,
+                ptr::null_mut(),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(self.error(rc));
+        }
+        // SAFETY: `stmt` is live; the column text is copied before the next call on it.
+        let result = match unsafe { ffi::sqlite3_step(stmt) } {
+            ffi::SQLITE_ROW => Ok(Some(unsafe {
+                let column = ffi::sqlite3_column_text(stmt, 0);
+                if column.is_null() {
+                    String::new()
+                } else {
+                    CStr::from_ptr(column.cast()).to_string_lossy().into_owned()
+                }
+            })),
+            ffi::SQLITE_DONE => Ok(None),
+            rc => Err(self.error(rc)),
+        };
+        // SAFETY: `stmt` came from prepare (null is allowed) and is not used after this.
+        unsafe { ffi::sqlite3_finalize(stmt) };
+        result
+    }
+
     fn bind_and_step(
         &mut self,
         stmt: *mut ffi::sqlite3_stmt,
