@@ -81,11 +81,24 @@ def paired(repeat, fa, fb):
 def interleaved(repeat, *fns):
     """Runs every fn once per round, round after round; returns (median wall, max peak RSS)
     of each, in order."""
+    return rounds(repeat, *fns)[0]
+
+
+def rounds(repeat, *fns):
+    """Like interleaved, and also the walls of every round: [[wall of fn 0, fn 1, ...], ...]."""
     runs = [[] for _ in fns]
     for _ in range(repeat):
         for fn, results in zip(fns, runs):
             results.append(fn())
-    return tuple((statistics.median(r[0] for r in results), max(r[1] for r in results)) for results in runs)
+    summary = tuple((statistics.median(r[0] for r in results), max(r[1] for r in results)) for results in runs)
+    return summary, [[results[i][0] for results in runs] for i in range(repeat)]
+
+
+def round_ratio(walls, a, b):
+    """Median over rounds of wall[a] / wall[b], and its range: the two ran back to back in
+    each round, so the ratio cancels the machine's drift better than a ratio of medians."""
+    ratios = sorted(w[a] / w[b] for w in walls)
+    return statistics.median(ratios), ratios[0], ratios[-1]
 
 
 def pg_folders():
@@ -104,6 +117,8 @@ def bench_corpus(repeat):
     real = subprocess.run(["pyenv", "which", "squawk"], capture_output=True, text=True)
     if real.returncode == 0:
         squawk = real.stdout.strip()  # the binary itself, not pyenv's shell shim
+    if not squawk:
+        sys.exit("squawk not found: pip install squawk-cli (or run with --only growth,up,startup)")
     folders = pg_folders()
     files = sum(len(f) for _, f in folders)
     size = sum(os.path.getsize(p) for _, fs in folders for p in fs) / 1e6
@@ -275,17 +290,24 @@ def bench_up(repeat, other=None, count=1000):
     if other:
         pg_runs.append(lambda: run_migrate_pg(other))
         lite_runs.append(lambda: run_migrate_lite(other))
-    pg = interleaved(repeat, *pg_runs)
-    lite = interleaved(repeat, *lite_runs)
+    pg, pg_walls = rounds(repeat, *pg_runs)
+    lite, lite_walls = rounds(repeat, *lite_runs)
     psql("-c", "DROP DATABASE IF EXISTS bench_up WITH (FORCE)")
     shutil.rmtree(d)
     print(f"\n3. up: {count} small migrations (create table, index, insert) into a fresh database")
-    for name, floor, (m, f, fh, *o) in [("PostgreSQL", "psql floor", pg), ("SQLite", "sqlite3 floor", lite)]:
-        print(f"   {name:10}: migrate up {m[0]*1000:8.1f} ms   {floor} {f[0]*1000:8.1f} ms   ratio {m[0]/f[0]:.3f}x (target <= 1.05x)")
-        print(f"   {'':10}  {floor} with the same history rows {fh[0]*1000:8.1f} ms   ratio {m[0]/fh[0]:.3f}x")
+    print("   (ratios: median over rounds of migrate's time / the baseline's in the same round, and their range)")
+    results = {}
+    for name, floor, summary, walls in [("PostgreSQL", "psql floor", pg, pg_walls), ("SQLite", "sqlite3 floor", lite, lite_walls)]:
+        (m, f, fh, *o) = summary
+        r, lo, hi = round_ratio(walls, 0, 1)
+        rh, lo_h, hi_h = round_ratio(walls, 0, 2)
+        print(f"   {name:10}: migrate up {m[0]*1000:8.1f} ms   {floor} {f[0]*1000:8.1f} ms   ratio {r:.3f}x ({lo:.2f}-{hi:.2f}) (target <= 1.05x)")
+        print(f"   {'':10}  {floor} with the same history rows {fh[0]*1000:8.1f} ms   ratio {rh:.3f}x ({lo_h:.2f}-{hi_h:.2f})")
         if o:
-            print(f"   {'':10}  other binary {o[0][0]*1000:8.1f} ms   ratio {o[0][0]/f[0]:.3f}x against the floor")
-    return {"up_pg_ratio": pg[0][0] / pg[1][0], "up_sqlite_ratio": lite[0][0] / lite[1][0]}
+            ro, lo_o, hi_o = round_ratio(walls, 3, 1)
+            print(f"   {'':10}  other binary {o[0][0]*1000:8.1f} ms   ratio {ro:.3f}x ({lo_o:.2f}-{hi_o:.2f}) against the floor")
+        results[name] = r
+    return {"up_pg_ratio": results["PostgreSQL"], "up_sqlite_ratio": results["SQLite"]}
 
 
 def bench_startup(repeat):

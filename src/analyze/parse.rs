@@ -135,7 +135,10 @@ pub fn tokenize(
     origin: Pos,
     dialect: &dyn sqlparser::dialect::Dialect,
 ) -> Result<Vec<TokenWithSpan>, ParseFailure> {
-    let mut tokens = Vec::new();
+    // About one token per six bytes of SQL, whitespace tokens included: sized so that the
+    // vector grows at most once or twice instead of a dozen times (a dollar-quoted body is one
+    // token, so this rather under- than overestimates).
+    let mut tokens = Vec::with_capacity(sql.len() / 6 + 4);
     let result = Tokenizer::new(dialect, sql).tokenize_with_location_into_buf_with_mapper(
         &mut tokens,
         |mut t| {
