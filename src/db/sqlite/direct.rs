@@ -90,8 +90,12 @@ impl Handle {
         })
     }
 
-    /// Runs the single statement `sql` with `values` bound to its placeholders in order.
-    pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<(), RawError> {
+    /// Prepares the single statement `sql`, runs `f` on it and finalizes it.
+    fn with_statement<T>(
+        &mut self,
+        sql: &str,
+        f: impl FnOnce(&mut Self, *mut ffi::sqlite3_stmt) -> Result<T, RawError>,
+    ) -> Result<T, RawError> {
         let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
         let len = c_int::try_from(sql.len()).map_err(|_| RawError {
             code: ffi::SQLITE_TOOBIG,
@@ -110,49 +114,35 @@ impl Handle {
         if rc != ffi::SQLITE_OK {
             return Err(self.error(rc));
         }
-        let result = self.bind_and_step(stmt, values);
+        let result = f(self, stmt);
         // SAFETY: `stmt` came from prepare (null is allowed) and is not used after this.
         unsafe { ffi::sqlite3_finalize(stmt) };
         result
     }
 
+    /// Runs the single statement `sql` with `values` bound to its placeholders in order.
+    pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<(), RawError> {
+        self.with_statement(sql, |db, stmt| db.bind_and_step(stmt, values))
+    }
+
     /// The first column of the first row of the single statement `sql` as text, if it
     /// returns a row.
     pub fn first_text(&mut self, sql: &str) -> Result<Option<String>, RawError> {
-        let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
-        let text = CString::new(sql).map_err(|_| RawError {
-            code: ffi::SQLITE_MISUSE,
-            message: "NUL in a statement".into(),
-        })?;
-        // SAFETY: `db` is open; `text` is NUL-terminated; `stmt` receives the statement.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v2(
-                self.db.as_ptr(),
-                text.as_ptr(),
-                -1,
-                &mut stmt,
-                ptr::null_mut(),
-            )
-        };
-        if rc != ffi::SQLITE_OK {
-            return Err(self.error(rc));
-        }
-        // SAFETY: `stmt` is live; the column text is copied before the next call on it.
-        let result = match unsafe { ffi::sqlite3_step(stmt) } {
-            ffi::SQLITE_ROW => Ok(Some(unsafe {
-                let column = ffi::sqlite3_column_text(stmt, 0);
-                if column.is_null() {
-                    String::new()
-                } else {
-                    CStr::from_ptr(column.cast()).to_string_lossy().into_owned()
-                }
-            })),
-            ffi::SQLITE_DONE => Ok(None),
-            rc => Err(self.error(rc)),
-        };
-        // SAFETY: `stmt` came from prepare (null is allowed) and is not used after this.
-        unsafe { ffi::sqlite3_finalize(stmt) };
-        result
+        self.with_statement(sql, |db, stmt| {
+            // SAFETY: `stmt` is live; the column text is copied before the next call on it.
+            match unsafe { ffi::sqlite3_step(stmt) } {
+                ffi::SQLITE_ROW => Ok(Some(unsafe {
+                    let column = ffi::sqlite3_column_text(stmt, 0);
+                    if column.is_null() {
+                        String::new()
+                    } else {
+                        CStr::from_ptr(column.cast()).to_string_lossy().into_owned()
+                    }
+                })),
+                ffi::SQLITE_DONE => Ok(None),
+                rc => Err(db.error(rc)),
+            }
+        })
     }
 
     fn bind_and_step(
@@ -249,6 +239,11 @@ mod tests {
             .unwrap();
             db.exec("COMMIT").unwrap().unwrap();
             assert!(!db.in_transaction());
+            assert_eq!(
+                db.first_text("SELECT 'a' UNION ALL SELECT 'b'").unwrap(),
+                Some("a".to_string())
+            );
+            assert_eq!(db.first_text("SELECT 'a' WHERE 0").unwrap(), None);
             let left = db.execute("SELECT CASE WHEN (SELECT count(*) FROM t) = 0 THEN 1 ELSE abs(-9223372036854775808) END", &[]);
             assert!(left.is_ok(), "the bound row was not deleted: {left:?}");
         });
