@@ -368,6 +368,30 @@ fn sqlite_rebuild_keeps_child_rows_and_dangling_references_roll_back() {
     assert_eq!(count("parent"), ["1"]);
 }
 
+/// Pitfall 17, continued: the foreign key check is skipped while the database has no
+/// foreign key, so a run whose first migration declares one must still check the next
+/// migration of the same run.
+#[test]
+fn sqlite_foreign_keys_declared_earlier_in_the_run_are_checked() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write(
+        "1_init.sql",
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));\n",
+    );
+    db.write("2_orphan.sql", "INSERT INTO child VALUES (1, 42);\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("child row 1 references a missing row of parent"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied"]);
+}
+
 /// Pitfall 6: the lock is keyed on the history table's schema and name, so two apps with
 /// their own history tables in one database do not block each other.
 #[test]
