@@ -81,8 +81,7 @@ where
 {
     let started = Instant::now();
     let begin = style.begin;
-    let text = if m.statements.is_empty() { "" } else { m.sql };
-    let mut text_result = raw::<DB>(conn, format!("{begin};\n{text}")).await;
+    let mut text_result = raw::<DB>(conn, m.after_begin(begin)).await;
     if let (Ok(()), Some(verify)) = (&text_result, style.verify) {
         match sqlx::query_scalar::<DB, String>(verify.query)
             .fetch_optional(&mut *conn)

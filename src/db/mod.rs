@@ -289,6 +289,17 @@ impl Migration<'_> {
         let offset = self.offsets.get(index).copied().unwrap_or(0);
         self.sql[..offset.min(self.sql.len())].matches('\n').count() + 1
     }
+
+    /// `begin` and the file as one text, to open the transaction and run the migration in
+    /// one go; just `begin` when the file holds no statement (only comments).
+    pub fn after_begin(&self, begin: &str) -> String {
+        let text = if self.statements.is_empty() {
+            ""
+        } else {
+            self.sql
+        };
+        format!("{begin};\n{text}")
+    }
 }
 
 /// What became of a migration.

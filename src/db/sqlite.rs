@@ -15,8 +15,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
 use crate::db::exec;
-
-mod direct;
 use crate::db::history_sql::{self, HistorySql, NewRow};
 use crate::db::{
     ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
@@ -24,6 +22,12 @@ use crate::db::{
 };
 use crate::dialect::Dialect;
 use crate::history::{HistoryRow, RowState};
+
+mod direct;
+
+/// Opens a migration's transaction and takes the write lock at once, so concurrent
+/// deployers queue for up to `lock_wait` instead of failing at their first write.
+const BEGIN: &str = "BEGIN IMMEDIATE";
 
 /// Migrations run with foreign key enforcement off, as in the `sqlite3` shell: with it on,
 /// dropping a table deletes its rows first and cascades into child tables, which makes the
@@ -59,6 +63,12 @@ fn mentions_references(sql: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(b"references"))
 }
 
+/// `SQLITE_BUSY` (5) or one of its extended codes: the busy timeout ran out waiting for the
+/// write lock.
+fn is_busy(code: i32) -> bool {
+    code & 0xff == 5
+}
+
 fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
     DbError::Query {
         context: context.to_string(),
@@ -73,12 +83,11 @@ fn classify(
     e: &sqlx::Error,
     statement: Option<usize>,
 ) -> ApplyError {
-    // SQLITE_BUSY (5, and its extended codes): busy_timeout ran out waiting for the write lock.
     let busy = match e {
         sqlx::Error::Database(db) => db
             .code()
             .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(|c| c & 0xff == 5),
+            .is_some_and(is_busy),
         _ => false,
     };
     let message = message(target, e);
@@ -155,7 +164,7 @@ impl Sqlite {
                 .conn
                 .as_mut()
                 .expect("open connection")
-                .begin_with("BEGIN IMMEDIATE")
+                .begin_with(BEGIN)
                 .await?;
             let state: Option<String> =
                 sqlx::query_scalar(AssertSqlSafe(self.sql.select_state.clone()))
@@ -174,9 +183,7 @@ impl Sqlite {
             Ok(claim)
         })
     }
-}
 
-impl Sqlite {
     /// Whether applying `m` needs the foreign key check: only when the database may hold a
     /// foreign key. Without one no row can dangle, and the check costs a pass over every
     /// table's schema (about 0.1 ms per 1,000 tables) besides reading every child table.
@@ -207,14 +214,13 @@ impl Sqlite {
     /// it. On an error everything is rolled back.
     fn apply_direct(&mut self, m: &Migration, check: bool) -> Result<Option<u64>, Direct> {
         let started = Instant::now();
-        let text = if m.statements.is_empty() { "" } else { m.sql };
         let conn = self.conn.as_mut().expect("open connection");
         let Ok(mut locked) = self.rt.block_on(conn.lock_handle()) else {
             return Ok(None);
         };
         // SAFETY: while `locked` lives, sqlx's worker thread does not touch the connection.
         let mut db = unsafe { direct::Handle::new(locked.as_raw_handle()) };
-        let Some(ran) = db.exec(&format!("BEGIN IMMEDIATE;\n{text}")) else {
+        let Some(ran) = db.exec(&m.after_begin(BEGIN)) else {
             return Ok(None);
         };
         let result = ran.map_err(Direct::Sqlite).and_then(|()| {
@@ -352,7 +358,7 @@ impl Driver for Sqlite {
         self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
             self.conn.as_mut().expect("open connection"),
             exec::TxStyle {
-                begin: "BEGIN IMMEDIATE",
+                begin: BEGIN,
                 batched: true,
                 verify: check.then_some(FOREIGN_KEY_CHECK),
             },

@@ -27,7 +27,7 @@ pub struct RawError {
 impl RawError {
     /// `SQLITE_BUSY`, or one of its extended codes: the write lock was not free in time.
     pub fn is_busy(&self) -> bool {
-        self.code & 0xff == ffi::SQLITE_BUSY
+        super::is_busy(self.code)
     }
 }
 
