@@ -2,15 +2,13 @@
 //! Unknown keys and rule names are errors that name them, so a typo never silently does
 //! nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
-use std::time::Duration;
-
-use crate::analyze::Level;
-use crate::analyze::registry;
+use crate::analyze::{self, Level, registry};
 use crate::db::{Settings, TableName, parse_duration};
 use crate::dialect::Dialect;
 use crate::error::ConfigError;
@@ -45,41 +43,35 @@ pub struct Config {
     pub rules: BTreeMap<String, Level>,
 }
 
-/// A config and where it came from.
+/// Every setting, parsed once into typed values. Each default is said once: here for the
+/// directory, in [`Settings::default`] for the engine, in [`analyze::Options::default`] for
+/// the analysis.
 #[derive(Debug, Clone, Default)]
-pub struct Loaded {
-    /// The file, when one was found.
+pub struct Options {
+    /// The config file, when one was found.
     pub path: Option<PathBuf>,
-    /// Its settings (defaults when there is no file).
-    pub config: Config,
+    /// Migration directory from the file (already relative to the file's directory).
+    pub dir: Option<PathBuf>,
+    /// SQL dialect for `check` (the database's URL decides for `up`).
+    pub dialect: Option<Dialect>,
+    /// PostgreSQL major version the rules assume.
+    pub pg_version: u32,
+    /// Database URL (after `--database` and `DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// Engine settings.
+    pub settings: Settings,
+    /// Per-rule levels, by rule name.
+    pub levels: HashMap<String, Level>,
 }
 
-impl Loaded {
-    /// The migration directory: the flag, else `dir` from the config (relative to the config
-    /// file), else `migrations`.
-    pub fn migration_dir(&self, flag: Option<&Path>) -> PathBuf {
-        match (flag, self.config.dir.as_deref()) {
-            (Some(dir), _) => dir.to_path_buf(),
-            (None, Some(dir)) => self.resolve(dir),
-            (None, None) => PathBuf::from("migrations"),
-        }
-    }
+/// The migration directory when neither the flag nor the config names one.
+pub const DEFAULT_DIR: &str = "migrations";
 
-    /// Resolves a path from the config relative to the config file's directory.
-    pub fn resolve(&self, path: &Path) -> PathBuf {
-        match self.path.as_deref().and_then(Path::parent) {
-            Some(base) if path.is_relative() && !base.as_os_str().is_empty() => base.join(path),
-            _ => path.to_path_buf(),
-        }
-    }
-}
-
-impl Loaded {
-    /// The engine settings, validated; errors name the key.
-    pub fn settings(&self) -> Result<Settings, ConfigError> {
-        let c = &self.config;
+impl Options {
+    /// Validates and types `config`, read from `path`; errors name the key.
+    pub fn from_config(config: Config, path: Option<PathBuf>) -> Result<Options, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
-            path: self.path.clone().unwrap_or_else(|| FILE_NAME.into()),
+            path: path.clone().unwrap_or_else(|| FILE_NAME.into()),
             message,
         };
         let duration =
@@ -90,21 +82,56 @@ impl Loaded {
                     .transpose()
             };
         let mut settings = Settings::default();
-        if let Some(table) = &c.history_table {
+        if let Some(table) = &config.history_table {
             settings.history_table =
                 TableName::parse(table).map_err(|e| invalid(format!("history_table: {e}")))?;
         }
-        if let Some(d) = duration("lock_wait", &c.lock_wait)? {
+        if let Some(d) = duration("lock_wait", &config.lock_wait)? {
             settings.lock_wait = d;
         }
-        if let Some(d) = duration("lock_timeout", &c.lock_timeout)? {
+        if let Some(d) = duration("lock_timeout", &config.lock_timeout)? {
             settings.lock_timeout = d;
         }
-        settings.statement_timeout = duration("statement_timeout", &c.statement_timeout)?;
-        if let Some(n) = c.lock_retries {
+        settings.statement_timeout = duration("statement_timeout", &config.statement_timeout)?;
+        if let Some(n) = config.lock_retries {
             settings.lock_retries = n;
         }
-        Ok(settings)
+        let base = path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|b| !b.as_os_str().is_empty());
+        let dir = config.dir.map(|dir| match base {
+            Some(base) if dir.is_relative() => base.join(dir),
+            _ => dir,
+        });
+        Ok(Options {
+            dir,
+            dialect: config.dialect,
+            pg_version: config
+                .pg_version
+                .unwrap_or(analyze::Options::default().pg_version),
+            database_url: config.database_url,
+            settings,
+            levels: config.rules.into_iter().collect(),
+            path,
+        })
+    }
+
+    /// The migration directory: the flag, else `dir` from the config, else [`DEFAULT_DIR`].
+    pub fn migration_dir(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .or_else(|| self.dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+    }
+
+    /// The analysis options for `dialect`.
+    pub fn analysis(&self, dialect: Dialect, strict: bool) -> analyze::Options {
+        analyze::Options {
+            dialect,
+            pg_version: self.pg_version,
+            strict,
+            levels: self.levels.clone(),
+        }
     }
 }
 
@@ -116,26 +143,22 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Loads `path`, or the file found from the working directory when `path` is `None`.
-pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+/// Loads `path`, or the file found from the working directory when `path` is `None`, into
+/// typed [`Options`] (defaults when there is no file).
+pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
     let path = match path {
         Some(p) => Some(p.to_path_buf()),
         None => std::env::current_dir().ok().and_then(|cwd| find(&cwd)),
     };
     let Some(path) = path else {
-        return Ok(Loaded::default());
+        return Options::from_config(Config::default(), None);
     };
     let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
         path: path.clone(),
         error,
     })?;
     let config = parse(&text, &path)?;
-    let loaded = Loaded {
-        path: Some(path),
-        config,
-    };
-    loaded.settings()?;
-    Ok(loaded)
+    Options::from_config(config, Some(path))
 }
 
 /// Parses and validates config text.
@@ -174,29 +197,28 @@ mod tests {
 
     #[test]
     fn engine_settings_are_validated() {
-        let loaded = |text: &str| Loaded {
-            path: Some("migrate.toml".into()),
-            config: parse(text, Path::new("migrate.toml")).unwrap(),
+        let loaded = |text: &str| {
+            Options::from_config(
+                parse(text, Path::new("migrate.toml")).unwrap(),
+                Some("conf/migrate.toml".into()),
+            )
         };
-        let s = loaded("lock_wait = \"30s\"\nlock_timeout = \"500ms\"\nhistory_table = \"ops.history\"\nlock_retries = 2")
-            .settings()
+        let o = loaded("lock_wait = \"30s\"\nlock_timeout = \"500ms\"\nhistory_table = \"ops.history\"\nlock_retries = 2\ndir = \"db\"")
             .unwrap();
+        assert_eq!(o.migration_dir(None), Path::new("conf/db"));
+        assert_eq!(o.migration_dir(Some(Path::new("x"))), Path::new("x"));
+        assert_eq!(o.pg_version, 15);
+        let s = o.settings;
         assert_eq!(s.lock_wait, Duration::from_secs(30));
         assert_eq!(s.lock_timeout, Duration::from_millis(500));
         assert_eq!(s.history_table.to_string(), "ops.history");
         assert_eq!(s.lock_retries, 2);
-        let err = loaded("lock_timeout = \"soon\"")
-            .settings()
-            .unwrap_err()
-            .to_string();
+        let err = loaded("lock_timeout = \"soon\"").unwrap_err().to_string();
         assert!(
             err.contains("lock_timeout") && err.contains("soon"),
             "{err}"
         );
-        let err = loaded("history_table = \"a;b\"")
-            .settings()
-            .unwrap_err()
-            .to_string();
+        let err = loaded("history_table = \"a;b\"").unwrap_err().to_string();
         assert!(err.contains("history_table"), "{err}");
     }
 

@@ -19,6 +19,16 @@ impl Dialect {
     /// Every dialect, for listings.
     pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
 
+    /// Whether DDL is transactional, so a migration and its history row can commit together
+    /// (PostgreSQL, SQLite). MySQL and MariaDB commit every DDL statement implicitly: there a
+    /// migration runs statement by statement with recorded progress.
+    pub fn transactional_ddl(self) -> bool {
+        match self {
+            Dialect::Postgres | Dialect::Sqlite => true,
+            Dialect::Mysql => false,
+        }
+    }
+
     /// The name used on the command line and in `migrate.toml`.
     pub fn name(self) -> &'static str {
         match self {

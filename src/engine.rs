@@ -1,15 +1,15 @@
-//! The deploy step behind `migrate up`: take the lock, compare history with the files
-//! (`history::plan` decides what runs), refuse drift, run the `check` gate over all pending
-//! migrations as one release, apply them in order, and release the lock on every path.
-//! Output is left to the caller through [`Event`]s and the returned [`UpResult`].
+//! The only code that takes the migration lock and changes a database's history: `up` (take
+//! the lock, compare history with the files, refuse what `history` says blocks, run the
+//! `check` gate over all pending migrations as one release, apply them in order), `baseline`
+//! and `resolve`, each inside [`with_lock`], which releases the lock on every path. Output is
+//! left to the caller through [`Event`]s and returned values.
 
 use std::time::{Duration, Instant};
 
-use crate::analyze::{self, Analysis, Unit};
-use crate::db::{ApplyError, DbError, Driver, Migration, Outcome, Settings, backoff};
-use crate::dialect::Dialect;
-use crate::history::{self, Entry, HistoryRow, State};
-use crate::source::{Discovery, SourceFile, checksum};
+use crate::analyze::{self, Analysis};
+use crate::db::{ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, backoff};
+use crate::history::{self, Problem};
+use crate::source::{Discovery, SourceFile, checksum, select};
 
 /// How often, at most, `up` asks the database whether it still holds the migration lock
 /// (always before the first migration). A lost lock is rare (the lock's connection died);
@@ -75,21 +75,6 @@ pub enum Event<'a> {
     },
 }
 
-/// Why `up` applied nothing: drift between history and files, or the check gate.
-#[derive(Debug, Clone)]
-pub struct Problem {
-    /// Version concerned.
-    pub version: u64,
-    /// Its description.
-    pub description: String,
-    /// Its state.
-    pub state: State,
-    /// What is wrong and the next step.
-    pub message: String,
-    /// For modified files: the applied SQL against the file.
-    pub diff: Option<String>,
-}
-
 /// A migration `up` handled.
 #[derive(Debug, Clone)]
 pub struct Handled {
@@ -153,6 +138,22 @@ pub struct UpReport {
     pub analysis: Option<Analysis>,
 }
 
+/// Runs `f` holding the migration lock (polled for up to `wait`), and releases it on every
+/// path; an error of `f` wins over one of the release.
+pub fn with_lock<T>(
+    driver: &mut dyn Driver,
+    wait: Duration,
+    on_event: &mut dyn FnMut(Event),
+    f: impl FnOnce(&mut dyn Driver, &mut dyn FnMut(Event)) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    driver.lock(wait, &mut |holder| on_event(Event::LockWaiting { holder }))?;
+    let result = f(driver, on_event);
+    let unlocked = driver.unlock();
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
+
 /// Runs `up` against `driver`. Database errors (connection, history shape, lock wait) are
 /// `Err`; everything else is an [`UpResult`]. The lock is released on every path.
 pub fn up(
@@ -164,14 +165,12 @@ pub fn up(
     if options.dry_run {
         return locked_up(driver, discovery, options, on_event);
     }
-    driver.lock(options.settings.lock_wait, &mut |holder| {
-        on_event(Event::LockWaiting { holder })
-    })?;
-    let result = locked_up(driver, discovery, options, on_event);
-    let unlocked = driver.unlock();
-    let report = result?;
-    unlocked?;
-    Ok(report)
+    with_lock(
+        driver,
+        options.settings.lock_wait,
+        on_event,
+        |driver, on_event| locked_up(driver, discovery, options, on_event),
+    )
 }
 
 fn locked_up(
@@ -180,10 +179,6 @@ fn locked_up(
     options: &UpOptions,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<UpReport, DbError> {
-    let refused = |problems| UpReport {
-        result: UpResult::Refused { problems },
-        analysis: None,
-    };
     if !options.dry_run {
         driver.ensure_history()?;
     }
@@ -197,49 +192,18 @@ fn locked_up(
         driver.user_tables()?
     };
     let rows = driver.history()?.unwrap_or_default();
-    if rows.is_empty() && !tables.is_empty() {
-        return Ok(refused(vec![unbaselined(files, &tables)]));
-    }
     let plan = history::plan(files, &rows);
-    let mut problems: Vec<Problem> = plan
-        .blockers(options.allow_out_of_order)
-        .into_iter()
-        .map(|e| problem(e, files, &rows, &plan))
-        .collect();
-    let pending = plan.pending();
-    for &i in &pending {
-        let version = files[i].version.unwrap_or(0);
-        if i64::try_from(version).is_err() {
-            problems.push(Problem {
-                version,
-                description: files[i].description.clone(),
-                state: State::Pending,
-                message: format!(
-                    "version {version} is larger than the history table's BIGINT can hold: rename {} with a smaller version",
-                    files[i].display
-                ),
-                diff: None,
-            });
-        }
-    }
+    let problems = plan.problems(files, &rows, &tables, options.allow_out_of_order);
     if !problems.is_empty() {
-        return Ok(refused(problems));
+        return Ok(UpReport {
+            result: UpResult::Refused { problems },
+            analysis: None,
+        });
     }
 
     // The gate: every pending migration is one release, judged against the applied history.
-    let under_test = files.len() as u32 + 1;
-    let units: Vec<Unit> = files
-        .iter()
-        .enumerate()
-        .map(|(i, file)| {
-            let is_pending = pending.contains(&i);
-            Unit {
-                file,
-                release: if is_pending { under_test } else { i as u32 + 1 },
-                lint: is_pending,
-            }
-        })
-        .collect();
+    let pending = plan.pending();
+    let units = select::pending_against_applied(files, &pending);
     let analysis = analyze::analyze(&units, &discovery.problems, &options.analysis);
     if analysis.has_errors() {
         return Ok(UpReport {
@@ -251,7 +215,7 @@ fn locked_up(
         analysis: &analysis,
     });
     let dialect = driver.target().dialect;
-    let transactional = |i: usize| dialect != Dialect::Mysql && !analysis.files[i].no_transaction;
+    let transactional = |i: usize| dialect.transactional_ddl() && !analysis.files[i].no_transaction;
     if options.dry_run {
         let pending = pending
             .iter()
@@ -310,7 +274,7 @@ fn locked_up(
                         version,
                         description: file.description.clone(),
                         file: file.display.clone(),
-                        line: error.statement.map(|s| migration.line_of(s)),
+                        line: error.statement().map(|s| migration.line_of(s)),
                         transactional: in_transaction,
                         error,
                     },
@@ -327,6 +291,95 @@ fn locked_up(
         result: UpResult::Done { handled, already },
         analysis: Some(analysis),
     })
+}
+
+/// Why `baseline` or `resolve` refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The database layer failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// No file has the version.
+    #[error("no migration file with version {version}{why}")]
+    NoFile {
+        /// The version asked for.
+        version: u64,
+        /// Why a file is needed.
+        why: &'static str,
+    },
+    /// The version does not fit the history table.
+    #[error("version {0} is too large")]
+    TooLarge(u64),
+    /// A baseline only adopts a database without history.
+    #[error(
+        "the history table already has {0} rows: a baseline only adopts a database without history"
+    )]
+    HasHistory(usize),
+}
+
+/// `baseline VERSION`: under the lock, records every migration up to `version` as applied
+/// without running it; refuses when any history exists. Returns how many were recorded.
+pub fn baseline(
+    driver: &mut dyn Driver,
+    discovery: &Discovery,
+    version: u64,
+    settings: &Settings,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<usize, RecordError> {
+    let files = &discovery.files;
+    if !files.iter().any(|f| f.version == Some(version)) {
+        return Err(RecordError::NoFile { version, why: "" });
+    }
+    let dialect = driver.target().dialect;
+    let mut refused = None;
+    let count = with_lock(driver, settings.lock_wait, on_event, |driver, _| {
+        driver.ensure_history()?;
+        let rows = driver.history()?.unwrap_or_default();
+        if !rows.is_empty() {
+            refused = Some(RecordError::HasHistory(rows.len()));
+            return Ok(0);
+        }
+        let mut count = 0;
+        for file in files
+            .iter()
+            .filter(|f| f.version.is_some_and(|v| v <= version))
+        {
+            driver.baseline(&migration(file, &analyze::outline(file, dialect)))?;
+            count += 1;
+        }
+        Ok(count)
+    })?;
+    match refused {
+        Some(e) => Err(e),
+        None => Ok(count),
+    }
+}
+
+/// `resolve VERSION`: under the lock, records how a failed or interrupted migration was
+/// fixed by hand (`Applied` records the file as it is now).
+pub fn resolve(
+    driver: &mut dyn Driver,
+    discovery: &Discovery,
+    version: u64,
+    resolution: Resolution,
+    settings: &Settings,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), RecordError> {
+    let recorded = i64::try_from(version).map_err(|_| RecordError::TooLarge(version))?;
+    let file = discovery.files.iter().find(|f| f.version == Some(version));
+    if resolution == Resolution::Applied && file.is_none() {
+        return Err(RecordError::NoFile {
+            version,
+            why: " in the migration directory: `--applied` records the file as applied",
+        });
+    }
+    let dialect = driver.target().dialect;
+    let outline = file.map(|f| analyze::outline(f, dialect));
+    let migration = file.zip(outline.as_ref()).map(|(f, o)| migration(f, o));
+    with_lock(driver, settings.lock_wait, on_event, |driver, _| {
+        driver.resolve(recorded, resolution, migration.as_ref())
+    })?;
+    Ok(())
 }
 
 /// Builds the [`Migration`] the drivers execute from a file and its analysis.
@@ -366,7 +419,7 @@ fn apply_with_retries(
     let mut attempt = 0;
     loop {
         match driver.apply_in_transaction(migration) {
-            Err(e) if e.lock_timeout && attempt < settings.lock_retries => {
+            Err(e) if e.retryable() && attempt < settings.lock_retries => {
                 let delay = backoff(attempt);
                 attempt += 1;
                 on_event(Event::Retry {
@@ -379,103 +432,5 @@ fn apply_with_retries(
             }
             other => return other,
         }
-    }
-}
-
-fn unbaselined(files: &[SourceFile], tables: &[String]) -> Problem {
-    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
-    let more = if tables.len() > 5 { ", ..." } else { "" };
-    Problem {
-        version: files[0].version.unwrap_or(0),
-        description: files[0].description.clone(),
-        state: State::Pending,
-        message: format!(
-            "the database already has {} table{} ({}{more}) but no migration history: replaying every migration from the first would collide with them. If the schema matches the migrations up to some version, record them as applied with `migrate baseline VERSION`",
-            tables.len(),
-            if tables.len() == 1 { "" } else { "s" },
-            shown.join(", ")
-        ),
-        diff: None,
-    }
-}
-
-fn problem(
-    entry: &Entry,
-    files: &[SourceFile],
-    rows: &[HistoryRow],
-    plan: &history::Plan,
-) -> Problem {
-    let row = entry.row.map(|i| &rows[i]);
-    let file = entry.file.map(|i| &files[i]);
-    let v = entry.version;
-    let progress = row
-        .map(|r| {
-            format!(
-                "{} of {} statements applied",
-                r.statements_applied, r.statements_total
-            )
-        })
-        .unwrap_or_default();
-    let (message, diff) = match entry.state {
-        State::Missing => (
-            format!(
-                "migration {v} was applied but its file is gone: restore it (applied history is immutable; undo changes with a new migration)"
-            ),
-            None,
-        ),
-        State::Modified => {
-            let (row, file) = (row.expect("row"), file.expect("file"));
-            (
-                format!(
-                    "migration {v} was applied with a different checksum: {} changed since (applied {}, now {}); restore the applied text and put the change in a new migration",
-                    file.display,
-                    row.checksum,
-                    checksum(&file.text)
-                ),
-                Some(history::diff(
-                    &row.sql,
-                    &file.text,
-                    &file.display,
-                    "applied",
-                )),
-            )
-        }
-        State::Failed => (
-            format!(
-                "migration {v} failed outside a transaction ({progress}): {}. Next step: finish or undo its statements by hand, then run `migrate resolve {v} --applied` or `migrate resolve {v} --rolled-back`",
-                row.and_then(|r| r.error.clone())
-                    .unwrap_or_else(|| "no error recorded".into())
-            ),
-            None,
-        ),
-        State::Running => (
-            format!(
-                "migration {v} is marked running ({progress}): a previous `migrate up` was interrupted while applying it outside a transaction. Next step: check which of its statements took effect (e.g. an INVALID index after CREATE INDEX CONCURRENTLY), finish or undo them by hand, then run `migrate resolve {v} --applied` or `migrate resolve {v} --rolled-back`"
-            ),
-            None,
-        ),
-        State::OutOfOrder => {
-            let newest = plan
-                .entries
-                .iter()
-                .filter(|e| e.state == State::Applied)
-                .map(|e| e.version)
-                .max()
-                .unwrap_or(0);
-            (
-                format!(
-                    "migration {v} is older than the newest applied migration {newest} (merged out of order): give it a newer version, or apply it with --allow-out-of-order after checking it does not depend on order"
-                ),
-                None,
-            )
-        }
-        State::Applied | State::Pending => (String::new(), None),
-    };
-    Problem {
-        version: v,
-        description: entry.description.clone(),
-        state: entry.state,
-        message,
-        diff,
     }
 }

@@ -73,31 +73,7 @@ impl Default for Options {
     }
 }
 
-/// One file to analyse, with the release it belongs to.
-#[derive(Debug, Clone, Copy)]
-pub struct Unit<'a> {
-    /// The file.
-    pub file: &'a SourceFile,
-    /// Its release; files sharing a release are judged as one deploy.
-    pub release: Release,
-    /// Judge it (the release under test) or only replay it (history).
-    pub lint: bool,
-}
-
-impl<'a> Unit<'a> {
-    /// Every file its own release, all linted: what `check` does without `--base`.
-    pub fn each_own_release(files: &'a [SourceFile]) -> Vec<Unit<'a>> {
-        files
-            .iter()
-            .enumerate()
-            .map(|(i, file)| Unit {
-                file,
-                release: i as Release + 1,
-                lint: true,
-            })
-            .collect()
-    }
-}
+pub use crate::source::select::Unit;
 
 /// An `-- migrate:allow` line, after analysis.
 #[derive(Debug, Clone)]
@@ -186,6 +162,33 @@ pub fn non_transactional(kind: &ChangeKind, dialect: Dialect, pg_version: u32) -
         _ => return None,
     };
     Some(what.to_string())
+}
+
+/// What executing or recording `file` needs without judging it (`baseline`, `resolve`): its
+/// statements and `migrate:allow` comments, found by the splitter alone.
+pub fn outline(file: &SourceFile, dialect: Dialect) -> FileResult {
+    let parsed = parse::split_file(&file.text, dialect);
+    let allows = file_allows(&parsed, &file.text, &mut Vec::new());
+    FileResult {
+        statements: parsed.statements.iter().map(|s| (s.start, s.end)).collect(),
+        unparsed: 0,
+        no_transaction: false,
+        allows: recorded_allows(&allows),
+    }
+}
+
+/// The allows worth recording: those with a reason and a statement below them.
+fn recorded_allows(allows: &[AllowState]) -> Vec<Allow> {
+    allows
+        .iter()
+        .filter(|a| a.reason.is_some() && a.target.is_some())
+        .map(|a| Allow {
+            line: a.line,
+            rules: a.rules.iter().map(|r| r.name.to_string()).collect(),
+            reason: a.reason.clone().unwrap_or_default(),
+            used: a.used,
+        })
+        .collect()
 }
 
 /// Runs the analysis over `units` (in replay order) plus the directory's file problems.
@@ -380,16 +383,7 @@ impl Replay<'_> {
                 });
             }
         }
-        result.allows = allows
-            .iter()
-            .filter(|a| a.reason.is_some() && a.target.is_some())
-            .map(|a| Allow {
-                line: a.line,
-                rules: a.rules.iter().map(|r| r.name.to_string()).collect(),
-                reason: a.reason.clone().unwrap_or_default(),
-                used: a.used,
-            })
-            .collect();
+        result.allows = recorded_allows(&allows);
         if unit.lint {
             self.summary.files += 1;
             self.summary.statements += file.statements.len();

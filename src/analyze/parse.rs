@@ -115,6 +115,32 @@ pub fn parse_file(text: &str, dialect: Dialect) -> ParsedFile {
     }
 }
 
+/// Splits a file into statements without parsing them (no changes, no failures): enough to
+/// execute or record it, and to place its `migrate:allow` comments.
+pub fn split_file(text: &str, dialect: Dialect) -> ParsedFile {
+    let split = split::split(text, dialect);
+    let lines = LineIndex::new(text);
+    let statements = split
+        .pieces
+        .iter()
+        .map(|piece| ParsedStatement {
+            start: piece.start,
+            end: piece.end,
+            span: Span {
+                start: lines.pos(text, piece.start),
+                end: lines.pos(text, piece.end),
+            },
+            changes: Vec::new(),
+            failure: None,
+        })
+        .collect();
+    ParsedFile {
+        statements,
+        directives: split.directives,
+        lines,
+    }
+}
+
 fn shift(loc: Location, origin: Pos) -> Location {
     if loc.line == 0 {
         return loc;

@@ -13,7 +13,7 @@ use crate::dialect::Dialect;
 
 /// A release: the 1-based index of the migration file that made an object.
 /// 0 stands for "before the first migration" (objects known only because a migration touched them).
-pub type Release = u32;
+pub use crate::source::select::Release;
 
 /// A table column.
 #[derive(Debug, Clone)]

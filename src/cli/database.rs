@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
 
-use crate::analyze::Options;
-use crate::config::{self, Loaded};
-use crate::db::{self, Driver, Settings, Target};
+use crate::analyze;
+use crate::config::{self, Options};
+use crate::db::{self, Driver, Target};
+use crate::engine::Event;
 use crate::source::{self, Discovery};
 
 /// Arguments shared by `up`, `status`, `verify`, `resolve` and `baseline`.
@@ -26,12 +27,10 @@ pub struct DbArgs {
 
 /// Everything a database subcommand needs, loaded and validated.
 pub struct Session {
-    /// The config.
-    pub loaded: Loaded,
+    /// The settings.
+    pub options: Options,
     /// The database.
     pub target: Target,
-    /// Engine settings.
-    pub settings: Settings,
     /// The migration directory's files.
     pub discovery: Discovery,
 }
@@ -39,13 +38,12 @@ pub struct Session {
 impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
-        let loaded = config::load(args.config.as_deref())?;
-        let settings = loaded.settings()?;
+        let options = config::load(args.config.as_deref())?;
         let url = args
             .database
             .clone()
             .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
-            .or_else(|| loaded.config.database_url.clone())
+            .or_else(|| options.database_url.clone())
             .ok_or_else(|| {
                 anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
             })?;
@@ -56,29 +54,29 @@ impl Session {
         if std::env::var_os("MIGRATE_DEBUG_PANIC_WITH_URL").is_some() {
             panic!("injected panic while holding {url}");
         }
-        let dir = loaded.migration_dir(args.dir.as_deref());
+        let dir = options.migration_dir(args.dir.as_deref());
         let discovery = source::discover(&dir).context("cannot list migrations")?;
         Ok(Session {
-            loaded,
+            options,
             target,
-            settings,
             discovery,
         })
     }
 
     /// Connects to the database.
     pub fn connect(&self) -> anyhow::Result<Box<dyn Driver>> {
-        Ok(db::connect(&self.target, &self.settings)?)
+        Ok(db::connect(&self.target, &self.options.settings)?)
     }
 
     /// Analysis options for the gate: the dialect follows the database.
-    pub fn analysis_options(&self) -> Options {
-        let cfg = &self.loaded.config;
-        Options {
-            dialect: self.target.dialect,
-            pg_version: cfg.pg_version.unwrap_or(15),
-            strict: false,
-            levels: cfg.rules.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        }
+    pub fn analysis_options(&self) -> analyze::Options {
+        self.options.analysis(self.target.dialect, false)
+    }
+}
+
+/// Tells the user, on stderr, what a command that only takes the lock is waiting for.
+pub fn on_lock_event(event: Event) {
+    if let Event::LockWaiting { holder } = event {
+        eprintln!("migrate: waiting for the migration lock, held by {holder}");
     }
 }

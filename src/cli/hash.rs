@@ -22,8 +22,8 @@ pub struct Args {
 
 /// Writes `migrate.sum` for the migrations of the directory.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let loaded = config::load(args.config.as_deref())?;
-    let dir = loaded.migration_dir(args.dir.as_deref());
+    let options = config::load(args.config.as_deref())?;
+    let dir = options.migration_dir(args.dir.as_deref());
     let discovery = source::discover(&dir).context("cannot list migrations")?;
     let path = dir.join(sum::FILE_NAME);
     std::fs::write(&path, sum::render(&discovery.files))

@@ -75,7 +75,7 @@ fn install_panic_hook() {
             .unwrap_or_default();
         eprintln!(
             "migrate: internal error (a bug: please report it): {}{at}",
-            crate::db::scrub_secrets(&payload)
+            crate::db::scrub(&payload)
         );
     }));
 }
@@ -101,7 +101,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::from(EXIT_OK);
             }
-            eprintln!("migrate: {}", crate::db::scrub_secrets(&format!("{e:#}")));
+            eprintln!("migrate: {}", crate::db::scrub(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }

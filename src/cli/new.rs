@@ -36,8 +36,8 @@ pub fn slug(description: &str) -> String {
 
 /// Creates the file and prints its path.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let loaded = config::load(args.config.as_deref())?;
-    let dir = loaded.migration_dir(args.dir.as_deref());
+    let options = config::load(args.config.as_deref())?;
+    let dir = options.migration_dir(args.dir.as_deref());
     let slug = slug(&args.description);
     if slug.is_empty() {
         bail!(

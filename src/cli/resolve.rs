@@ -3,10 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::bail;
-
-use crate::analyze::{self, Unit};
-use crate::cli::database::{DbArgs, Session};
+use crate::cli::database::{DbArgs, Session, on_lock_event};
 use crate::cli::{EXIT_OK, ignore_broken_pipe};
 use crate::db::Resolution;
 use crate::engine;
@@ -28,39 +25,23 @@ pub struct Args {
     pub db: DbArgs,
 }
 
-/// Records the resolution under the migration lock.
+/// Records the resolution (see `engine::resolve`).
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
-    let Ok(version) = i64::try_from(args.version) else {
-        bail!("version {} is too large", args.version);
-    };
     let resolution = if args.applied {
         Resolution::Applied
     } else {
         Resolution::RolledBack
     };
-    let files = &session.discovery.files;
-    let file = files.iter().find(|f| f.version == Some(args.version));
-    if resolution == Resolution::Applied && file.is_none() {
-        bail!(
-            "no migration file with version {} in the migration directory: `--applied` records the file as applied",
-            args.version
-        );
-    }
-    let units = Unit::each_own_release(files);
-    let analysis = analyze::analyze(&units, &[], &session.analysis_options());
-    let migration = file.map(|f| {
-        let index = files.iter().position(|g| std::ptr::eq(f, g)).unwrap_or(0);
-        engine::migration(f, &analysis.files[index])
-    });
-    driver.lock(session.settings.lock_wait, &mut |holder| {
-        eprintln!("migrate: waiting for the migration lock, held by {holder}")
-    })?;
-    let result = driver.resolve(version, resolution, migration.as_ref());
-    let unlocked = driver.unlock();
-    result?;
-    unlocked?;
+    engine::resolve(
+        driver.as_mut(),
+        &session.discovery,
+        args.version,
+        resolution,
+        &session.options.settings,
+        &mut on_lock_event,
+    )?;
     let what = match resolution {
         Resolution::Applied => "recorded as applied",
         Resolution::RolledBack => "forgotten: `migrate up` will apply it again",

@@ -8,6 +8,7 @@ use crate::cli::database::{DbArgs, Session};
 use crate::cli::{
     EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, HumanOrJson, ignore_broken_pipe, stdout_color,
 };
+use crate::db::{ApplyError, Cause};
 use crate::engine::{self, Event, Handled, UpOptions, UpResult};
 use crate::report::{self, Format};
 use crate::source::SourceFile;
@@ -35,7 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let options = UpOptions {
         dry_run: args.dry_run,
         allow_out_of_order: args.allow_out_of_order,
-        settings: session.settings.clone(),
+        settings: session.options.settings.clone(),
         analysis: session.analysis_options(),
     };
     let json = args.format == HumanOrJson::Json;
@@ -152,7 +153,7 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
         }
         UpResult::Refused { problems } => {
             for p in problems {
-                writeln!(out, "error: {}", p.message)?;
+                writeln!(out, "error: {}", p.message())?;
                 if let Some(diff) = &p.diff {
                     for line in diff.lines() {
                         writeln!(out, "    {line}")?;
@@ -171,7 +172,7 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
             description,
             file,
             line,
-            transactional,
+            transactional: _,
             error,
         } => {
             let at = line
@@ -180,29 +181,9 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
             writeln!(
                 out,
                 "failed {version} {description} at {at}: {}",
-                error.message
+                error.message()
             )?;
-            if *transactional && error.timeout {
-                writeln!(
-                    out,
-                    "rolled back: nothing of {version} was applied. It ran out of time (above): run `migrate up` again when the database is less busy, or raise the setting"
-                )?;
-            } else if *transactional {
-                writeln!(
-                    out,
-                    "rolled back: nothing of {version} was applied. Fix the migration and run `migrate up` again"
-                )?;
-            } else if error.recorded {
-                writeln!(
-                    out,
-                    "recorded as failed in the history: the statements before it stay applied. Next step: finish or undo them by hand, then `migrate resolve {version} --applied` or `--rolled-back`"
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "the failure could not be recorded: check `migrate status` before running `migrate up` again"
-                )?;
-            }
+            writeln!(out, "{}", next_step(*version, error))?;
             writeln!(
                 out,
                 "{} migration{} applied before the failure",
@@ -210,6 +191,38 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
                 if handled.len() == 1 { "" } else { "s" }
             )
         }
+    }
+}
+
+/// What the failure left behind and what to do, worded by what happened and why: only a
+/// failure of the migration's own statements says to fix the migration.
+fn next_step(version: u64, error: &ApplyError) -> String {
+    match error {
+        ApplyError::RolledBack(failure) => {
+            let why = match failure.cause {
+                Cause::Statement | Cause::Check => {
+                    "Fix the migration and run `migrate up` again".to_string()
+                }
+                Cause::LockTimeout => "Another session held a lock it needed for longer than lock_timeout, through every retry (settings lock_timeout, lock_retries): run `migrate up` again when the database is less busy".to_string(),
+                Cause::Timeout => "It ran out of time (above): run `migrate up` again when the database is less busy, or raise the setting".to_string(),
+                Cause::ReadOnly => "The database refuses writes: point migrate at a writable primary and run `migrate up` again".to_string(),
+                Cause::Connection => {
+                    return format!(
+                        "the connection was lost while applying {version}: it ran in one transaction, so it is either applied with its history row or not at all. Run `migrate up` again once the database is reachable; it applies {version} only if it is not recorded"
+                    );
+                }
+            };
+            format!("rolled back: nothing of {version} was applied. {why}")
+        }
+        ApplyError::Stopped { recorded: true, .. } => format!(
+            "recorded as failed in the history: the statements before it stay applied. Next step: finish or undo them by hand, then `migrate resolve {version} --applied` or `--rolled-back`"
+        ),
+        ApplyError::Stopped {
+            recorded: false, ..
+        } => "the failure could not be recorded: check `migrate status` before running `migrate up` again".to_string(),
+        ApplyError::Claimed { .. } => format!(
+            "nothing of {version} was run by this deployer: see `migrate status`, and once no other `migrate up` is running, resolve it"
+        ),
     }
 }
 
@@ -259,7 +272,7 @@ fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Resu
                         "version": p.version,
                         "description": p.description,
                         "state": p.state.as_str(),
-                        "message": p.message,
+                        "message": p.message(),
                         "diff": p.diff,
                     })
                 })
@@ -288,7 +301,7 @@ fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Resu
                 "failed",
                 migrations,
                 Vec::new(),
-                Some(error.message.clone()),
+                Some(error.message().to_string()),
             )
         }
     };

@@ -13,33 +13,35 @@ pub struct Args {
     pub db: DbArgs,
 }
 
-/// Reports modified, missing, failed and running migrations; exit 1 when there is any.
+/// Reports everything that would make `up` refuse (modified, missing, failed, running,
+/// out of order, no history on a database with tables), worded as `up` words it; exit 1 when
+/// there is any.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
+    let files = &session.discovery.files;
     let rows = driver.history()?.unwrap_or_default();
-    let plan = history::plan(&session.discovery.files, &rows);
-    let drift = plan.drift();
+    let tables = if rows.is_empty() && !files.is_empty() {
+        driver.user_tables()?
+    } else {
+        Vec::new()
+    };
+    let plan = history::plan(files, &rows);
+    let problems = plan.problems(files, &rows, &tables, false);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for entry in &drift {
-        let what = match entry.state {
-            State::Modified => "applied, but the file changed since",
-            State::Missing => "applied, but the file is gone",
-            State::Failed => "failed midway: needs `migrate resolve`",
-            State::Running => "marked running: interrupted, or in progress elsewhere",
-            _ => "",
-        };
+    for problem in &problems {
         ignore_broken_pipe(writeln!(
             out,
-            "{} {} {}: {what}",
-            entry.state.as_str(),
-            entry.version,
-            entry.description
+            "{} {} {}: {}",
+            problem.state.as_str(),
+            problem.version,
+            problem.description,
+            problem.message()
         ))?;
     }
     let count = |s: State| plan.entries.iter().filter(|e| e.state == s).count();
-    if drift.is_empty() {
+    if problems.is_empty() {
         ignore_broken_pipe(writeln!(
             out,
             "no drift: {} applied, {} pending",
@@ -51,8 +53,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         ignore_broken_pipe(writeln!(
             out,
             "drift: {} migration{} from the history",
-            drift.len(),
-            if drift.len() == 1 {
+            problems.len(),
+            if problems.len() == 1 {
                 " differs"
             } else {
                 "s differ"

@@ -1,19 +1,104 @@
-//! The execution routines every dialect shares, written once over sqlx's `Database`:
-//! applying in a transaction with the history row, applying statement by statement with
-//! recorded progress, reading history, resolving. Drivers only choose which to use and how to
-//! read their database's error codes.
+//! The execution routines every dialect shares, written once: applying in a transaction with
+//! the history row, claiming and applying statement by statement with recorded progress,
+//! reading history, resolving, recording a baseline.
+//!
+//! They need four things of a sqlx database, said once in the [`Sqlx`] trait (implemented for
+//! PostgreSQL, MySQL and SQLite by one macro), so no routine restates sqlx's `Encode`/`Type`
+//! bounds.
 
 use std::time::Instant;
 
-use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::AssertSqlSafe;
 
-use crate::db::history_sql::{self, HistorySql, NewRow};
-use crate::db::{ApplyError, Migration, Outcome, Resolution, applied_by};
+use crate::db::error::{ApplyError, Cause, Failure};
+use crate::db::history_sql::{self, HistorySql, NewRow, Value};
+use crate::db::{Migration, Outcome, Resolution, applied_by};
 use crate::history::{HistoryRow, RowState};
 use crate::utc::Utc;
 
-/// Turns a database error into an [`ApplyError`] (dialect-specific codes and positions).
-pub type Classify<'a> = &'a dyn Fn(&sqlx::Error, Option<usize>) -> ApplyError;
+/// What the execution routines need of a sqlx database.
+// The futures need not be `Send`: every driver blocks on a single-threaded runtime.
+#[allow(async_fn_in_trait)]
+pub trait Sqlx: sqlx::Database {
+    /// Runs `sql` (any number of statements, no bound values) through the simple protocol.
+    async fn raw(conn: &mut Self::Connection, sql: &str) -> Result<(), sqlx::Error>;
+
+    /// Runs the single statement `sql` with `values` bound in order; the rows it affected.
+    async fn execute(
+        conn: &mut Self::Connection,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<u64, sqlx::Error>;
+
+    /// The first column of the first row of `sql` (bound `values`) as text, if any row.
+    async fn text(
+        conn: &mut Self::Connection,
+        sql: &str,
+        values: &[Value],
+    ) -> Result<Option<String>, sqlx::Error>;
+
+    /// Every row of [`HistorySql::select`], decoded; an error text names what is unreadable.
+    async fn history(conn: &mut Self::Connection, sql: &str) -> Result<Vec<HistoryRow>, String>;
+}
+
+macro_rules! impl_sqlx {
+    ($($db:ty),*) => {$(
+        impl Sqlx for $db {
+            async fn raw(conn: &mut Self::Connection, sql: &str) -> Result<(), sqlx::Error> {
+                sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            }
+
+            async fn execute(
+                conn: &mut Self::Connection,
+                sql: &str,
+                values: &[Value],
+            ) -> Result<u64, sqlx::Error> {
+                let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.to_string()));
+                for value in values {
+                    query = match value {
+                        Value::Int(i) => query.bind(*i),
+                        Value::Text(t) => query.bind(t.clone()),
+                    };
+                }
+                Ok(query.execute(&mut *conn).await?.rows_affected())
+            }
+
+            async fn text(
+                conn: &mut Self::Connection,
+                sql: &str,
+                values: &[Value],
+            ) -> Result<Option<String>, sqlx::Error> {
+                let mut query = sqlx::query_scalar::<$db, String>(AssertSqlSafe(sql.to_string()));
+                for value in values {
+                    query = match value {
+                        Value::Int(i) => query.bind(*i),
+                        Value::Text(t) => query.bind(t.clone()),
+                    };
+                }
+                query.fetch_optional(&mut *conn).await
+            }
+
+            async fn history(
+                conn: &mut Self::Connection,
+                sql: &str,
+            ) -> Result<Vec<HistoryRow>, String> {
+                let rows = sqlx::query::<$db>(AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| format!("cannot be read: {e}"))?;
+                rows.iter().map(history_sql::decode).collect()
+            }
+        }
+    )*};
+}
+
+impl_sqlx!(sqlx::Postgres, sqlx::MySql, sqlx::Sqlite);
+
+/// Turns a database error into a [`Failure`] at statement `statement` (dialect-specific codes).
+pub type Classify<'a> = &'a dyn Fn(&sqlx::Error, Option<usize>) -> Failure;
 
 /// How a dialect opens and batches the transaction of [`transactional`].
 #[derive(Debug, Clone, Copy)]
@@ -43,13 +128,11 @@ pub struct Verify {
 impl Verify {
     /// The error for `problem`, the first row of the query: nothing of the migration stays.
     pub fn failure(&self, problem: &str) -> ApplyError {
-        ApplyError {
-            lock_timeout: false,
-            timeout: false,
+        ApplyError::RolledBack(Failure {
+            cause: Cause::Check,
             statement: None,
             message: format!("{}: {problem}", self.explain),
-            recorded: false,
-        }
+        })
     }
 }
 
@@ -62,31 +145,17 @@ impl Verify {
 /// is taken only by `BEGIN IMMEDIATE`), the outcome is [`Outcome::AlreadyApplied`]; otherwise
 /// the statements run again one by one, in a transaction that is rolled back too, to name the
 /// failing one. Transactions are driven with plain `BEGIN`/`COMMIT`/`ROLLBACK` statements.
-pub async fn transactional<DB>(
+pub async fn transactional<DB: Sqlx>(
     conn: &mut DB::Connection,
     style: TxStyle,
     sql: &HistorySql,
     m: &Migration<'_>,
     classify: Classify<'_>,
-) -> Result<Outcome, ApplyError>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB> + Decode<'t, DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB> + Decode<'t, DB>,
-    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+) -> Result<Outcome, ApplyError> {
     let started = Instant::now();
-    let begin = style.begin;
-    let mut text_result = raw::<DB>(conn, m.after_begin(begin)).await;
+    let mut text_result = DB::raw(conn, &m.after_begin(style.begin)).await;
     if let (Ok(()), Some(verify)) = (&text_result, style.verify) {
-        match sqlx::query_scalar::<DB, String>(verify.query)
-            .fetch_optional(&mut *conn)
-            .await
-        {
+        match DB::text(conn, verify.query, &[]).await {
             Ok(None) => {}
             Ok(Some(problem)) => {
                 rollback::<DB>(conn).await;
@@ -99,19 +168,14 @@ where
         Err(e) => Err((e, true)),
         Ok(()) => {
             let ms = started.elapsed().as_millis() as u64;
-            let row = NewRow::applied(m, ms);
+            let row = NewRow::applied(m, ms).values();
             let committed = if style.batched {
-                let insert_and_commit = format!("{}; COMMIT", sql.insert);
-                history_sql::insert::<DB>(&insert_and_commit, row)
-                    .execute(&mut *conn)
+                DB::execute(conn, &format!("{}; COMMIT", sql.insert), &row)
                     .await
                     .map(|_| ())
             } else {
-                match history_sql::insert::<DB>(&sql.insert, row)
-                    .execute(&mut *conn)
-                    .await
-                {
-                    Ok(_) => raw::<DB>(conn, "COMMIT".to_string()).await,
+                match DB::execute(conn, &sql.insert, &row).await {
+                    Ok(_) => DB::raw(conn, "COMMIT").await,
                     Err(e) => Err(e),
                 }
             };
@@ -123,64 +187,47 @@ where
         Err(failed) => failed,
     };
     rollback::<DB>(conn).await;
-    let state = sqlx::query_scalar::<DB, String>(AssertSqlSafe(sql.select_state.clone()))
-        .bind(m.version)
-        .fetch_optional(&mut *conn)
-        .await;
+    let state = DB::text(conn, &sql.select_state, &[Value::Int(Some(m.version))]).await;
     if let Ok(Some(state)) = state {
         if state == RowState::Applied.as_str() {
             return Ok(Outcome::AlreadyApplied);
         }
     }
-    if in_text {
-        Err(locate::<DB>(conn, begin, m, classify, error).await)
+    let failure = if in_text {
+        locate::<DB>(conn, style.begin, m, classify, error).await
     } else {
-        Err(classify(&error, None))
-    }
+        classify(&error, None)
+    };
+    Err(ApplyError::RolledBack(failure))
 }
 
-async fn raw<DB>(conn: &mut DB::Connection, sql: String) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    sqlx::raw_sql(AssertSqlSafe(sql))
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-}
-
-async fn rollback<DB>(conn: &mut DB::Connection)
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    let _ = raw::<DB>(conn, "ROLLBACK".to_string()).await;
+async fn rollback<DB: Sqlx>(conn: &mut DB::Connection) {
+    let _ = DB::raw(conn, "ROLLBACK").await;
 }
 
 /// Names the statement behind `error` (the transaction is already rolled back): unless it
-/// was a timeout, runs the statements one by one in a fresh transaction, rolled back too.
-async fn locate<DB>(
+/// was a timeout or the connection is gone, runs the statements one by one in a fresh
+/// transaction, rolled back too.
+async fn locate<DB: Sqlx>(
     conn: &mut DB::Connection,
     begin: &'static str,
     m: &Migration<'_>,
     classify: Classify<'_>,
     error: sqlx::Error,
-) -> ApplyError
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
+) -> Failure {
     let mut failure = classify(&error, None);
-    if failure.lock_timeout || failure.timeout {
+    if matches!(
+        failure.cause,
+        Cause::LockTimeout | Cause::Timeout | Cause::Connection
+    ) {
         return failure;
     }
-    if raw::<DB>(conn, begin.to_string()).await.is_err() {
+    if DB::raw(conn, begin).await.is_err() {
         // The BEGIN itself fails: there is no statement to name.
         return failure;
     }
     for (i, statement) in m.statements.iter().enumerate() {
-        if let Err(e) = raw::<DB>(conn, statement.to_string()).await {
+        if let Err(e) = DB::raw(conn, statement).await {
             failure = classify(&e, Some(i));
             break;
         }
@@ -189,162 +236,124 @@ where
     failure
 }
 
-/// Inserts the `running` row that claims `m` (committed on its own).
-pub async fn claim<DB>(
+/// What a claim attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// We inserted the `running` row.
+    Ours,
+    /// Another deployer's row says `running` or `failed`.
+    Taken,
+    /// Already applied.
+    Applied,
+}
+
+/// Claims `m` with a `running` row unless a row exists, in one short transaction opened with
+/// `begin` (SQLite's `BEGIN IMMEDIATE` makes the read and the insert atomic between
+/// deployers; elsewhere the migration lock already does).
+pub async fn claim<DB: Sqlx>(
     conn: &mut DB::Connection,
+    begin: &str,
     sql: &HistorySql,
     m: &Migration<'_>,
-) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
-{
-    let row = NewRow {
-        migration: m,
-        state: RowState::Running,
-        phase: "expand",
-        statements_applied: 0,
-        applied_at: None,
-        execution_ms: None,
-        applied_by: applied_by(),
-    };
-    history_sql::insert::<DB>(&sql.insert, row)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+) -> Result<Claim, sqlx::Error> {
+    DB::raw(conn, begin).await?;
+    let claimed = async {
+        let state = DB::text(conn, &sql.select_state, &[Value::Int(Some(m.version))]).await?;
+        let claim = match state.as_deref().and_then(RowState::parse) {
+            None => {
+                let row = NewRow {
+                    migration: m,
+                    state: RowState::Running,
+                    phase: "expand",
+                    statements_applied: 0,
+                    applied_at: None,
+                    execution_ms: None,
+                    applied_by: applied_by(),
+                };
+                DB::execute(conn, &sql.insert, &row.values()).await?;
+                Claim::Ours
+            }
+            Some(RowState::Applied) => Claim::Applied,
+            Some(_) => Claim::Taken,
+        };
+        DB::raw(conn, "COMMIT").await?;
+        Ok(claim)
+    }
+    .await;
+    if claimed.is_err() {
+        rollback::<DB>(conn).await;
+    }
+    claimed
 }
 
 /// Runs the statements of a claimed migration one by one outside a transaction, recording
 /// progress after each, `applied` at the end, `failed` with the statement and error on failure.
-pub async fn stepwise<DB>(
+pub async fn stepwise<DB: Sqlx>(
     conn: &mut DB::Connection,
     sql: &HistorySql,
     m: &Migration<'_>,
     started: Instant,
     classify: Classify<'_>,
-) -> Result<Outcome, ApplyError>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-{
+) -> Result<Outcome, ApplyError> {
     let total = m.statements.len();
+    let version = Value::Int(Some(m.version));
+    let stopped = |failure: Failure, recorded: bool| ApplyError::Stopped { failure, recorded };
     for (i, statement) in m.statements.iter().enumerate() {
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
-            .execute(&mut *conn)
-            .await
-        {
-            let mut failure = classify(&e, Some(i));
+        if let Err(e) = DB::raw(conn, statement).await {
+            let failure = classify(&e, Some(i));
             let error = format!(
                 "statement {} of {total} (line {}): {}",
                 i + 1,
                 m.line_of(i),
                 failure.message
             );
-            failure.recorded = sqlx::query::<DB>(AssertSqlSafe(sql.failed.clone()))
-                .bind(error)
-                .bind(i as i64)
-                .bind(m.version)
-                .execute(&mut *conn)
-                .await
-                .is_ok();
-            return Err(failure);
+            let values = [
+                Value::Text(Some(error)),
+                Value::Int(Some(i as i64)),
+                version.clone(),
+            ];
+            let recorded = DB::execute(conn, &sql.failed, &values).await.is_ok();
+            return Err(stopped(failure, recorded));
         }
-        sqlx::query::<DB>(AssertSqlSafe(sql.progress.clone()))
-            .bind(i as i64 + 1)
-            .bind(m.version)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| classify(&e, Some(i)))?;
+        DB::execute(
+            conn,
+            &sql.progress,
+            &[Value::Int(Some(i as i64 + 1)), version.clone()],
+        )
+        .await
+        .map_err(|e| stopped(classify(&e, Some(i)), false))?;
     }
     let ms = started.elapsed().as_millis() as u64;
-    sqlx::query::<DB>(AssertSqlSafe(sql.applied.clone()))
-        .bind(Utc::now().iso8601())
-        .bind(ms as i64)
-        .bind(m.version)
-        .execute(&mut *conn)
+    let values = [
+        Value::Text(Some(Utc::now().iso8601())),
+        Value::Int(Some(ms as i64)),
+        version,
+    ];
+    DB::execute(conn, &sql.applied, &values)
         .await
-        .map_err(|e| classify(&e, None))?;
+        .map_err(|e| stopped(classify(&e, None), false))?;
     Ok(Outcome::Applied { ms })
 }
 
-/// Every history row, in version order; an error text names what is unreadable.
-pub async fn read_history<DB>(
-    conn: &mut DB::Connection,
-    sql: &HistorySql,
-) -> Result<Vec<HistoryRow>, String>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    &'static str: ColumnIndex<DB::Row>,
-    for<'r> i64: Decode<'r, DB> + Type<DB>,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-{
-    let rows = sqlx::query::<DB>(AssertSqlSafe(sql.select.clone()))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| format!("cannot be read: {e}"))?;
-    rows.iter().map(history_sql::decode).collect()
-}
-
 /// Applies a resolution; returns the number of rows it touched (0: nothing to resolve).
-pub async fn resolve<DB>(
+pub async fn resolve<DB: Sqlx>(
     conn: &mut DB::Connection,
     sql: &HistorySql,
     version: i64,
     resolution: Resolution,
     file: Option<&Migration<'_>>,
-) -> Result<u64, sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    DB::QueryResult: RowsAffected,
-{
-    let query = match (resolution, file) {
+) -> Result<u64, sqlx::Error> {
+    match (resolution, file) {
         (Resolution::Applied, Some(m)) => {
-            sqlx::query::<DB>(AssertSqlSafe(sql.resolve_applied.clone()))
-                .bind(Utc::now().iso8601())
-                .bind(m.checksum.clone())
-                .bind(m.sql.to_string())
-                .bind(format!("{} (resolve)", applied_by()))
-                .bind(version)
+            let values = [
+                Value::Text(Some(Utc::now().iso8601())),
+                Value::Text(Some(m.checksum.clone())),
+                Value::Text(Some(m.sql.to_string())),
+                Value::Text(Some(format!("{} (resolve)", applied_by()))),
+                Value::Int(Some(version)),
+            ];
+            DB::execute(conn, &sql.resolve_applied, &values).await
         }
-        _ => sqlx::query::<DB>(AssertSqlSafe(sql.resolve_rolled_back.clone())).bind(version),
-    };
-    Ok(query.execute(&mut *conn).await?.rows())
-}
-
-/// Rows affected, for the dialects' query results.
-pub trait RowsAffected {
-    /// The count.
-    fn rows(&self) -> u64;
-}
-
-impl RowsAffected for sqlx::postgres::PgQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
-    }
-}
-
-impl RowsAffected for sqlx::mysql::MySqlQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
-    }
-}
-
-impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
+        _ => DB::execute(conn, &sql.resolve_rolled_back, &[Value::Int(Some(version))]).await,
     }
 }

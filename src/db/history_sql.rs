@@ -2,10 +2,10 @@
 //! placeholders, and decoding of rows. Values are always bound, never pasted; only the
 //! validated, quoted table name is part of the text.
 
-use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Row, Type};
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::db::{Migration, TableName};
+use crate::db::Migration;
+use crate::db::settings::TableName;
 use crate::dialect::Dialect;
 use crate::history::{HistoryRow, RowState};
 
@@ -160,24 +160,6 @@ pub enum Value {
     Text(Option<String>),
 }
 
-/// `query` — [`HistorySql::insert`], to which SQLite may append statements that take no
-/// values — with the row's values bound.
-pub fn insert<'q, DB>(query: &str, row: NewRow) -> Query<'q, DB, <DB as Database>::Arguments>
-where
-    DB: Database,
-    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
-{
-    let mut q = sqlx::query::<DB>(AssertSqlSafe(query.to_string()));
-    for value in row.values() {
-        q = match value {
-            Value::Int(i) => q.bind(i),
-            Value::Text(t) => q.bind(t),
-        };
-    }
-    q
-}
-
 impl<'a> NewRow<'a> {
     /// The values of [`HistorySql::insert`], in placeholder order.
     pub fn values(self) -> [Value; 12] {
@@ -223,4 +205,50 @@ impl<'a> NewRow<'a> {
             applied_by: format!("{} (baseline)", crate::db::applied_by()),
         }
     }
+}
+
+/// The column list every dialect's history table has, in order.
+pub const HISTORY_COLUMNS: [&str; 14] = [
+    "version",
+    "description",
+    "checksum",
+    "phase",
+    "sql_text",
+    "state",
+    "statements_applied",
+    "statements_total",
+    "applied_at",
+    "execution_ms",
+    "applied_by",
+    "allows",
+    "error",
+    "failed_statement",
+];
+
+/// Checks the columns found in the history table against [`HISTORY_COLUMNS`]; `columns` are
+/// `(name, type)` pairs as the catalog reports them. The error says what is wrong.
+pub fn check_shape(columns: &[(String, String)]) -> Result<(), String> {
+    for wanted in HISTORY_COLUMNS {
+        if !columns.iter().any(|(n, _)| n.eq_ignore_ascii_case(wanted)) {
+            return Err(format!("has no column `{wanted}`"));
+        }
+    }
+    for int_column in [
+        "version",
+        "statements_applied",
+        "statements_total",
+        "execution_ms",
+    ] {
+        if let Some((_, ty)) = columns
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(int_column))
+        {
+            if !ty.to_ascii_lowercase().contains("int") {
+                return Err(format!(
+                    "has column `{int_column}` of type {ty}, expected an integer type"
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,140 +1,194 @@
-//! MySQL/MariaDB: DDL commits implicitly, so every migration runs statement by statement with
-//! a `running` history row and per-statement progress; the migration lock is `GET_LOCK` on a
-//! connection of its own, polled with a zero timeout.
+//! MySQL/MariaDB: DDL commits implicitly, so the engine runs every migration statement by
+//! statement with a `running` history row and per-statement progress
+//! ([`Dialect::transactional_ddl`]); the session's lock timeouts come from the settings; the
+//! migration lock is `GET_LOCK` on a connection of its own, polled with a zero timeout.
 
 use std::str::FromStr;
-use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use sqlx::Connection;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
-use sqlx::{AssertSqlSafe, Connection};
+use tokio::runtime::Runtime;
 
-use crate::db::exec;
-use crate::db::history_sql::{self, HistorySql, NewRow};
-use crate::db::{
-    ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, connecting, message, poll_lock, runtime,
-};
+use crate::db::driver::{Backend, Conn, Opened, connecting, invalid_url, message, query_error};
+use crate::db::error::{Cause, DbError};
+use crate::db::exec::{Sqlx, TxStyle};
+use crate::db::lock::Lock;
+use crate::db::settings::{Settings, TableName};
+use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
-use crate::history::HistoryRow;
 
-/// A MySQL or MariaDB database.
-pub struct Mysql {
-    rt: tokio::runtime::Runtime,
-    target: Target,
-    options: MySqlConnectOptions,
-    conn: MySqlConnection,
-    lock_conn: Option<MySqlConnection>,
-    lock_name: Option<String>,
-    table: TableName,
-    sql: HistorySql,
-}
+/// MySQL or MariaDB, as a [`Backend`].
+pub struct Mysql;
 
-fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
-    DbError::Query {
-        context: context.to_string(),
-        url: target.redacted.clone(),
-        message: message(target, e),
-    }
-}
+impl Backend for Mysql {
+    type Db = sqlx::MySql;
+    const DIALECT: Dialect = Dialect::Mysql;
 
-impl Mysql {
-    /// Connects and sets the migration session's lock timeout.
-    pub fn connect(target: &Target, settings: &Settings) -> Result<Self, DbError> {
-        let rt = runtime(target)?;
-        let options =
-            MySqlConnectOptions::from_str(&target.sqlx_url()).map_err(|e| DbError::InvalidUrl {
-                url: target.redacted.clone(),
-                message: message(target, &e),
-            })?;
-        let mut conn = rt
-            .block_on(connecting(MySqlConnection::connect_with(&options)))
-            .map_err(|e| DbError::Connect {
-                url: target.redacted.clone(),
-                message: message(target, &e),
-            })?;
+    async fn open(target: &Target, settings: &Settings) -> Result<Opened<Self>, DbError> {
+        let options = MySqlConnectOptions::from_str(&target.sqlx_url())
+            .map_err(|e| invalid_url(target, &e))?;
+        let mut conn = connecting(target, MySqlConnection::connect_with(&options)).await?;
         let seconds = settings.lock_timeout.as_secs().max(1);
-        let mut session = vec![
+        for statement in [
             format!("SET SESSION lock_wait_timeout = {seconds}"),
             format!("SET SESSION innodb_lock_wait_timeout = {seconds}"),
-        ];
+        ] {
+            sqlx::MySql::raw(&mut conn, &statement)
+                .await
+                .map_err(|e| query_error(target, "setting session timeouts", &e))?;
+        }
         if let Some(t) = settings.statement_timeout {
-            // MariaDB: seconds as a decimal; MySQL ignores it (max_execution_time is for SELECT).
-            session.push(format!(
-                "SET SESSION max_statement_time = {}",
-                t.as_secs_f64()
-            ));
+            // MariaDB: seconds as a decimal. MySQL refuses the variable (its
+            // max_execution_time only limits SELECT): not fatal.
+            let statement = format!("SET SESSION max_statement_time = {}", t.as_secs_f64());
+            let _ = sqlx::MySql::raw(&mut conn, &statement).await;
         }
-        for (i, statement) in session.into_iter().enumerate() {
-            let result = rt.block_on(sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut conn));
-            if let Err(e) = result {
-                // max_statement_time is MariaDB-only: MySQL's refusal is not fatal.
-                if i < 2 {
-                    return Err(query_error(target, "setting session timeouts", &e));
-                }
-            }
-        }
-        Ok(Mysql {
-            rt,
-            target: target.clone(),
-            options,
+        let name = lock_name(&mut conn, target, &settings.history_table).await?;
+        Ok(Opened {
             conn,
-            lock_conn: None,
-            lock_name: None,
-            sql: HistorySql::new(Dialect::Mysql, &settings.history_table),
-            table: settings.history_table.clone(),
+            backend: Mysql,
+            lock: Box::new(GetLock {
+                target: target.clone(),
+                options,
+                conn: None,
+                name,
+            }),
         })
     }
 
-    fn lock_name(&mut self) -> Result<String, DbError> {
-        let schema = match &self.table.schema {
-            Some(s) => s.clone(),
-            None => self
-                .rt
-                .block_on(
-                    sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
-                        .fetch_one(&mut self.conn),
-                )
-                .map_err(|e| query_error(&self.target, "reading the current database", &e))?
-                .unwrap_or_default(),
+    fn classify(&self, e: &sqlx::Error) -> Cause {
+        let number = match e {
+            sqlx::Error::Database(db) => db
+                .try_downcast_ref::<MySqlDatabaseError>()
+                .map(|m| m.number()),
+            _ => None,
         };
-        let name = format!("migrate:{schema}.{}", self.table.name);
-        if name.len() <= 64 {
-            return Ok(name);
+        match number {
+            // 1205: lock wait timeout exceeded (also for metadata locks).
+            Some(1205) => Cause::LockTimeout,
+            // 3024: max_execution_time exceeded; 1969: MariaDB's max_statement_time.
+            Some(3024 | 1969) => Cause::Timeout,
+            // 1927: connection killed; 2006/2013: server gone away, lost connection.
+            Some(1927 | 2006 | 2013) => Cause::Connection,
+            // 1290: --read-only; 1792: read-only transaction.
+            Some(1290 | 1792) => Cause::ReadOnly,
+            _ => Cause::Statement,
         }
-        let digest = Sha256::digest(name.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        Ok(format!("migrate:{hex}"))
     }
 
-    /// One `GET_LOCK(name, 0)` on the lock connection (a zero timeout: never blocks).
-    fn try_lock(&mut self, name: &str) -> Result<bool, DbError> {
-        let Some(conn) = self.lock_conn.as_mut() else {
-            return Err(DbError::LockLost {
-                url: self.target.redacted.clone(),
-                message: "the lock connection is gone".into(),
-            });
-        };
-        let got: Option<i64> = self
-            .rt
+    async fn history_exists(
+        conn: &mut MySqlConnection,
+        table: &TableName,
+    ) -> Result<bool, sqlx::Error> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
+        )
+        .bind(table.schema.clone())
+        .bind(table.name.clone())
+        .fetch_one(conn)
+        .await?;
+        Ok(count > 0)
+    }
+
+    async fn columns(
+        conn: &mut MySqlConnection,
+        table: &TableName,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
+        )
+        .bind(table.schema.clone())
+        .bind(table.name.clone())
+        .fetch_all(conn)
+        .await
+    }
+
+    async fn user_tables(
+        conn: &mut MySqlConnection,
+        history: &TableName,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> ? ORDER BY 1",
+        )
+        .bind(history.name.clone())
+        .fetch_all(conn)
+        .await
+    }
+
+    async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {
+        TxStyle {
+            begin: "BEGIN",
+            batched: false,
+            verify: None,
+        }
+    }
+}
+
+/// The lock's name: the history table's database and name (hashed past MySQL's 64 bytes).
+async fn lock_name(
+    conn: &mut MySqlConnection,
+    target: &Target,
+    table: &TableName,
+) -> Result<String, DbError> {
+    let schema = match &table.schema {
+        Some(s) => s.clone(),
+        None => sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
+            .fetch_one(conn)
+            .await
+            .map_err(|e| query_error(target, "reading the current database", &e))?
+            .unwrap_or_default(),
+    };
+    let name = format!("migrate:{schema}.{}", table.name);
+    if name.len() <= 64 {
+        return Ok(name);
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("migrate:{hex}"))
+}
+
+/// `GET_LOCK` on a connection of its own, opened when the lock is first wanted and closed
+/// when it is released.
+struct GetLock {
+    target: Target,
+    options: MySqlConnectOptions,
+    /// Open while the lock is wanted or held.
+    conn: Option<MySqlConnection>,
+    name: String,
+}
+
+impl Lock<sqlx::MySql> for GetLock {
+    /// One `GET_LOCK(name, 0)` (a zero timeout: never blocks).
+    fn try_acquire(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> Result<bool, DbError> {
+        if self.conn.is_none() {
+            let conn = rt.block_on(connecting(
+                &self.target,
+                MySqlConnection::connect_with(&self.options),
+            ))?;
+            self.conn = Some(conn);
+        }
+        let conn = self.conn.as_mut().expect("lock connection");
+        let got: Option<i64> = rt
             .block_on(
                 sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                    .bind(name)
+                    .bind(&self.name)
                     .fetch_one(conn),
             )
             .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
         Ok(got == Some(1))
     }
 
-    fn holder(&mut self, name: &str) -> String {
-        let Some(conn) = self.lock_conn.as_mut() else {
+    fn holder(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> String {
+        let Some(conn) = self.conn.as_mut() else {
             return "another session".into();
         };
-        let id: Option<i64> = self
-            .rt
+        let id: Option<i64> = rt
             .block_on(
                 sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
-                    .bind(name)
+                    .bind(&self.name)
                     .fetch_one(&mut *conn),
             )
             .ok()
@@ -142,8 +196,7 @@ impl Mysql {
         let Some(id) = id else {
             return "another session".into();
         };
-        let who: Option<(String, String)> = self
-            .rt
+        let who: Option<(String, String)> = rt
             .block_on(
                 sqlx::query_as(
                     "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?",
@@ -158,200 +211,49 @@ impl Mysql {
             None => format!("connection {id}"),
         }
     }
-}
 
-/// Reads MySQL's error number into an [`ApplyError`].
-fn classify(target: &Target, e: &sqlx::Error, statement: Option<usize>) -> ApplyError {
-    let number = match e {
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<MySqlDatabaseError>()
-            .map(|m| m.number()),
-        _ => None,
-    };
-    ApplyError {
-        // 1205: lock wait timeout exceeded (also for metadata locks).
-        lock_timeout: number == Some(1205),
-        // 3024: max_execution_time exceeded.
-        timeout: number == Some(3024),
-        statement,
-        message: message(target, e),
-        recorded: false,
-    }
-}
-
-impl Driver for Mysql {
-    fn target(&self) -> &Target {
-        &self.target
-    }
-
-    fn lock(&mut self, wait: Duration, waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
-        let name = self.lock_name()?;
-        if self.lock_conn.is_none() {
-            let conn = self
-                .rt
-                .block_on(connecting(MySqlConnection::connect_with(&self.options)))
-                .map_err(|e| DbError::Connect {
-                    url: self.target.redacted.clone(),
-                    message: message(&self.target, &e),
-                })?;
-            self.lock_conn = Some(conn);
-        }
-        poll_lock(
-            self,
-            wait,
-            waiting,
-            |d| d.try_lock(&name),
-            |d| d.holder(&name),
-        )?;
-        self.lock_name = Some(name);
-        Ok(())
-    }
-
-    fn unlock(&mut self) -> Result<(), DbError> {
-        let (Some(name), Some(mut conn)) = (self.lock_name.take(), self.lock_conn.take()) else {
-            return Err(DbError::Unlock {
-                url: self.target.redacted.clone(),
-                message: "the lock was not held".into(),
-            });
+    fn release(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> Result<(), DbError> {
+        let unlock = |message: String| DbError::Unlock {
+            url: self.target.redacted.clone(),
+            message,
         };
-        let released: Option<i64> = self
-            .rt
-            .block_on(
-                sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
-                    .bind(&name)
-                    .fetch_one(&mut conn),
-            )
-            .map_err(|e| DbError::Unlock {
-                url: self.target.redacted.clone(),
-                message: message(&self.target, &e),
-            })?;
-        let _ = self.rt.block_on(conn.close());
-        if released != Some(1) {
-            return Err(DbError::Unlock {
-                url: self.target.redacted.clone(),
-                message: format!("RELEASE_LOCK('{name}') reports the lock was not held"),
-            });
+        let Some(mut conn) = self.conn.take() else {
+            return Err(unlock("the lock was not held".into()));
+        };
+        let released: Result<Option<i64>, _> = rt.block_on(
+            sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
+                .bind(&self.name)
+                .fetch_one(&mut conn),
+        );
+        let _ = rt.block_on(conn.close());
+        match released {
+            Ok(Some(1)) => Ok(()),
+            Ok(_) => Err(unlock(format!(
+                "RELEASE_LOCK('{}') reports the lock was not held",
+                self.name
+            ))),
+            Err(e) => Err(unlock(message(&e))),
         }
-        Ok(())
     }
 
-    fn check_lock(&mut self) -> Result<(), DbError> {
+    fn check(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> Result<(), DbError> {
         let lost = |message: String| DbError::LockLost {
             url: self.target.redacted.clone(),
             message,
         };
-        let (Some(name), Some(conn)) = (self.lock_name.as_deref(), self.lock_conn.as_mut()) else {
+        let Some(conn) = self.conn.as_mut() else {
             return Err(lost("it is not held".into()));
         };
-        let mine: Option<i64> = self
-            .rt
+        let mine: Option<i64> = rt
             .block_on(
                 sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
-                    .bind(name)
+                    .bind(&self.name)
                     .fetch_one(conn),
             )
-            .map_err(|e| lost(message(&self.target, &e)))?;
+            .map_err(|e| lost(message(&e)))?;
         if mine != Some(1) {
             return Err(lost("MariaDB/MySQL no longer lists it".into()));
         }
         Ok(())
-    }
-
-    fn ensure_history(&mut self) -> Result<(), DbError> {
-        self.rt
-            .block_on(sqlx::raw_sql(AssertSqlSafe(self.sql.create.clone())).execute(&mut self.conn))
-            .map_err(|e| query_error(&self.target, "creating the history table", &e))?;
-        let columns: Vec<(String, String)> = self
-            .rt
-            .block_on(
-                sqlx::query_as(
-                    "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
-                     WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
-                )
-                .bind(self.table.schema.clone())
-                .bind(self.table.name.clone())
-                .fetch_all(&mut self.conn),
-            )
-            .map_err(|e| query_error(&self.target, "reading the history table's columns", &e))?;
-        check_shape(&self.target, &self.table, &columns)
-    }
-
-    fn history(&mut self) -> Result<Option<Vec<HistoryRow>>, DbError> {
-        let exists: i64 = self
-            .rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
-                )
-                .bind(self.table.schema.clone())
-                .bind(self.table.name.clone())
-                .fetch_one(&mut self.conn),
-            )
-            .map_err(|e| query_error(&self.target, "looking for the history table", &e))?;
-        if exists == 0 {
-            return Ok(None);
-        }
-        let rows = self
-            .rt
-            .block_on(exec::read_history::<sqlx::MySql>(&mut self.conn, &self.sql));
-        super::rows_or_shape(&self.target, &self.table, rows).map(Some)
-    }
-
-    fn user_tables(&mut self) -> Result<Vec<String>, DbError> {
-        self.rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> ? ORDER BY 1",
-                )
-                .bind(self.table.name.clone())
-                .fetch_all(&mut self.conn),
-            )
-            .map_err(|e| query_error(&self.target, "listing tables", &e))
-    }
-
-    /// MySQL commits DDL implicitly: a transaction would not make a migration atomic, so
-    /// every migration runs statement by statement with recorded progress.
-    fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
-        self.apply_stepwise(m)
-    }
-
-    fn apply_stepwise(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
-        let started = Instant::now();
-        let target = &self.target;
-        let classify = |e: &sqlx::Error, s| classify(target, e, s);
-        self.rt.block_on(async {
-            exec::claim::<sqlx::MySql>(&mut self.conn, &self.sql, m)
-                .await
-                .map_err(|e| classify(&e, None))?;
-            exec::stepwise::<sqlx::MySql>(&mut self.conn, &self.sql, m, started, &classify).await
-        })
-    }
-
-    fn resolve(
-        &mut self,
-        version: i64,
-        resolution: Resolution,
-        file: Option<&Migration>,
-    ) -> Result<(), DbError> {
-        let rows = self
-            .rt
-            .block_on(exec::resolve::<sqlx::MySql>(
-                &mut self.conn,
-                &self.sql,
-                version,
-                resolution,
-                file,
-            ))
-            .map_err(|e| query_error(&self.target, "resolving the migration", &e))?;
-        super::resolved(&self.target, version, rows)
-    }
-
-    fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
-        let insert = history_sql::insert::<sqlx::MySql>(&self.sql.insert, NewRow::baseline(m));
-        self.rt
-            .block_on(insert.execute(&mut self.conn))
-            .map(|_| ())
-            .map_err(|e| query_error(&self.target, "recording the baseline", &e))
     }
 }

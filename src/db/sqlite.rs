@@ -11,17 +11,18 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{AssertSqlSafe, Connection};
+use tokio::runtime::Runtime;
 
-use crate::db::exec;
-use crate::db::history_sql::{self, HistorySql, NewRow};
-use crate::db::{
-    ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, TableName, Target,
-    check_shape, connecting, message, runtime,
-};
+use crate::db::driver::{Backend, Conn, Opened, connecting, invalid_url};
+use crate::db::error::{ApplyError, Cause, DbError, Failure};
+use crate::db::exec::{self, TxStyle};
+use crate::db::history_sql::{HistorySql, NewRow};
+use crate::db::lock::NoLock;
+use crate::db::settings::{Settings, TableName};
+use crate::db::{Migration, Outcome, Target};
 use crate::dialect::Dialect;
-use crate::history::{HistoryRow, RowState};
 
 mod direct;
 
@@ -39,16 +40,9 @@ const FOREIGN_KEY_CHECK: exec::Verify = exec::Verify {
     explain: "the migration leaves a row whose foreign key points at nothing (migrations run with foreign key enforcement off, so cascades do not fire; delete or fix the dependent rows in the migration)",
 };
 
-/// A SQLite database file.
+/// SQLite, as a [`Backend`].
 pub struct Sqlite {
-    rt: tokio::runtime::Runtime,
-    target: Target,
-    /// `None` only while being closed in `Drop`.
-    conn: Option<SqliteConnection>,
-    locked: bool,
     lock_wait: Duration,
-    table: TableName,
-    sql: HistorySql,
     /// Whether the database may hold a foreign key: `None` until first needed, then what
     /// the schema said, turned `true` by any migration that mentions `REFERENCES`.
     foreign_keys: Option<bool>,
@@ -69,179 +63,160 @@ fn is_busy(code: i32) -> bool {
     code & 0xff == 5
 }
 
-fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
-    DbError::Query {
-        context: context.to_string(),
-        url: target.redacted.clone(),
-        message: message(target, e),
-    }
+/// `SQLITE_READONLY` (8) or one of its extended codes.
+fn is_read_only(code: i32) -> bool {
+    code & 0xff == 8
 }
 
-fn classify(
-    target: &Target,
-    lock_wait: Duration,
-    e: &sqlx::Error,
-    statement: Option<usize>,
-) -> ApplyError {
-    let busy = match e {
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(is_busy),
-        _ => false,
-    };
-    let message = message(target, e);
-    if busy {
-        return busy_error(lock_wait, &message);
-    }
-    ApplyError {
-        lock_timeout: false,
-        timeout: false,
-        statement,
-        message,
-        recorded: false,
-    }
-}
+impl Backend for Sqlite {
+    type Db = sqlx::Sqlite;
+    const DIALECT: Dialect = Dialect::Sqlite;
 
-/// The write lock was not free within `lock_wait` (SQLite's busy timeout).
-fn busy_error(lock_wait: Duration, message: &str) -> ApplyError {
-    ApplyError {
-        lock_timeout: false,
-        timeout: true,
-        statement: None,
-        message: format!(
-            "{message}: another connection held the database's write lock for longer than {lock_wait:?} (setting lock_wait)"
-        ),
-        recorded: false,
-    }
-}
-
-/// What a claim attempt found.
-enum Claim {
-    /// We inserted the `running` row.
-    Ours,
-    /// Another deployer holds it.
-    Running,
-    /// Already applied.
-    Applied,
-}
-
-impl Sqlite {
-    /// Opens (creating if needed) the database file.
-    pub fn connect(target: &Target, settings: &Settings) -> Result<Self, DbError> {
-        let rt = runtime(target)?;
+    async fn open(target: &Target, settings: &Settings) -> Result<Opened<Self>, DbError> {
         let options = SqliteConnectOptions::from_str(&target.sqlx_url())
-            .map_err(|e| DbError::InvalidUrl {
-                url: target.redacted.clone(),
-                message: message(target, &e),
-            })?
+            .map_err(|e| invalid_url(target, &e))?
             .create_if_missing(true)
             .foreign_keys(false)
             // Concurrent deployers queue on SQLite's write lock for up to lock_wait.
             .busy_timeout(settings.lock_wait);
-        let conn = rt
-            .block_on(connecting(SqliteConnection::connect_with(&options)))
-            .map_err(|e| DbError::Connect {
-                url: target.redacted.clone(),
-                message: message(target, &e),
-            })?;
-        Ok(Sqlite {
-            rt,
-            target: target.clone(),
-            conn: Some(conn),
-            locked: false,
-            lock_wait: settings.lock_wait,
-            sql: HistorySql::new(Dialect::Sqlite, &settings.history_table),
-            table: settings.history_table.clone(),
-            foreign_keys: None,
+        let conn = connecting(target, SqliteConnection::connect_with(&options)).await?;
+        Ok(Opened {
+            conn,
+            backend: Sqlite {
+                lock_wait: settings.lock_wait,
+                foreign_keys: None,
+            },
+            lock: Box::new(NoLock::new(target)),
         })
     }
 
-    /// Under the write lock: claim `m` with a `running` row unless someone else has.
-    fn try_claim(&mut self, m: &Migration) -> Result<Claim, sqlx::Error> {
-        self.rt.block_on(async {
-            let mut tx = self
-                .conn
-                .as_mut()
-                .expect("open connection")
-                .begin_with(BEGIN)
-                .await?;
-            let state: Option<String> =
-                sqlx::query_scalar(AssertSqlSafe(self.sql.select_state.clone()))
-                    .bind(m.version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let claim = match state.as_deref().and_then(RowState::parse) {
-                None => {
-                    exec::claim::<sqlx::Sqlite>(&mut tx, &self.sql, m).await?;
-                    Claim::Ours
-                }
-                Some(RowState::Applied) => Claim::Applied,
-                Some(_) => Claim::Running,
-            };
-            tx.commit().await?;
-            Ok(claim)
-        })
+    fn classify(&self, e: &sqlx::Error) -> Cause {
+        let code = match e {
+            sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i32>().ok()),
+            _ => None,
+        };
+        match code {
+            Some(c) if is_busy(c) => Cause::Timeout,
+            Some(c) if is_read_only(c) => Cause::ReadOnly,
+            _ => Cause::Statement,
+        }
     }
 
+    fn explain(&self, cause: Cause, message: String) -> String {
+        match cause {
+            Cause::Timeout => busy_message(self.lock_wait, &message),
+            _ => message,
+        }
+    }
+
+    async fn history_exists(
+        conn: &mut SqliteConnection,
+        table: &TableName,
+    ) -> Result<bool, sqlx::Error> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+        )
+        .bind(table.name.clone())
+        .fetch_one(conn)
+        .await?;
+        Ok(count > 0)
+    }
+
+    async fn columns(
+        conn: &mut SqliteConnection,
+        table: &TableName,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT name, type FROM pragma_table_info(?)")
+            .bind(table.name.clone())
+            .fetch_all(conn)
+            .await
+    }
+
+    async fn user_tables(
+        conn: &mut SqliteConnection,
+        history: &TableName,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ? ORDER BY 1",
+        )
+        .bind(history.name.clone())
+        .fetch_all(conn)
+        .await
+    }
+
+    async fn tx_style(&mut self, conn: &mut Conn<Self>, m: &Migration<'_>) -> TxStyle {
+        let check = self.may_have_foreign_keys(conn, m).await;
+        TxStyle {
+            begin: BEGIN,
+            batched: true,
+            verify: check.then_some(FOREIGN_KEY_CHECK),
+        }
+    }
+
+    fn apply_fast(
+        &mut self,
+        rt: &Runtime,
+        conn: &mut Conn<Self>,
+        sql: &HistorySql,
+        m: &Migration,
+        style: &TxStyle,
+    ) -> Option<Result<Outcome, ApplyError>> {
+        match apply_direct(rt, conn, sql, m, style.verify.is_some()) {
+            Ok(Some(ms)) => Some(Ok(Outcome::Applied { ms })),
+            Err(Direct::Verify(problem)) => Some(Err(FOREIGN_KEY_CHECK.failure(&problem))),
+            // busy_timeout ran out: going through sqlx would wait as long again.
+            Err(Direct::Sqlite(e)) if e.is_busy() => Some(Err(ApplyError::RolledBack(Failure {
+                cause: Cause::Timeout,
+                statement: None,
+                message: busy_message(self.lock_wait, &e.message),
+            }))),
+            // Any other failure was rolled back: run it again through sqlx, whose error
+            // path names the failing statement and notices a migration applied meanwhile.
+            Ok(None) | Err(Direct::Sqlite(_)) => None,
+        }
+    }
+
+    fn after_outside_transaction(&mut self, m: &Migration) -> Option<&'static str> {
+        if mentions_references(m.sql) {
+            self.foreign_keys = Some(true);
+        }
+        // Outside a transaction the file may switch foreign keys on (the rebuild recipe ends
+        // that way): switch them off again for the migrations after it.
+        Some("PRAGMA foreign_keys = OFF")
+    }
+}
+
+/// The write lock was not free within `lock_wait` (SQLite's busy timeout).
+fn busy_message(lock_wait: Duration, message: &str) -> String {
+    format!(
+        "{message}: another connection held the database's write lock for longer than {lock_wait:?} (setting lock_wait)"
+    )
+}
+
+impl Sqlite {
     /// Whether applying `m` needs the foreign key check: only when the database may hold a
     /// foreign key. Without one no row can dangle, and the check costs a pass over every
     /// table's schema (about 0.1 ms per 1,000 tables) besides reading every child table.
-    fn may_have_foreign_keys(&mut self, m: &Migration) -> bool {
+    async fn may_have_foreign_keys(
+        &mut self,
+        conn: &mut SqliteConnection,
+        m: &Migration<'_>,
+    ) -> bool {
         if mentions_references(m.sql) {
             self.foreign_keys = Some(true);
         }
         if let Some(known) = self.foreign_keys {
             return known;
         }
-        let conn = self.conn.as_mut().expect("open connection");
-        let any = self
-            .rt
-            .block_on(
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT 1 FROM sqlite_master AS m, pragma_foreign_key_list(m.name) WHERE m.type = 'table' LIMIT 1",
-                )
-                .fetch_optional(conn),
-            )
-            // Unknown: check.
-            .map_or(true, |row| row.is_some());
+        let any = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM sqlite_master AS m, pragma_foreign_key_list(m.name) WHERE m.type = 'table' LIMIT 1",
+        )
+        .fetch_optional(conn)
+        .await
+        // Unknown: check.
+        .map_or(true, |row| row.is_some());
         self.foreign_keys = Some(any);
         any
-    }
-
-    /// Applies `m` with its history row through SQLite's C API ([`direct`]), returning
-    /// the migration's time in milliseconds; `Ok(None)` when the direct path cannot take
-    /// it. On an error everything is rolled back.
-    fn apply_direct(&mut self, m: &Migration, check: bool) -> Result<Option<u64>, Direct> {
-        let started = Instant::now();
-        let conn = self.conn.as_mut().expect("open connection");
-        let Ok(mut locked) = self.rt.block_on(conn.lock_handle()) else {
-            return Ok(None);
-        };
-        // SAFETY: while `locked` lives, sqlx's worker thread does not touch the connection.
-        let mut db = unsafe { direct::Handle::new(locked.as_raw_handle()) };
-        let Some(ran) = db.exec(&m.after_begin(BEGIN)) else {
-            return Ok(None);
-        };
-        let result = ran.map_err(Direct::Sqlite).and_then(|()| {
-            if check {
-                if let Some(problem) = db
-                    .first_text(FOREIGN_KEY_CHECK.query)
-                    .map_err(Direct::Sqlite)?
-                {
-                    return Err(Direct::Verify(problem));
-                }
-            }
-            let ms = started.elapsed().as_millis() as u64;
-            db.execute(&self.sql.insert, &NewRow::applied(m, ms).values())
-                .and_then(|()| db.exec("COMMIT").unwrap_or(Ok(())))
-                .map_err(Direct::Sqlite)?;
-            Ok(Some(ms))
-        });
-        if result.is_err() {
-            db.rollback();
-        }
-        result
     }
 }
 
@@ -253,187 +228,44 @@ enum Direct {
     Verify(String),
 }
 
-impl Drop for Sqlite {
-    fn drop(&mut self) {
-        // Close explicitly so SQLite checkpoints a WAL before the process exits.
-        if let Some(conn) = self.conn.take() {
-            let _ = self.rt.block_on(conn.close());
-        }
-    }
-}
-
-impl Driver for Sqlite {
-    fn target(&self) -> &Target {
-        &self.target
-    }
-
-    /// SQLite has no session lock: each migration takes the write lock itself.
-    fn lock(&mut self, _wait: Duration, _waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
-        self.locked = true;
-        Ok(())
-    }
-
-    fn unlock(&mut self) -> Result<(), DbError> {
-        if !std::mem::replace(&mut self.locked, false) {
-            return Err(DbError::Unlock {
-                url: self.target.redacted.clone(),
-                message: "the lock was not held".into(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Nothing to lose: each migration takes SQLite's write lock itself.
-    fn check_lock(&mut self) -> Result<(), DbError> {
-        Ok(())
-    }
-
-    fn ensure_history(&mut self) -> Result<(), DbError> {
-        self.rt
-            .block_on(
-                sqlx::raw_sql(AssertSqlSafe(self.sql.create.clone()))
-                    .execute(self.conn.as_mut().expect("open connection")),
-            )
-            .map_err(|e| query_error(&self.target, "creating the history table", &e))?;
-        let columns: Vec<(String, String)> = self
-            .rt
-            .block_on(
-                sqlx::query_as("SELECT name, type FROM pragma_table_info(?)")
-                    .bind(self.table.name.clone())
-                    .fetch_all(self.conn.as_mut().expect("open connection")),
-            )
-            .map_err(|e| query_error(&self.target, "reading the history table's columns", &e))?;
-        check_shape(&self.target, &self.table, &columns)
-    }
-
-    fn history(&mut self) -> Result<Option<Vec<HistoryRow>>, DbError> {
-        let exists: i64 = self
-            .rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                )
-                .bind(self.table.name.clone())
-                .fetch_one(self.conn.as_mut().expect("open connection")),
-            )
-            .map_err(|e| query_error(&self.target, "looking for the history table", &e))?;
-        if exists == 0 {
-            return Ok(None);
-        }
-        let rows = self.rt.block_on(exec::read_history::<sqlx::Sqlite>(
-            self.conn.as_mut().expect("open connection"),
-            &self.sql,
-        ));
-        super::rows_or_shape(&self.target, &self.table, rows).map(Some)
-    }
-
-    fn user_tables(&mut self) -> Result<Vec<String>, DbError> {
-        self.rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ? ORDER BY 1",
-                )
-                .bind(self.table.name.clone())
-                .fetch_all(self.conn.as_mut().expect("open connection")),
-            )
-            .map_err(|e| query_error(&self.target, "listing tables", &e))
-    }
-
-    fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
-        let check = self.may_have_foreign_keys(m);
-        match self.apply_direct(m, check) {
-            Ok(Some(ms)) => return Ok(Outcome::Applied { ms }),
-            Err(Direct::Verify(problem)) => return Err(FOREIGN_KEY_CHECK.failure(&problem)),
-            // busy_timeout ran out: going through sqlx would wait as long again.
-            Err(Direct::Sqlite(e)) if e.is_busy() => {
-                return Err(busy_error(self.lock_wait, &e.message));
-            }
-            // Any other failure was rolled back: run it again through sqlx, whose error
-            // path names the failing statement and notices a migration applied meanwhile.
-            Ok(None) | Err(Direct::Sqlite(_)) => {}
-        }
-        let target = &self.target;
-        let lock_wait = self.lock_wait;
-        let classify = |e: &sqlx::Error, s| classify(target, lock_wait, e, s);
-        self.rt.block_on(exec::transactional::<sqlx::Sqlite>(
-            self.conn.as_mut().expect("open connection"),
-            exec::TxStyle {
-                begin: BEGIN,
-                batched: true,
-                verify: check.then_some(FOREIGN_KEY_CHECK),
-            },
-            &self.sql,
-            m,
-            &classify,
-        ))
-    }
-
-    fn apply_stepwise(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
-        if mentions_references(m.sql) {
-            self.foreign_keys = Some(true);
-        }
-        let started = Instant::now();
-        loop {
-            match self.try_claim(m) {
-                Ok(Claim::Ours) => break,
-                Ok(Claim::Applied) => return Ok(Outcome::AlreadyApplied),
-                Ok(Claim::Running) if started.elapsed() < self.lock_wait => {
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                Ok(Claim::Running) => {
-                    return Err(ApplyError {
-                        lock_timeout: false,
-                        timeout: false,
-                        statement: None,
-                        message: "it has been marked running by another deployer for longer than lock_wait (or that deployer was interrupted: see `migrate status`)".into(),
-                        recorded: true,
-                    });
-                }
-                Err(e) => return Err(classify(&self.target, self.lock_wait, &e, None)),
+/// Applies `m` with its history row through SQLite's C API ([`direct`]), returning the
+/// migration's time in milliseconds; `Ok(None)` when the direct path cannot take it. On an
+/// error everything is rolled back.
+fn apply_direct(
+    rt: &Runtime,
+    conn: &mut SqliteConnection,
+    sql: &HistorySql,
+    m: &Migration,
+    check: bool,
+) -> Result<Option<u64>, Direct> {
+    let started = Instant::now();
+    let Ok(mut locked) = rt.block_on(conn.lock_handle()) else {
+        return Ok(None);
+    };
+    // SAFETY: while `locked` lives, sqlx's worker thread does not touch the connection.
+    let mut db = unsafe { direct::Handle::new(locked.as_raw_handle()) };
+    let Some(ran) = db.exec(&m.after_begin(BEGIN)) else {
+        return Ok(None);
+    };
+    let result = ran.map_err(Direct::Sqlite).and_then(|()| {
+        if check {
+            if let Some(problem) = db
+                .first_text(FOREIGN_KEY_CHECK.query)
+                .map_err(Direct::Sqlite)?
+            {
+                return Err(Direct::Verify(problem));
             }
         }
-        let target = &self.target;
-        let lock_wait = self.lock_wait;
-        let classify = |e: &sqlx::Error, s| classify(target, lock_wait, e, s);
-        let conn = self.conn.as_mut().expect("open connection");
-        self.rt.block_on(async {
-            let outcome =
-                exec::stepwise::<sqlx::Sqlite>(conn, &self.sql, m, started, &classify).await;
-            // Outside a transaction the file may switch foreign keys on (the rebuild recipe
-            // ends that way): switch them off again for the migrations after it.
-            let _ = sqlx::raw_sql("PRAGMA foreign_keys = OFF")
-                .execute(&mut *conn)
-                .await;
-            outcome
-        })
+        let ms = started.elapsed().as_millis() as u64;
+        db.execute(&sql.insert, &NewRow::applied(m, ms).values())
+            .and_then(|()| db.exec("COMMIT").unwrap_or(Ok(())))
+            .map_err(Direct::Sqlite)?;
+        Ok(Some(ms))
+    });
+    if result.is_err() {
+        db.rollback();
     }
-
-    fn resolve(
-        &mut self,
-        version: i64,
-        resolution: Resolution,
-        file: Option<&Migration>,
-    ) -> Result<(), DbError> {
-        let rows = self
-            .rt
-            .block_on(exec::resolve::<sqlx::Sqlite>(
-                self.conn.as_mut().expect("open connection"),
-                &self.sql,
-                version,
-                resolution,
-                file,
-            ))
-            .map_err(|e| query_error(&self.target, "resolving the migration", &e))?;
-        super::resolved(&self.target, version, rows)
-    }
-
-    fn baseline(&mut self, m: &Migration) -> Result<(), DbError> {
-        let insert = history_sql::insert::<sqlx::Sqlite>(&self.sql.insert, NewRow::baseline(m));
-        self.rt
-            .block_on(insert.execute(self.conn.as_mut().expect("open connection")))
-            .map(|_| ())
-            .map_err(|e| query_error(&self.target, "recording the baseline", &e))
-    }
+    result
 }
 
 #[cfg(test)]

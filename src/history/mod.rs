@@ -2,7 +2,11 @@
 //! [`Plan`] — what is applied, pending, modified, missing, failed or out of order. No database
 //! here, so every pitfall of this comparison is unit-tested.
 
+mod problem;
+
 use std::collections::BTreeMap;
+
+pub use problem::{Problem, ProblemKind};
 
 use crate::source::{SourceFile, checksum};
 
@@ -141,19 +145,6 @@ impl Plan {
             .filter_map(|e| e.file)
             .collect()
     }
-
-    /// Entries that are drift for `verify`: modified, missing, failed, running.
-    pub fn drift(&self) -> Vec<&Entry> {
-        self.entries
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.state,
-                    State::Modified | State::Missing | State::Failed | State::Running
-                )
-            })
-            .collect()
-    }
 }
 
 /// Compares `files` (each with a version) with the history `rows`.
@@ -268,7 +259,7 @@ mod tests {
         );
         assert_eq!(p.pending(), [2]);
         assert_eq!(p.blockers(false).len(), 2);
-        assert_eq!(p.drift().len(), 2);
+        assert_eq!(p.problems(&files, &rows, &[], false).len(), 2);
     }
 
     #[test]

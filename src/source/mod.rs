@@ -7,6 +7,7 @@
 pub mod directive;
 pub mod git;
 pub mod name;
+pub mod select;
 pub mod sum;
 
 use std::path::{Component, Path, PathBuf};

@@ -1,0 +1,252 @@
+//! Which files an analysis reads, and how they group into releases: the one place that turns
+//! "the whole directory", "these files", "what changed since a git ref" (`check`) and "the
+//! pending migrations against the applied ones" (`up`) into [`Unit`]s.
+//!
+//! A *release* is one deploy: the old app sees the schema before it, so objects created in
+//! the release under test are new to it. Files of one release are judged together.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::SourceError;
+use crate::source::{self, FileName, FileProblem, SourceFile, git};
+
+/// A release number; files sharing one are judged as one deploy.
+pub type Release = u32;
+
+/// One file to analyse, with the release it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Unit<'a> {
+    /// The file.
+    pub file: &'a SourceFile,
+    /// Its release.
+    pub release: Release,
+    /// Judge it (the release under test) or only replay it (history).
+    pub lint: bool,
+}
+
+impl<'a> Unit<'a> {
+    /// Every file its own release, all linted: what `check` does without `--base`.
+    pub fn each_own_release(files: &'a [SourceFile]) -> Vec<Unit<'a>> {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| Unit {
+                file,
+                release: i as Release + 1,
+                lint: true,
+            })
+            .collect()
+    }
+}
+
+/// A selected file, owned.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// The file.
+    pub file: SourceFile,
+    /// Its release.
+    pub release: Release,
+    /// Judged, or only replayed.
+    pub lint: bool,
+}
+
+/// The files an analysis reads, in replay order, and the directory's problems.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// The files.
+    pub entries: Vec<Selected>,
+    /// Problems met while selecting (names, migrate.sum, edits since the base).
+    pub problems: Vec<FileProblem>,
+}
+
+impl Selection {
+    fn push(&mut self, file: SourceFile, release: Release, lint: bool) {
+        self.entries.push(Selected {
+            file,
+            release,
+            lint,
+        });
+    }
+
+    /// Orders the files by version (files without one keep their place, at the end).
+    fn sort_by_version(&mut self) {
+        self.entries
+            .sort_by_key(|e| (e.file.version.is_none(), e.file.version));
+    }
+
+    /// The units to analyse.
+    pub fn units(&self) -> Vec<Unit<'_>> {
+        self.entries
+            .iter()
+            .map(|e| Unit {
+                file: &e.file,
+                release: e.release,
+                lint: e.lint,
+            })
+            .collect()
+    }
+
+    /// The files, for the renderers.
+    pub fn files(&self) -> Vec<&SourceFile> {
+        self.entries.iter().map(|e| &e.file).collect()
+    }
+}
+
+/// Every migration of the directory, each its own release.
+pub fn whole_directory(dir: &Path) -> Result<Selection, SourceError> {
+    let discovery = source::discover(dir)?;
+    let mut selection = Selection {
+        problems: discovery.problems,
+        ..Selection::default()
+    };
+    for (i, file) in discovery.files.into_iter().enumerate() {
+        selection.push(file, i as Release + 1, true);
+    }
+    Ok(selection)
+}
+
+/// Exactly the files given, in the order given, as the whole history.
+pub fn files_alone(paths: &[PathBuf]) -> Result<Selection, SourceError> {
+    let mut selection = Selection::default();
+    for (i, path) in paths.iter().enumerate() {
+        selection.push(source::read_named(path)?, i as Release + 1, true);
+    }
+    Ok(selection)
+}
+
+/// The files given, as one release, against the rest of the directory as history (editors and
+/// pre-commit hooks lint just the files they touch, with their real context).
+pub fn files_against_directory(dir: &Path, paths: &[PathBuf]) -> Result<Selection, SourceError> {
+    let discovery = source::discover(dir)?;
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let wanted: Vec<Option<PathBuf>> = paths.iter().map(|p| canonical(p)).collect();
+    let under_test = discovery.files.len() as Release + paths.len() as Release + 1;
+    let mut selection = Selection {
+        problems: discovery.problems,
+        ..Selection::default()
+    };
+    let mut found = vec![false; paths.len()];
+    for (i, file) in discovery.files.into_iter().enumerate() {
+        let position =
+            canonical(&file.path).and_then(|c| wanted.iter().position(|w| w.as_ref() == Some(&c)));
+        match position {
+            Some(p) => {
+                found[p] = true;
+                selection.push(file, under_test, true);
+            }
+            None => selection.push(file, i as Release + 1, false),
+        }
+    }
+    for (path, _) in paths.iter().zip(&found).filter(|(_, found)| !**found) {
+        selection.push(source::read_named(path)?, under_test, true);
+    }
+    selection.sort_by_version();
+    Ok(selection)
+}
+
+/// Why the files since a git ref could not be selected.
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    /// Listing or reading files failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// git failed.
+    #[error(transparent)]
+    Git(#[from] git::GitError),
+    /// A file at the base is not UTF-8.
+    #[error("{file} at {commit} is not valid UTF-8 (line {line})")]
+    NotUtf8 {
+        /// The file.
+        file: String,
+        /// The base commit.
+        commit: String,
+        /// 1-based line.
+        line: usize,
+    },
+}
+
+/// `--base REF`: migrations at the merge-base are history; the ones added since are one
+/// release under test; edits and deletions of base migrations are problems.
+pub fn since_base(dir: &Path, reference: &str) -> Result<Selection, BaseError> {
+    let base = git::merge_base(dir, reference)?;
+    let current = source::discover(dir)?;
+    let mut at_base: Vec<SourceFile> = Vec::new();
+    for (name, bytes) in git::files_at(dir, &base)? {
+        let FileName::Up {
+            version,
+            description,
+        } = source::name::parse(&name)
+        else {
+            continue;
+        };
+        let path = dir.join(&name);
+        let text = source::normalise(bytes).map_err(|at| BaseError::NotUtf8 {
+            file: path.display().to_string(),
+            commit: base.clone(),
+            line: at.line + 1,
+        })?;
+        at_base.push(SourceFile {
+            display: source::display_path(&path),
+            path,
+            version: Some(version),
+            description,
+            text,
+        });
+    }
+    let name_of = |f: &SourceFile| f.path.file_name().map(|n| n.to_os_string());
+    let mut selection = Selection {
+        problems: current.problems,
+        ..Selection::default()
+    };
+    let under_test = (at_base.len() + current.files.len()) as Release + 1;
+    for (i, old) in at_base.iter().enumerate() {
+        match current.files.iter().find(|f| name_of(f) == name_of(old)) {
+            None => selection.problems.push(FileProblem::DeletedSinceBase {
+                file: old.display.clone(),
+            }),
+            Some(now) if now.text != old.text => {
+                selection.problems.push(FileProblem::EditedSinceBase {
+                    file: now.display.clone(),
+                    diff: crate::history::diff(&old.text, &now.text, &now.display, "base"),
+                })
+            }
+            Some(_) => {}
+        }
+        selection.push(old.clone(), i as Release + 1, false);
+    }
+    for file in current.files {
+        if !at_base.iter().any(|old| name_of(old) == name_of(&file)) {
+            selection.push(file, under_test, true);
+        }
+    }
+    if selection.entries.is_empty() && !dir.is_dir() {
+        return Err(SourceError::MissingDir {
+            path: dir.to_path_buf(),
+        }
+        .into());
+    }
+    selection.sort_by_version();
+    Ok(selection)
+}
+
+/// `up`'s gate: the applied files (everything not `pending`) replayed as the releases they
+/// were, the pending ones judged together as one release after them.
+pub fn pending_against_applied<'a>(files: &'a [SourceFile], pending: &[usize]) -> Vec<Unit<'a>> {
+    let under_test = files.len() as Release + 1;
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let is_pending = pending.contains(&i);
+            Unit {
+                file,
+                release: if is_pending {
+                    under_test
+                } else {
+                    i as Release + 1
+                },
+                lint: is_pending,
+            }
+        })
+        .collect()
+}
