@@ -7,14 +7,15 @@
 //! Drivers are synchronous from the outside: each owns a single-threaded tokio runtime and
 //! blocks on sqlx. The CLI is sequential, and a synchronous trait stays object-safe.
 
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
+use sqlx::{ConnectOptions, Connection};
 use tokio::runtime::Runtime;
 
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
 use crate::db::exec::{self, Claim, Sqlx, TxStyle};
-use crate::db::history_sql::{self, HistorySql, NewRow};
+use crate::db::history_sql::{self, HistorySql, NewRow, Value};
 use crate::db::lock::{self, Lock};
 use crate::db::settings::{Settings, TableName};
 use crate::db::{Migration, Outcome, Resolution, Target, url};
@@ -77,8 +78,25 @@ pub trait Backend: Sized {
     /// Its dialect (quoting, placeholders and types of the history table).
     const DIALECT: Dialect;
 
-    /// Opens the migration session, set up with the settings' timeouts, and the lock.
-    async fn open(target: &Target, settings: &Settings) -> Result<Opened<Self>, DbError>;
+    /// The query naming the session's current schema (PostgreSQL) or database (MySQL), which
+    /// an unqualified history table lives in; `None` where there is only one (SQLite).
+    const CURRENT_SCHEMA: Option<&'static str>;
+
+    /// Adjusts the connect options read from the URL (application name, file creation).
+    fn connect_options(options: Options<Self>, _settings: &Settings) -> Options<Self> {
+        options
+    }
+
+    /// Sets up the migration session just connected with `options` (the settings'
+    /// timeouts) and makes the lock for the history table `table` (schema-qualified where
+    /// the database has schemas).
+    async fn open(
+        conn: &mut Conn<Self>,
+        options: &Options<Self>,
+        target: &Target,
+        settings: &Settings,
+        table: &TableName,
+    ) -> Result<Opened<Self>, DbError>;
 
     /// What kind of failure `e` is, from the database's codes (connection loss is read
     /// before this is asked).
@@ -89,40 +107,35 @@ pub trait Backend: Sized {
         message
     }
 
-    /// Whether `table` exists.
-    async fn history_exists(conn: &mut Conn<Self>, table: &TableName) -> Result<bool, sqlx::Error>;
+    /// Catalog query: a row when the history table exists. Like the other two, bound with
+    /// the history table's schema (NULL when unqualified) and its name, in that order.
+    const HISTORY_EXISTS: &'static str;
 
-    /// `(name, type)` of each column of `table`, as the catalog reports them.
-    async fn columns(
-        conn: &mut Conn<Self>,
-        table: &TableName,
-    ) -> Result<Vec<(String, String)>, sqlx::Error>;
+    /// Catalog query: `(name, type)` of each column of the history table, as text.
+    const HISTORY_COLUMNS: &'static str;
 
-    /// The database's tables other than `history`.
-    async fn user_tables(
-        conn: &mut Conn<Self>,
-        history: &TableName,
-    ) -> Result<Vec<String>, sqlx::Error>;
+    /// Catalog query: the database's tables other than the history table, as text.
+    const USER_TABLES: &'static str;
 
     /// The statement creating the history table's schema, where the database has schemas.
     fn create_schema(_schema: &str) -> Option<String> {
         None
     }
 
-    /// How `m`'s transaction is opened, batched and checked.
-    async fn tx_style(&mut self, conn: &mut Conn<Self>, m: &Migration<'_>) -> TxStyle;
+    /// How `m`'s transaction is opened, batched and checked: by default a plain `BEGIN`,
+    /// one statement per query, no check.
+    async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {
+        TxStyle {
+            begin: "BEGIN",
+            batched: false,
+            verify: None,
+        }
+    }
 
-    /// A faster way to apply `m` in a transaction, when the backend has one; `None` to take
-    /// the generic path (also after a failure the fast path rolled back, so the generic
-    /// path names the failing statement).
-    fn apply_fast(
-        &mut self,
-        _rt: &Runtime,
-        _conn: &mut Conn<Self>,
-        _sql: &HistorySql,
-        _m: &Migration,
-        _style: &TxStyle,
-    ) -> Option<Result<Outcome, ApplyError>> {
+    /// A faster way to apply a migration in a transaction, when the backend has one; `None`
+    /// to take the generic path (also after a failure the fast path rolled back, so the
+    /// generic path names the failing statement).
+    fn apply_fast(&mut self, _fast: FastPath<'_, Self>) -> Option<Result<Outcome, ApplyError>> {
         None
     }
 
@@ -135,10 +148,25 @@ pub trait Backend: Sized {
 /// A backend's connection.
 pub type Conn<B> = <<B as Backend>::Db as sqlx::Database>::Connection;
 
-/// What [`Backend::open`] returns: the migration session, the backend and its lock.
-pub struct Opened<B: Backend> {
+/// What [`Backend::apply_fast`] works with.
+pub struct FastPath<'a, B: Backend> {
+    /// The driver's runtime.
+    pub rt: &'a Runtime,
     /// The migration session.
-    pub conn: Conn<B>,
+    pub conn: &'a mut Conn<B>,
+    /// The history table's statements.
+    pub sql: &'a HistorySql,
+    /// The migration.
+    pub migration: &'a Migration<'a>,
+    /// How its transaction is opened and checked.
+    pub style: &'a TxStyle,
+}
+
+/// A backend's connect options.
+pub type Options<B> = <Conn<B> as Connection>::Options;
+
+/// What [`Backend::open`] returns: the backend and its lock.
+pub struct Opened<B: Backend> {
     /// The backend's state.
     pub backend: B,
     /// The lock strategy.
@@ -162,14 +190,23 @@ impl<B: Backend> SqlxDriver<B> {
     /// Connects to `target`.
     pub fn connect(target: &Target, settings: &Settings) -> Result<Self, DbError> {
         let rt = runtime(target)?;
-        let opened = rt.block_on(B::open(target, settings))?;
+        let (conn, opened) = rt.block_on(async {
+            let options =
+                Options::<B>::from_str(&target.sqlx_url()).map_err(|e| invalid_url(target, &e))?;
+            let options = B::connect_options(options, settings);
+            let mut conn = connecting(target, options.connect()).await?;
+            let table = qualified::<B>(&mut conn, target, &settings.history_table).await?;
+            let opened = B::open(&mut conn, &options, target, settings, &table).await?;
+            Ok::<_, DbError>((conn, (opened, table)))
+        })?;
+        let (opened, qualified) = opened;
         Ok(SqlxDriver {
             rt,
             target: target.clone(),
-            conn: Some(opened.conn),
+            conn: Some(conn),
             backend: opened.backend,
             lock: opened.lock,
-            sql: HistorySql::new(B::DIALECT, &settings.history_table),
+            sql: HistorySql::new(B::DIALECT, &qualified),
             table: settings.history_table.clone(),
             lock_wait: settings.lock_wait,
         })
@@ -182,6 +219,16 @@ impl<B: Backend> SqlxDriver<B> {
     {
         let conn = self.conn.as_mut().expect("open connection");
         self.rt.block_on(f(conn))
+    }
+
+    /// Runs one of the backend's catalog queries, bound with the history table's schema and
+    /// name; the first `columns` columns of each row.
+    fn catalog(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, sqlx::Error> {
+        let values = [
+            Value::Text(self.table.schema.clone()),
+            Value::Text(Some(self.table.name.clone())),
+        ];
+        self.run(|c| B::Db::texts(c, sql, &values, columns))
     }
 
     fn query_error(&self, context: &str, e: &sqlx::Error) -> DbError {
@@ -247,17 +294,20 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         let create = self.sql.create.clone();
         let ran = self.run(|c| B::Db::raw(c, &create));
         ran.map_err(|e| self.query_error("creating the history table", &e))?;
-        let table = self.table.clone();
-        let columns = self.run(|c| B::columns(c, &table));
+        let columns = self.catalog(B::HISTORY_COLUMNS, 2);
         let columns =
             columns.map_err(|e| self.query_error("reading the history table's columns", &e))?;
+        let columns: Vec<(String, String)> = columns
+            .into_iter()
+            .map(|mut row| (row.remove(0), row.remove(0)))
+            .collect();
         history_sql::check_shape(&columns).map_err(|problem| self.shape(problem))
     }
 
     fn history(&mut self) -> Result<Option<Vec<HistoryRow>>, DbError> {
-        let table = self.table.clone();
-        let exists = self.run(|c| B::history_exists(c, &table));
-        if !exists.map_err(|e| self.query_error("looking for the history table", &e))? {
+        let exists = self.catalog(B::HISTORY_EXISTS, 1);
+        let exists = exists.map_err(|e| self.query_error("looking for the history table", &e))?;
+        if exists.is_empty() {
             return Ok(None);
         }
         let select = self.sql.select.clone();
@@ -267,18 +317,22 @@ impl<B: Backend> Driver for SqlxDriver<B> {
     }
 
     fn user_tables(&mut self) -> Result<Vec<String>, DbError> {
-        let table = self.table.clone();
-        let tables = self.run(|c| B::user_tables(c, &table));
-        tables.map_err(|e| self.query_error("listing tables", &e))
+        let tables = self.catalog(B::USER_TABLES, 1);
+        let tables = tables.map_err(|e| self.query_error("listing tables", &e))?;
+        Ok(tables.into_iter().flatten().collect())
     }
 
     fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
         let conn = self.conn.as_mut().expect("open connection");
         let style = self.rt.block_on(self.backend.tx_style(conn, m));
-        if let Some(outcome) = self
-            .backend
-            .apply_fast(&self.rt, conn, &self.sql, m, &style)
-        {
+        let fast = FastPath {
+            rt: &self.rt,
+            conn: &mut *conn,
+            sql: &self.sql,
+            migration: m,
+            style: &style,
+        };
+        if let Some(outcome) = self.backend.apply_fast(fast) {
             return outcome;
         }
         let backend = &self.backend;
@@ -362,6 +416,35 @@ impl<B: Backend> SqlxDriver<B> {
             problem,
         }
     }
+}
+
+/// The history table with its schema (or MySQL database) spelled out, as the session sees
+/// it on connecting: every history statement names it so, and nothing a migration does to
+/// the session (`SET search_path`, `USE other_db`) can move the history elsewhere.
+async fn qualified<B: Backend>(
+    conn: &mut Conn<B>,
+    target: &Target,
+    table: &TableName,
+) -> Result<TableName, DbError> {
+    let (Some(query), None) = (B::CURRENT_SCHEMA, &table.schema) else {
+        return Ok(table.clone());
+    };
+    let schema = B::Db::text(conn, query, &[])
+        .await
+        .map_err(|e| query_error(target, "reading the current schema", &e))?
+        .filter(|s| !s.is_empty());
+    let Some(schema) = schema else {
+        return Err(DbError::InvalidUrl {
+            url: target.redacted.clone(),
+            message: format!(
+                "it names no database (or schema) for the history table {table}: add one to the URL, or set history_table = \"<schema>.{table}\""
+            ),
+        });
+    };
+    Ok(TableName {
+        schema: Some(schema),
+        name: table.name.clone(),
+    })
 }
 
 /// Whether `e` means the connection is gone (closed, reset, or the server went away).

@@ -35,10 +35,38 @@ pub trait Sqlx: sqlx::Database {
         conn: &mut Self::Connection,
         sql: &str,
         values: &[Value],
-    ) -> Result<Option<String>, sqlx::Error>;
+    ) -> Result<Option<String>, sqlx::Error> {
+        let rows = Self::texts(conn, sql, values, 1).await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next()))
+    }
+
+    /// Every row of `sql` (bound `values`), its first `columns` columns as text (NULL: empty).
+    async fn texts(
+        conn: &mut Self::Connection,
+        sql: &str,
+        values: &[Value],
+        columns: usize,
+    ) -> Result<Vec<Vec<String>>, sqlx::Error>;
 
     /// Every row of [`HistorySql::select`], decoded; an error text names what is unreadable.
     async fn history(conn: &mut Self::Connection, sql: &str) -> Result<Vec<HistoryRow>, String>;
+}
+
+/// `sql` as a query of `$db` with `values` bound in order.
+macro_rules! bound {
+    ($db:ty, $sql:expr, $values:expr) => {{
+        let mut query = sqlx::query::<$db>(AssertSqlSafe($sql.to_string()));
+        for value in $values {
+            query = match value {
+                Value::Int(i) => query.bind(*i),
+                Value::Text(t) => query.bind(t.clone()),
+            };
+        }
+        query
+    }};
 }
 
 macro_rules! impl_sqlx {
@@ -56,29 +84,28 @@ macro_rules! impl_sqlx {
                 sql: &str,
                 values: &[Value],
             ) -> Result<u64, sqlx::Error> {
-                let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.to_string()));
-                for value in values {
-                    query = match value {
-                        Value::Int(i) => query.bind(*i),
-                        Value::Text(t) => query.bind(t.clone()),
-                    };
-                }
+                let query = bound!($db, sql, values);
                 Ok(query.execute(&mut *conn).await?.rows_affected())
             }
 
-            async fn text(
+            async fn texts(
                 conn: &mut Self::Connection,
                 sql: &str,
                 values: &[Value],
-            ) -> Result<Option<String>, sqlx::Error> {
-                let mut query = sqlx::query_scalar::<$db, String>(AssertSqlSafe(sql.to_string()));
-                for value in values {
-                    query = match value {
-                        Value::Int(i) => query.bind(*i),
-                        Value::Text(t) => query.bind(t.clone()),
-                    };
-                }
-                query.fetch_optional(&mut *conn).await
+                columns: usize,
+            ) -> Result<Vec<Vec<String>>, sqlx::Error> {
+                use sqlx::Row as _;
+                let rows = bound!($db, sql, values).fetch_all(&mut *conn).await?;
+                rows.iter()
+                    .map(|row| {
+                        (0..columns)
+                            .map(|i| {
+                                row.try_get::<Option<String>, _>(i)
+                                    .map(Option::unwrap_or_default)
+                            })
+                            .collect()
+                    })
+                    .collect()
             }
 
             async fn history(

@@ -3,19 +3,17 @@
 //! ([`Dialect::transactional_ddl`]); the session's lock timeouts come from the settings; the
 //! migration lock is `GET_LOCK` on a connection of its own, polled with a zero timeout.
 
-use std::str::FromStr;
-
 use sha2::{Digest, Sha256};
 use sqlx::Connection;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use tokio::runtime::Runtime;
 
-use crate::db::driver::{Backend, Conn, Opened, connecting, invalid_url, message, query_error};
+use crate::db::Target;
+use crate::db::driver::{Backend, Opened, connecting, message, query_error};
 use crate::db::error::{Cause, DbError};
-use crate::db::exec::{Sqlx, TxStyle};
+use crate::db::exec::Sqlx;
 use crate::db::lock::Lock;
 use crate::db::settings::{Settings, TableName};
-use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
 
 /// MySQL or MariaDB, as a [`Backend`].
@@ -24,17 +22,21 @@ pub struct Mysql;
 impl Backend for Mysql {
     type Db = sqlx::MySql;
     const DIALECT: Dialect = Dialect::Mysql;
+    const CURRENT_SCHEMA: Option<&'static str> = Some("SELECT CAST(DATABASE() AS CHAR)");
 
-    async fn open(target: &Target, settings: &Settings) -> Result<Opened<Self>, DbError> {
-        let options = MySqlConnectOptions::from_str(&target.sqlx_url())
-            .map_err(|e| invalid_url(target, &e))?;
-        let mut conn = connecting(target, MySqlConnection::connect_with(&options)).await?;
+    async fn open(
+        conn: &mut MySqlConnection,
+        options: &MySqlConnectOptions,
+        target: &Target,
+        settings: &Settings,
+        table: &TableName,
+    ) -> Result<Opened<Self>, DbError> {
         let seconds = settings.lock_timeout.as_secs().max(1);
         for statement in [
             format!("SET SESSION lock_wait_timeout = {seconds}"),
             format!("SET SESSION innodb_lock_wait_timeout = {seconds}"),
         ] {
-            sqlx::MySql::raw(&mut conn, &statement)
+            sqlx::MySql::raw(conn, &statement)
                 .await
                 .map_err(|e| query_error(target, "setting session timeouts", &e))?;
         }
@@ -42,17 +44,15 @@ impl Backend for Mysql {
             // MariaDB: seconds as a decimal. MySQL refuses the variable (its
             // max_execution_time only limits SELECT): not fatal.
             let statement = format!("SET SESSION max_statement_time = {}", t.as_secs_f64());
-            let _ = sqlx::MySql::raw(&mut conn, &statement).await;
+            let _ = sqlx::MySql::raw(conn, &statement).await;
         }
-        let name = lock_name(&mut conn, target, &settings.history_table).await?;
         Ok(Opened {
-            conn,
             backend: Mysql,
             lock: Box::new(GetLock {
                 target: target.clone(),
-                options,
+                options: options.clone(),
                 conn: None,
-                name,
+                name: lock_name(table),
             }),
         })
     }
@@ -77,77 +77,26 @@ impl Backend for Mysql {
         }
     }
 
-    async fn history_exists(
-        conn: &mut MySqlConnection,
-        table: &TableName,
-    ) -> Result<bool, sqlx::Error> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
-        )
-        .bind(table.schema.clone())
-        .bind(table.name.clone())
-        .fetch_one(conn)
-        .await?;
-        Ok(count > 0)
-    }
+    const HISTORY_EXISTS: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?";
 
-    async fn columns(
-        conn: &mut MySqlConnection,
-        table: &TableName,
-    ) -> Result<Vec<(String, String)>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
-        )
-        .bind(table.schema.clone())
-        .bind(table.name.clone())
-        .fetch_all(conn)
-        .await
-    }
+    const HISTORY_COLUMNS: &'static str = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?";
 
-    async fn user_tables(
-        conn: &mut MySqlConnection,
-        history: &TableName,
-    ) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> ? ORDER BY 1",
-        )
-        .bind(history.name.clone())
-        .fetch_all(conn)
-        .await
-    }
-
-    async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {
-        TxStyle {
-            begin: "BEGIN",
-            batched: false,
-            verify: None,
-        }
-    }
+    const USER_TABLES: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
+        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) ORDER BY 1";
 }
 
 /// The lock's name: the history table's database and name (hashed past MySQL's 64 bytes).
-async fn lock_name(
-    conn: &mut MySqlConnection,
-    target: &Target,
-    table: &TableName,
-) -> Result<String, DbError> {
-    let schema = match &table.schema {
-        Some(s) => s.clone(),
-        None => sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
-            .fetch_one(conn)
-            .await
-            .map_err(|e| query_error(target, "reading the current database", &e))?
-            .unwrap_or_default(),
-    };
-    let name = format!("migrate:{schema}.{}", table.name);
+fn lock_name(table: &TableName) -> String {
+    let name = format!("migrate:{table}");
     if name.len() <= 64 {
-        return Ok(name);
+        return name;
     }
     let digest = Sha256::digest(name.as_bytes());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("migrate:{hex}"))
+    format!("migrate:{hex}")
 }
 
 /// `GET_LOCK` on a connection of its own, opened when the lock is first wanted and closed

@@ -3,19 +3,17 @@
 //! on a connection of its own (polled with `pg_try_advisory_lock`, never a blocking call); and
 //! a refusal to work through a transaction-mode connection pooler.
 
-use std::str::FromStr;
-
 use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError};
 use sqlx::{Connection, Row};
 use tokio::runtime::Runtime;
 
-use crate::db::driver::{Backend, Conn, Opened, connecting, invalid_url, message, query_error};
+use crate::db::Target;
+use crate::db::driver::{Backend, Opened, connecting, message, query_error};
 use crate::db::error::{Cause, DbError};
-use crate::db::exec::{Sqlx, TxStyle};
+use crate::db::exec::Sqlx;
 use crate::db::lock::Lock;
 use crate::db::settings::{Settings, TableName};
-use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
 
 /// PostgreSQL, as a [`Backend`].
@@ -24,12 +22,19 @@ pub struct Postgres;
 impl Backend for Postgres {
     type Db = sqlx::Postgres;
     const DIALECT: Dialect = Dialect::Postgres;
+    const CURRENT_SCHEMA: Option<&'static str> = Some("SELECT current_schema()::text");
 
-    async fn open(target: &Target, settings: &Settings) -> Result<Opened<Self>, DbError> {
-        let options = PgConnectOptions::from_str(&target.sqlx_url())
-            .map_err(|e| invalid_url(target, &e))?
-            .application_name(&format!("migrate {}", env!("CARGO_PKG_VERSION")));
-        let mut conn = connecting(target, PgConnection::connect_with(&options)).await?;
+    fn connect_options(options: PgConnectOptions, _: &Settings) -> PgConnectOptions {
+        options.application_name(&format!("migrate {}", env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn open(
+        conn: &mut PgConnection,
+        options: &PgConnectOptions,
+        target: &Target,
+        settings: &Settings,
+        table: &TableName,
+    ) -> Result<Opened<Self>, DbError> {
         let mut session = vec![
             "SET client_min_messages = warning".to_string(),
             format!(
@@ -41,27 +46,25 @@ impl Backend for Postgres {
             session.push(format!("SET statement_timeout = '{}ms'", t.as_millis()));
         }
         for statement in session {
-            sqlx::Postgres::raw(&mut conn, &statement)
+            sqlx::Postgres::raw(conn, &statement)
                 .await
                 .map_err(|e| query_error(target, "setting session timeouts", &e))?;
         }
         // PostgreSQL 14+: if this process dies mid-statement, the server notices within a
         // second and rolls back, instead of finishing a long statement for nobody while
         // holding its locks. Older servers do not know the setting: not fatal.
-        let _ = sqlx::Postgres::raw(&mut conn, "SET client_connection_check_interval = '1s'").await;
+        let _ = sqlx::Postgres::raw(conn, "SET client_connection_check_interval = '1s'").await;
         let lock_options = options
             .clone()
             .application_name(&format!("migrate {} (lock)", env!("CARGO_PKG_VERSION")));
         let mut lock_conn = connecting(target, PgConnection::connect_with(&lock_options)).await?;
-        detect_pooler(target, &mut conn, &mut lock_conn).await?;
-        let key = lock_key(&mut conn, target, &settings.history_table).await?;
+        detect_pooler(target, conn, &mut lock_conn).await?;
         Ok(Opened {
-            conn,
             backend: Postgres,
             lock: Box::new(AdvisoryLock {
                 target: target.clone(),
                 conn: lock_conn,
-                key,
+                key: lock_key(table),
                 held: false,
             }),
         })
@@ -86,76 +89,27 @@ impl Backend for Postgres {
         }
     }
 
-    async fn history_exists(
-        conn: &mut PgConnection,
-        table: &TableName,
-    ) -> Result<bool, sqlx::Error> {
-        let found: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
-            .bind(table.quoted(Dialect::Postgres))
-            .fetch_one(conn)
-            .await?;
-        Ok(found.is_some())
-    }
+    const HISTORY_EXISTS: &'static str = "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2 AND c.relkind IN ('r', 'p')";
 
-    async fn columns(
-        conn: &mut PgConnection,
-        table: &TableName,
-    ) -> Result<Vec<(String, String)>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns \
-             WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2",
-        )
-        .bind(table.schema.clone())
-        .bind(table.name.clone())
-        .fetch_all(conn)
-        .await
-    }
+    const HISTORY_COLUMNS: &'static str = "SELECT column_name::text, data_type::text FROM information_schema.columns \
+        WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2";
 
-    async fn user_tables(
-        conn: &mut PgConnection,
-        history: &TableName,
-    ) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT table_schema::text || '.' || table_name::text FROM information_schema.tables \
-             WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') \
-             AND NOT (table_name = $2 AND table_schema = coalesce($1, current_schema())) ORDER BY 1",
-        )
-        .bind(history.schema.clone())
-        .bind(history.name.clone())
-        .fetch_all(conn)
-        .await
-    }
+    const USER_TABLES: &'static str = "SELECT table_schema::text || '.' || table_name::text FROM information_schema.tables \
+        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') \
+        AND NOT (table_name = $2 AND table_schema = coalesce($1, current_schema())) ORDER BY 1";
 
     fn create_schema(schema: &str) -> Option<String> {
         Some(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
     }
-
-    async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {
-        TxStyle {
-            begin: "BEGIN",
-            batched: false,
-            verify: None,
-        }
-    }
 }
 
-/// The advisory lock key: the history table's schema and name, hashed.
-async fn lock_key(
-    conn: &mut PgConnection,
-    target: &Target,
-    table: &TableName,
-) -> Result<i64, DbError> {
-    let schema = match &table.schema {
-        Some(s) => s.clone(),
-        None => sqlx::query_scalar::<_, String>("SELECT current_schema()")
-            .fetch_one(conn)
-            .await
-            .map_err(|e| query_error(target, "reading the current schema", &e))?,
-    };
-    let digest = Sha256::digest(format!("migrate:{schema}.{}", table.name).as_bytes());
+/// The advisory lock key: the schema-qualified history table's name, hashed.
+fn lock_key(table: &TableName) -> i64 {
+    let digest = Sha256::digest(format!("migrate:{table}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
-    Ok(i64::from_be_bytes(bytes))
+    i64::from_be_bytes(bytes)
 }
 
 /// A session advisory lock held on a connection of its own, so nothing a migration does to

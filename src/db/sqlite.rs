@@ -8,14 +8,12 @@
 //! after a `running` claim taken the same way; a deployer that finds another's claim waits
 //! for it.
 
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::runtime::Runtime;
 
-use crate::db::driver::{Backend, Conn, Opened, connecting, invalid_url};
+use crate::db::driver::{Backend, Conn, FastPath, Opened};
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
 use crate::db::exec::{self, TxStyle};
 use crate::db::history_sql::{HistorySql, NewRow};
@@ -71,17 +69,24 @@ fn is_read_only(code: i32) -> bool {
 impl Backend for Sqlite {
     type Db = sqlx::Sqlite;
     const DIALECT: Dialect = Dialect::Sqlite;
+    const CURRENT_SCHEMA: Option<&'static str> = None;
 
-    async fn open(target: &Target, settings: &Settings) -> Result<Opened<Self>, DbError> {
-        let options = SqliteConnectOptions::from_str(&target.sqlx_url())
-            .map_err(|e| invalid_url(target, &e))?
+    fn connect_options(options: SqliteConnectOptions, settings: &Settings) -> SqliteConnectOptions {
+        options
             .create_if_missing(true)
             .foreign_keys(false)
             // Concurrent deployers queue on SQLite's write lock for up to lock_wait.
-            .busy_timeout(settings.lock_wait);
-        let conn = connecting(target, SqliteConnection::connect_with(&options)).await?;
+            .busy_timeout(settings.lock_wait)
+    }
+
+    async fn open(
+        _: &mut SqliteConnection,
+        _: &SqliteConnectOptions,
+        target: &Target,
+        settings: &Settings,
+        _: &TableName,
+    ) -> Result<Opened<Self>, DbError> {
         Ok(Opened {
-            conn,
             backend: Sqlite {
                 lock_wait: settings.lock_wait,
                 foreign_keys: None,
@@ -109,40 +114,13 @@ impl Backend for Sqlite {
         }
     }
 
-    async fn history_exists(
-        conn: &mut SqliteConnection,
-        table: &TableName,
-    ) -> Result<bool, sqlx::Error> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-        )
-        .bind(table.name.clone())
-        .fetch_one(conn)
-        .await?;
-        Ok(count > 0)
-    }
+    // SQLite has no schemas here: ?1 (the schema) is bound and unused.
+    const HISTORY_EXISTS: &'static str =
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?2";
 
-    async fn columns(
-        conn: &mut SqliteConnection,
-        table: &TableName,
-    ) -> Result<Vec<(String, String)>, sqlx::Error> {
-        sqlx::query_as("SELECT name, type FROM pragma_table_info(?)")
-            .bind(table.name.clone())
-            .fetch_all(conn)
-            .await
-    }
+    const HISTORY_COLUMNS: &'static str = "SELECT name, type FROM pragma_table_info(?2)";
 
-    async fn user_tables(
-        conn: &mut SqliteConnection,
-        history: &TableName,
-    ) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ? ORDER BY 1",
-        )
-        .bind(history.name.clone())
-        .fetch_all(conn)
-        .await
-    }
+    const USER_TABLES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?2 ORDER BY 1";
 
     async fn tx_style(&mut self, conn: &mut Conn<Self>, m: &Migration<'_>) -> TxStyle {
         let check = self.may_have_foreign_keys(conn, m).await;
@@ -153,15 +131,9 @@ impl Backend for Sqlite {
         }
     }
 
-    fn apply_fast(
-        &mut self,
-        rt: &Runtime,
-        conn: &mut Conn<Self>,
-        sql: &HistorySql,
-        m: &Migration,
-        style: &TxStyle,
-    ) -> Option<Result<Outcome, ApplyError>> {
-        match apply_direct(rt, conn, sql, m, style.verify.is_some()) {
+    fn apply_fast(&mut self, fast: FastPath<'_, Self>) -> Option<Result<Outcome, ApplyError>> {
+        let check = fast.style.verify.is_some();
+        match apply_direct(fast.rt, fast.conn, fast.sql, fast.migration, check) {
             Ok(Some(ms)) => Some(Ok(Outcome::Applied { ms })),
             Err(Direct::Verify(problem)) => Some(Err(FOREIGN_KEY_CHECK.failure(&problem))),
             // busy_timeout ran out: going through sqlx would wait as long again.
