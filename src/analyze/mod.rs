@@ -75,6 +75,9 @@ impl Default for Options {
 
 pub use crate::source::select::Unit;
 
+mod suppress;
+use suppress::*;
+
 /// An `-- migrate:allow` line, after analysis.
 #[derive(Debug, Clone)]
 pub struct Allow {
@@ -175,20 +178,6 @@ pub fn outline(file: &SourceFile, dialect: Dialect) -> FileResult {
         no_transaction: false,
         allows: recorded_allows(&allows),
     }
-}
-
-/// The allows worth recording: those with a reason and a statement below them.
-fn recorded_allows(allows: &[AllowState]) -> Vec<Allow> {
-    allows
-        .iter()
-        .filter(|a| a.reason.is_some() && a.target.is_some())
-        .map(|a| Allow {
-            line: a.line,
-            rules: a.rules.iter().map(|r| r.name.to_string()).collect(),
-            reason: a.reason.clone().unwrap_or_default(),
-            used: a.used,
-        })
-        .collect()
 }
 
 /// Runs the analysis over `units` (in replay order) plus the directory's file problems.
@@ -357,32 +346,9 @@ impl Replay<'_> {
                         || (in_transaction_block && tx == ir::TxControl::Savepoint);
                 }
             }
-            for finding in findings {
-                let suppressed = allows.iter_mut().find(|a| {
-                    a.target == Some(stmt_index)
-                        && a.rules.iter().any(|r| r.name == finding.rule.name)
-                });
-                match suppressed {
-                    Some(allow) => allow.used = true,
-                    None => file_findings.push(finding),
-                }
-            }
+            suppress(&mut allows, stmt_index, findings, &mut file_findings);
         }
-        for allow in &allows {
-            if allow.target.is_some() && !allow.used && !allow.rules.is_empty() {
-                let names: Vec<&str> = allow.rules.iter().map(|r| r.name).collect();
-                file_findings.push(Finding {
-                    rule: &UNUSED_ALLOW,
-                    span: line_span(allow.line),
-                    object: None,
-                    message: format!(
-                        "`migrate:allow {}` suppresses nothing on the statement below it",
-                        names.join(", ")
-                    ),
-                    help: None,
-                });
-            }
-        }
+        unused_allows(&allows, &mut file_findings);
         result.allows = recorded_allows(&allows);
         if unit.lint {
             self.summary.files += 1;
@@ -517,105 +483,6 @@ fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagno
         help: help.unwrap_or_else(|| rule.recipe()),
         object: Some(file.to_string()),
     })
-}
-
-/// An allow as parsed, with the statement it applies to.
-struct AllowState {
-    line: u32,
-    rules: Vec<&'static Rule>,
-    reason: Option<String>,
-    target: Option<usize>,
-    used: bool,
-}
-
-/// Parses the file's directives, attaching each allow to the statement directly below it.
-fn file_allows(file: &ParsedFile, text: &str, findings: &mut Vec<Finding>) -> Vec<AllowState> {
-    let mut allows = Vec::new();
-    for dc in &file.directives {
-        let pos = file.lines.pos(text, dc.start);
-        let comment = &text[dc.start + 2..dc.end];
-        let mut invalid = |message: String| {
-            findings.push(Finding {
-                rule: &INVALID_DIRECTIVE,
-                span: Span {
-                    start: pos,
-                    end: file.lines.pos(text, dc.end),
-                },
-                object: None,
-                message,
-                help: None,
-            })
-        };
-        match directive::parse(comment) {
-            Some(Directive::Allow { rules, reason }) => {
-                let mut known = Vec::new();
-                for name in &rules {
-                    match registry::find(name) {
-                        Some(rule) => known.push(rule),
-                        None => invalid(format!(
-                            "`migrate:allow` names unknown rule `{name}` (see `migrate rule --list`)"
-                        )),
-                    }
-                }
-                if rules.is_empty() {
-                    invalid("`migrate:allow` names no rule".to_string());
-                }
-                if reason.is_none() {
-                    invalid(
-                        "`migrate:allow` needs a reason: `-- migrate:allow <rule>: <why it is safe>`"
-                            .to_string(),
-                    );
-                }
-                let target = statement_below(file, text, pos.line);
-                if target.is_none() && !known.is_empty() {
-                    findings.push(Finding {
-                        rule: &UNUSED_ALLOW,
-                        span: line_span(pos.line),
-                        object: None,
-                        message: "`migrate:allow` is not directly above a statement".to_string(),
-                        help: None,
-                    });
-                }
-                allows.push(AllowState {
-                    line: pos.line,
-                    // An allow without a reason is an error and suppresses nothing.
-                    rules: if reason.is_some() { known } else { Vec::new() },
-                    reason,
-                    target,
-                    used: false,
-                });
-            }
-            Some(Directive::NoTransaction) => {
-                let before = &text[..dc.start];
-                if before.lines().any(|l| {
-                    let t = l.trim();
-                    !t.is_empty() && !t.starts_with("--")
-                }) {
-                    invalid(
-                        "`migrate:no-transaction` must come before any statement, on the first line"
-                            .to_string(),
-                    );
-                }
-            }
-            Some(Directive::Unknown { word }) => invalid(format!(
-                "unknown directive `migrate:{word}` (expected `migrate:allow` or `migrate:no-transaction`)"
-            )),
-            None => {}
-        }
-    }
-    allows
-}
-
-/// The statement whose first line follows `line` with only comment lines in between.
-fn statement_below(file: &ParsedFile, text: &str, line: u32) -> Option<usize> {
-    let index = file
-        .statements
-        .iter()
-        .position(|s| s.span.start.line > line)?;
-    let start = file.statements[index].span.start.line;
-    let only_comments =
-        (line + 1..start).all(|l| file.lines.line(text, l).trim().starts_with("--"));
-    only_comments.then_some(index)
 }
 
 /// Non-transactional statements and statement counts of a file.

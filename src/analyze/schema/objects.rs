@@ -1,0 +1,123 @@
+//! The objects of the catalog, each stamped with the release that made it.
+
+use super::*;
+
+/// A table column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Folded name.
+    pub name: String,
+    /// Type.
+    pub ty: SqlType,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// Default expression.
+    pub default: Option<ExprInfo>,
+    /// Generated or identity.
+    pub generated: Option<Generated>,
+    /// Release that added it.
+    pub release: Release,
+}
+
+/// A table constraint.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// Folded name, when known.
+    pub name: Option<String>,
+    /// What it is.
+    pub kind: ConstraintKind,
+    /// Existing rows were checked (`false` after `NOT VALID` until `VALIDATE`).
+    pub validated: bool,
+    /// Release that added it.
+    pub release: Release,
+    /// Number of the file that added it (its transaction).
+    pub file: u32,
+}
+
+/// A table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Constraints.
+    pub constraints: Vec<Constraint>,
+    /// Release that created it (0 when it predates the migrations).
+    pub release: Release,
+    /// Release in which it was renamed from an older name, if any.
+    pub renamed_in: Option<Release>,
+}
+
+impl Table {
+    /// A column by folded name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub(super) fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+}
+
+/// An index.
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// The indexed table.
+    pub table: QName,
+    /// Indexed columns.
+    pub columns: Vec<String>,
+    /// `UNIQUE`.
+    pub unique: bool,
+    /// Built with `CONCURRENTLY` (may be left INVALID if the build failed).
+    pub concurrently: bool,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A view or materialized view.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Output columns, when known.
+    pub columns: Option<Vec<String>>,
+    /// Materialized.
+    pub materialized: bool,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A user-defined type.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// Enum labels, for enums.
+    pub enum_values: Option<Vec<String>>,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A function or procedure.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Declared volatility.
+    pub volatility: Option<Volatility>,
+    /// Release that created it.
+    pub release: Release,
+}
+
+/// A type dropped earlier in the current release (to compare a re-created enum).
+#[derive(Debug, Clone)]
+pub struct DroppedType {
+    /// Release in which it was dropped.
+    pub dropped_in: Release,
+    /// Its labels before the drop.
+    pub enum_values: Option<Vec<String>>,
+    /// Release that had created it.
+    pub release: Release,
+}
+
+/// A view dropped earlier in the current release (to compare a re-created view).
+#[derive(Debug, Clone)]
+pub struct DroppedView {
+    /// Release in which it was dropped.
+    pub dropped_in: Release,
+    /// The view before the drop.
+    pub view: View,
+}
