@@ -2,19 +2,16 @@
 //! linear history through a real merge conflict, SARIF checked by Microsoft's validator,
 //! GitHub annotations, GitLab Code Quality fingerprints, and FILE arguments with --dir.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use support::cmd::{Run, migrate};
 use tempfile::TempDir;
 
 struct Repo {
     dir: TempDir,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Repo {
@@ -57,23 +54,7 @@ impl Repo {
     }
 
     fn migrate(&self, args: &[&str]) -> Run {
-        migrate_in(self.path(), args, &[])
-    }
-}
-
-fn migrate_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        migrate().cwd(self.path()).args(args).run()
     }
 }
 
@@ -179,7 +160,12 @@ fn base_outside_git_or_with_an_unknown_ref_exits_2() {
     );
     let plain = TempDir::new().unwrap();
     std::fs::create_dir_all(plain.path().join("migrations")).unwrap();
-    let run = migrate_in(plain.path(), &["check", "--base", "main"], &[]);
+    let run = migrate()
+        .cwd(plain.path())
+        .check()
+        .arg("--base")
+        .arg("main")
+        .run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("is not inside a git work tree"),
@@ -275,19 +261,13 @@ fn sarif_multitool() -> Option<PathBuf> {
 
 #[test]
 fn sarif_passes_the_sarif_multitool_validator() {
-    let run = migrate_in(
-        &fixture("table-rebuild"),
-        &[
-            "check",
-            "--dialect",
-            "sqlite",
-            "--dir",
-            "migrations",
-            "--format",
-            "sarif",
-        ],
-        &[],
-    );
+    let run = migrate()
+        .cwd(fixture("table-rebuild"))
+        .check()
+        .dialect("sqlite")
+        .dir("migrations")
+        .format("sarif")
+        .run();
     assert_eq!(run.code, 1);
     let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let driver = &log["runs"][0]["tool"]["driver"];
@@ -340,11 +320,12 @@ fn sarif_passes_the_sarif_multitool_validator() {
 #[test]
 fn github_annotations_carry_the_right_lines() {
     let case = fixture("crlf-bom");
-    let run = migrate_in(
-        &case,
-        &["check", "--dir", "migrations", "--format", "github"],
-        &[],
-    );
+    let run = migrate()
+        .cwd(&case)
+        .check()
+        .dir("migrations")
+        .format("github")
+        .run();
     assert_eq!(run.code, 1);
     let line = run.stdout.lines().next().unwrap();
     assert!(
@@ -352,11 +333,12 @@ fn github_annotations_carry_the_right_lines() {
         "{line}"
     );
     // In human mode on GitHub Actions the annotations follow the human output, unless opted out.
-    let run = migrate_in(
-        &case,
-        &["check", "--dir", "migrations"],
-        &[("GITHUB_ACTIONS", "true")],
-    );
+    let run = migrate()
+        .cwd(&case)
+        .check()
+        .dir("migrations")
+        .env("GITHUB_ACTIONS", "true")
+        .run();
     assert!(
         run.stdout
             .starts_with("migrations/0002_drop.sql:5:5: error[M102 drop-column]"),
@@ -369,11 +351,13 @@ fn github_annotations_carry_the_right_lines() {
         "{}",
         run.stdout
     );
-    let run = migrate_in(
-        &case,
-        &["check", "--dir", "migrations", "--no-annotations"],
-        &[("GITHUB_ACTIONS", "true")],
-    );
+    let run = migrate()
+        .cwd(&case)
+        .check()
+        .dir("migrations")
+        .arg("--no-annotations")
+        .env("GITHUB_ACTIONS", "true")
+        .run();
     assert!(!run.stdout.contains("::error"), "{}", run.stdout);
 }
 
@@ -387,7 +371,7 @@ fn gitlab_fingerprints_are_unique_and_survive_moved_lines() {
         "ALTER TABLE t DROP COLUMN a;\nALTER TABLE t DROP COLUMN b;\nTRUNCATE t;\nTRUNCATE t;\n",
     );
     let report = |dir: &Path| -> serde_json::Value {
-        let run = migrate_in(dir, &["check", "--dir", ".", "--format", "gitlab"], &[]);
+        let run = migrate().cwd(dir).check().dir(".").format("gitlab").run();
         assert_eq!(run.code, 1);
         serde_json::from_str(&run.stdout).unwrap()
     };
@@ -439,30 +423,33 @@ fn files_with_dir_are_checked_against_the_rest_of_the_directory() {
         "ALTER TABLE users DROP COLUMN email;\n",
     )
     .unwrap();
-    let run = migrate_in(
-        dir.path(),
-        &["check", "--dir", "migrations", "migrations/3_add.sql"],
-        &[],
-    );
+    let run = migrate()
+        .cwd(dir.path())
+        .check()
+        .dir("migrations")
+        .arg("migrations/3_add.sql")
+        .run();
     assert_eq!(
         (run.code, run.stdout.as_str()),
         (0, ""),
         "only 3_add is linted: {}",
         run.stderr
     );
-    let run = migrate_in(
-        dir.path(),
-        &["check", "--dir", "migrations", "migrations/2_drop.sql"],
-        &[],
-    );
+    let run = migrate()
+        .cwd(dir.path())
+        .check()
+        .dir("migrations")
+        .arg("migrations/2_drop.sql")
+        .run();
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("in 1 file"), "{}", run.stdout);
     // A file outside the directory is judged against the whole directory as history.
-    let run = migrate_in(
-        dir.path(),
-        &["check", "--dir", "migrations", "draft.sql"],
-        &[],
-    );
+    let run = migrate()
+        .cwd(dir.path())
+        .check()
+        .dir("migrations")
+        .arg("draft.sql")
+        .run();
     assert_eq!(run.code, 1);
     assert!(
         run.stdout

@@ -6,11 +6,12 @@
 
 mod support;
 
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use migrate::db::{self, Settings, TableName, Target};
 use sqlx::Connection;
+use support::cmd::migrate;
 use support::db::{Kind, Run, TestDb};
 
 fn wait_for(child: &mut Child, limit: Duration) -> ExitStatus {
@@ -52,12 +53,7 @@ fn finish(mut child: Child, limit: Duration) -> Run {
 }
 
 fn spawn_up(db: &TestDb, args: &[&str]) -> Child {
-    db.command("up")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    db.command("up").args(args).spawn()
 }
 
 fn driver(db: &TestDb, table: &str) -> Box<dyn db::Driver> {
@@ -540,15 +536,9 @@ fn passwords_are_redacted_and_connection_errors_are_clear() {
             vec!["verify"],
         ] {
             let sub = args[0];
-            let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-                .current_dir(dir.path())
-                .args(&args)
-                .args(["--database", url])
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(out.status.code(), Some(2), "{sub} {url}: {stderr}");
+            let run = migrate().cwd(dir.path()).args(&args).database(url).run();
+            let (stderr, stdout) = (&run.stderr, &run.stdout);
+            assert_eq!(run.code, 2, "{sub} {url}: {stderr}");
             assert!(
                 !stderr.contains("hunter2secret") && !stdout.contains("hunter2secret"),
                 "{stderr}"
@@ -566,18 +556,14 @@ fn passwords_are_redacted_and_connection_errors_are_clear() {
 fn a_panic_never_shows_the_password() {
     let dir = tempfile::TempDir::new().unwrap();
     std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-        .current_dir(dir.path())
-        .args([
-            "status",
-            "--database",
-            "postgres://app:hunter2secret@127.0.0.1:1/db",
-        ])
+    let run = migrate()
+        .cwd(dir.path())
+        .status()
+        .database("postgres://app:hunter2secret@127.0.0.1:1/db")
         .env("MIGRATE_DEBUG_PANIC_WITH_URL", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+        .run();
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 2, "{stderr}");
     assert!(
         stderr.starts_with("migrate: internal error (a bug: please report it): injected panic while holding postgres://app:***@127.0.0.1:1/db"),
         "{stderr}"

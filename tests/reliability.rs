@@ -8,30 +8,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::db::{Kind, Run, TestDb};
+use support::cmd::{Run, finish, migrate};
+use support::db::{Kind, TestDb};
 
 fn migrate_in(cwd: &Path, args: &[&str]) -> Run {
-    Run::from(
-        Command::new(assert_cmd::cargo::cargo_bin("migrate"))
-            .current_dir(cwd)
-            .env("NO_COLOR", "1")
-            .env_remove("DATABASE_URL")
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
-fn finish(mut child: Child, limit: Duration) -> Run {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("migrate did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Run::from(child.wait_with_output().unwrap())
+    migrate().cwd(cwd).args(args).run()
 }
 
 /// Bad input in the migration directory: exit 2 naming the file, before touching the database.
@@ -200,12 +181,7 @@ fn dropped_connection_mid_run_converges() {
         "2_slow.sql",
         "CREATE TABLE slow (id INT);\nSELECT pg_sleep(30);\n",
     );
-    let child = db
-        .command("up")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = db.command("up").spawn();
     pg_kill(&db, &format!("migrate {}", env!("CARGO_PKG_VERSION")));
     let run = finish(child, Duration::from_secs(30));
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
@@ -231,12 +207,7 @@ fn lost_lock_stops_before_the_next_migration() {
     };
     db.write("1_slow.sql", "SELECT pg_sleep(2);\n");
     db.write("2_t.sql", "CREATE TABLE t (id INT);\n");
-    let child = db
-        .command("up")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = db.command("up").spawn();
     std::thread::sleep(Duration::from_millis(800));
     let killed = db.strings(&format!(
         "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate {} (lock)'",
@@ -331,16 +302,7 @@ fn transaction_pooler_is_refused_and_session_pooler_works() {
             return;
         };
         let url = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
-        let run = migrate_in(
-            db.path(),
-            &[
-                "up",
-                "--dir",
-                db.migrations().to_str().unwrap(),
-                "--database",
-                &url,
-            ],
-        );
+        let run = db.against("up", &url).run();
         let _ = bouncer.kill();
         let _ = bouncer.wait();
         if mode == "transaction" {
@@ -383,27 +345,9 @@ fn tls_options_are_honoured() {
     let run = db.migrate("status", &[]);
     assert_eq!(run.code, 0);
     let with = |mode: &str| format!("{}?sslmode={mode}", db.url);
-    let run = migrate_in(
-        db.path(),
-        &[
-            "status",
-            "--dir",
-            db.migrations().to_str().unwrap(),
-            "--database",
-            &with("require"),
-        ],
-    );
+    let run = db.against("status", &with("require")).run();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = migrate_in(
-        db.path(),
-        &[
-            "status",
-            "--dir",
-            db.migrations().to_str().unwrap(),
-            "--database",
-            &with("verify-full"),
-        ],
-    );
+    let run = db.against("status", &with("verify-full")).run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -412,16 +356,7 @@ fn tls_options_are_honoured() {
         run.stderr
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    let run = migrate_in(
-        db.path(),
-        &[
-            "status",
-            "--dir",
-            db.migrations().to_str().unwrap(),
-            "--database",
-            &with("sideways"),
-        ],
-    );
+    let run = db.against("status", &with("sideways")).run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("sideways"), "{}", run.stderr);
 }

@@ -4,7 +4,6 @@
 //! message, except under `CI=true`, where it fails.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::Connection;
@@ -12,6 +11,9 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tempfile::TempDir;
+
+pub use super::cmd::Run;
+use super::cmd::{Migrate, migrate};
 
 pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const MARIADB_ADMIN: &str = "mysql://root@127.0.0.1:3306/";
@@ -29,22 +31,6 @@ pub struct TestDb {
     pub name: String,
     pub dir: TempDir,
     rt: tokio::runtime::Runtime,
-}
-
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
 }
 
 fn unique_name() -> String {
@@ -127,22 +113,23 @@ impl TestDb {
         std::fs::remove_file(self.migrations().join(file)).unwrap();
     }
 
-    /// A `migrate` command with `--dir` and `--database` set, run in the test's directory.
-    pub fn command(&self, subcommand: &str) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("migrate"));
-        cmd.current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("DATABASE_URL")
+    /// `migrate SUBCOMMAND --dir <migrations> --database <url>`, run in the test's directory.
+    pub fn command(&self, subcommand: &str) -> Migrate {
+        self.against(subcommand, &self.url)
+    }
+
+    /// `migrate SUBCOMMAND --dir <migrations> --database URL`, for another URL of the test's
+    /// database (through a pooler, with TLS options).
+    pub fn against(&self, subcommand: &str, url: &str) -> Migrate {
+        migrate()
+            .cwd(self.dir.path())
             .arg(subcommand)
-            .arg("--dir")
-            .arg(self.migrations())
-            .arg("--database")
-            .arg(&self.url);
-        cmd
+            .dir(self.migrations())
+            .database(url)
     }
 
     pub fn migrate(&self, subcommand: &str, args: &[&str]) -> Run {
-        Run::from(self.command(subcommand).args(args).output().unwrap())
+        self.command(subcommand).args(args).run()
     }
 
     pub fn config(&self, toml: &str) {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod cmd;
 pub mod db;
 
 use std::path::{Path, PathBuf};
