@@ -1,5 +1,5 @@
 //! Executing migrations. The engine talks to a database through one [`Driver`], implemented
-//! once ([`driver::SqlxDriver`]) over a [`driver::Backend`] per database family; the rest of
+//! once (`SqlxDriver`, in `driver.rs`) over a `Backend` per database family; the rest of
 //! the layer is split by responsibility:
 //!
 //! - `url.rs`: [`Target`] (dialect from the scheme) and the one redaction mechanism, [`scrub`];
