@@ -188,6 +188,16 @@ fn out_of_order_is_refused_then_applied_with_the_flag(db: &TestDb) {
         "{}",
         status.stdout
     );
+    // What up refuses, verify reports (the same as a history row deleted by hand).
+    let verify = db.migrate("verify", &[]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    assert!(
+        verify
+            .stdout
+            .starts_with("out-of-order 2 nick: migration 2 is older"),
+        "{}",
+        verify.stdout
+    );
     let run = db.migrate("up", &["--allow-out-of-order"]);
     assert_ok(&run);
     assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
@@ -257,6 +267,19 @@ fn failure_midway_leaves_no_trace_or_a_failed_row(db: &TestDb) {
             "{}",
             refused.stdout
         );
+        // status and verify say the same as up: the progress, the error and the next step.
+        let problem = refused
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("error: ");
+        let status = db.migrate("status", &[]);
+        assert!(status.stdout.contains(problem), "{}", status.stdout);
+        let verify = db.migrate("verify", &[]);
+        assert_eq!(verify.code, 1);
+        assert!(verify.stdout.contains(problem), "{}", verify.stdout);
+        assert!(verify.stdout.contains("no_such_table"), "{}", verify.stdout);
         // Undo by hand, resolve, fix the file, apply.
         db.exec("DROP TABLE audit");
         assert_ok(&db.migrate("resolve", &["2", "--rolled-back"]));

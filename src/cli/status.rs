@@ -35,7 +35,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut driver = session.connect()?;
     let rows = driver.history()?.unwrap_or_default();
     let files = &session.discovery.files;
+    let tables = if rows.is_empty() && !files.is_empty() {
+        driver.user_tables()?
+    } else {
+        Vec::new()
+    };
     let plan = history::plan(files, &rows);
+    let problems = plan.problems(files, &rows, &tables, false);
     let lines: Vec<Line> = plan
         .entries
         .iter()
@@ -69,11 +75,24 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 })
             })
             .collect();
-        let value = json!({ "migrations": migrations });
+        let problems: Vec<serde_json::Value> = problems
+            .iter()
+            .map(|p| {
+                json!({
+                    "version": p.version,
+                    "state": p.state.as_str(),
+                    "message": p.message(),
+                })
+            })
+            .collect();
+        let value = json!({ "migrations": migrations, "problems": problems });
         ignore_broken_pipe(writeln!(out, "{value}"))?;
         return Ok(EXIT_OK);
     }
     ignore_broken_pipe(table(&mut out, &lines))?;
+    for problem in &problems {
+        ignore_broken_pipe(writeln!(out, "blocks `up`: {}", problem.message()))?;
+    }
     Ok(EXIT_OK)
 }
 
