@@ -16,6 +16,7 @@ pub mod registry;
 pub mod rules;
 pub mod schema;
 pub mod split;
+pub mod step;
 
 use std::collections::HashMap;
 
@@ -102,6 +103,8 @@ pub struct FileResult {
     pub no_transaction: bool,
     /// Its suppressions.
     pub allows: Vec<Allow>,
+    /// Each statement as the engine runs it outside a migration-wide transaction.
+    pub steps: Vec<step::Step>,
 }
 
 /// Counts for the summary line and JSON.
@@ -177,6 +180,7 @@ pub fn outline(file: &SourceFile, dialect: Dialect) -> FileResult {
         unparsed: 0,
         no_transaction: false,
         allows: recorded_allows(&allows),
+        steps: Vec::new(),
     }
 }
 
@@ -291,6 +295,7 @@ impl Replay<'_> {
                 .count(),
             no_transaction: facts.no_transaction_directive || !facts.non_transactional.is_empty(),
             allows: Vec::new(),
+            steps: file_steps(file, text, self.options),
         };
         let file_no = file_index as u32 + 1;
         let mut in_transaction_block = false;
@@ -483,6 +488,31 @@ fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagno
         help: help.unwrap_or_else(|| rule.recipe()),
         object: Some(file.to_string()),
     })
+}
+
+/// The step facts of every statement of a file.
+fn file_steps(file: &ParsedFile, text: &str, options: &Options) -> Vec<step::Step> {
+    let has_tx = file.statements.iter().any(|s| {
+        s.changes
+            .iter()
+            .any(|c| matches!(c.kind, ChangeKind::Transaction(_)))
+    });
+    file.statements
+        .iter()
+        .map(|s| {
+            let word = text[s.start..s.end]
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .next()
+                .unwrap_or("");
+            step::step(
+                &s.changes,
+                word,
+                options.dialect,
+                options.pg_version,
+                has_tx,
+            )
+        })
+        .collect()
 }
 
 /// Non-transactional statements and statement counts of a file.

@@ -335,13 +335,13 @@ fn failure_from(text: &str) -> ParseFailure {
     let text = text.strip_prefix("sql parser error: ").unwrap_or(text);
     if let Some(at) = text.rfind(" at Line: ") {
         let tail = &text[at + " at Line: ".len()..];
-        if let Some((line, column)) = tail.split_once(", Column: ") {
-            if let (Ok(line), Ok(column)) = (line.trim().parse(), column.trim().parse()) {
-                return ParseFailure {
-                    message: text[..at].to_string(),
-                    pos: Pos { line, column },
-                };
-            }
+        if let Some((line, column)) = tail.split_once(", Column: ")
+            && let (Ok(line), Ok(column)) = (line.trim().parse(), column.trim().parse())
+        {
+            return ParseFailure {
+                message: text[..at].to_string(),
+                pos: Pos { line, column },
+            };
         }
     }
     ParseFailure {

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::cli::database::{DbArgs, Session};
 use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
+use crate::engine;
 use crate::history::{self, State};
 use crate::source::checksum;
 
@@ -41,7 +42,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Vec::new()
     };
     let plan = history::plan(files, &rows);
-    let problems = plan.problems(files, &rows, &tables, false);
+    let verdicts = engine::verdicts(
+        driver.as_mut(),
+        &plan,
+        files,
+        &rows,
+        &session.analysis_options(),
+    )?;
+    let problems = plan.problems(files, &rows, &tables, false, &verdicts);
     let lines: Vec<Line> = plan
         .entries
         .iter()

@@ -8,7 +8,7 @@ use crate::cli::database::{DbArgs, Session};
 use crate::cli::{
     EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, HumanOrJson, ignore_broken_pipe, stdout_color,
 };
-use crate::db::{ApplyError, Cause};
+use crate::db::{ApplyError, Cause, Failure};
 use crate::engine::{self, Event, Handled, UpOptions, UpResult};
 use crate::report::{self, Format};
 use crate::source::SourceFile;
@@ -83,12 +83,31 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
             Event::Retry {
                 version,
+                statement,
                 attempt,
                 of,
                 delay,
+            } => match statement {
+                None => format!(
+                    "lock timeout applying {version}: rolled back, retry {attempt} of {of} in {} ms",
+                    delay.as_millis()
+                ),
+                Some(i) => format!(
+                    "lock timeout on statement {} of {version}: it had no effect, retry {attempt} of {of} in {} ms",
+                    i + 1,
+                    delay.as_millis()
+                ),
+            },
+            Event::Resumed { version, from, of } => format!(
+                "resuming {version}, interrupted earlier: statements 1 to {from} of {of} were applied"
+            ),
+            Event::DroppedInvalidIndex {
+                version,
+                statement,
+                index,
             } => format!(
-                "lock timeout applying {version}: rolled back, retry {attempt} of {of} in {} ms",
-                delay.as_millis()
+                "dropped the INVALID index {index} that statement {} of {version} left (CREATE INDEX CONCURRENTLY), to build it again",
+                statement + 1
             ),
         };
         eprintln!("migrate: {line}");
@@ -105,16 +124,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         ignore_broken_pipe(render_json(&mut out, &report))?;
         return Ok(code);
     }
-    if let Some(analysis) = &report.analysis {
-        if !shown && !analysis.diagnostics.is_empty() {
-            ignore_broken_pipe(report::render(
-                &mut out,
-                Format::Human,
-                analysis,
-                &sources,
-                stdout_color(),
-            ))?;
-        }
+    if let Some(analysis) = &report.analysis
+        && !shown
+        && !analysis.diagnostics.is_empty()
+    {
+        ignore_broken_pipe(report::render(
+            &mut out,
+            Format::Human,
+            analysis,
+            &sources,
+            stdout_color(),
+        ))?;
     }
     ignore_broken_pipe(render_human(&mut out, &report.result))?;
     Ok(code)
@@ -200,7 +220,7 @@ fn next_step(version: u64, error: &ApplyError) -> String {
     match error {
         ApplyError::RolledBack(failure) => {
             let why = match failure.cause {
-                Cause::Statement | Cause::Check => {
+                Cause::Statement | Cause::Check | Cause::TransactionEnded => {
                     "Fix the migration and run `migrate up` again".to_string()
                 }
                 Cause::LockTimeout => "Another session held a lock it needed for longer than lock_timeout, through every retry (settings lock_timeout, lock_retries): run `migrate up` again when the database is less busy".to_string(),
@@ -214,6 +234,21 @@ fn next_step(version: u64, error: &ApplyError) -> String {
             };
             format!("rolled back: nothing of {version} was applied. {why}")
         }
+        ApplyError::Stopped {
+            failure:
+                Failure {
+                    cause: Cause::TransactionEnded,
+                    ..
+                },
+            recorded,
+        } => format!(
+            "{}: what the file committed stays. Next step: check what took effect, finish or undo it by hand, then `migrate resolve {version} --applied` or `--rolled-back`",
+            if *recorded {
+                "recorded as failed in the history"
+            } else {
+                "the failure could not be recorded"
+            }
+        ),
         ApplyError::Stopped { recorded: true, .. } => format!(
             "recorded as failed in the history: the statements before it stay applied. Next step: finish or undo them by hand, then `migrate resolve {version} --applied` or `--rolled-back`"
         ),

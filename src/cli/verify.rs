@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::cli::database::{DbArgs, Session};
 use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe};
+use crate::engine;
 use crate::history::{self, State};
 
 /// Arguments of `migrate verify`.
@@ -27,7 +28,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Vec::new()
     };
     let plan = history::plan(files, &rows);
-    let problems = plan.problems(files, &rows, &tables, false);
+    let verdicts = engine::verdicts(
+        driver.as_mut(),
+        &plan,
+        files,
+        &rows,
+        &session.analysis_options(),
+    )?;
+    let problems = plan.problems(files, &rows, &tables, false, &verdicts);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for problem in &problems {

@@ -1,8 +1,7 @@
 //! The one driver: [`Driver`] is what the engine asks of a database; [`SqlxDriver`] implements
-//! it once over sqlx for every database, and a [`Backend`] supplies only what truly differs
-//! (session set-up and the lock, error classification, catalog queries, the history DDL, a
-//! faster apply path). Adding a database is one new `Backend`; adding a lock strategy is one
-//! new [`Lock`].
+//! it once over sqlx for every database, and a [`Backend`] supplies only what truly differs.
+//! Adding a database is one new `Backend`; adding a lock strategy is one new
+//! [`Lock`](crate::db::lock::Lock).
 //!
 //! Drivers are synchronous from the outside: each owns a single-threaded tokio runtime and
 //! blocks on sqlx. The CLI is sequential, and a synchronous trait stays object-safe.
@@ -13,19 +12,38 @@ use std::time::{Duration, Instant};
 use sqlx::{ConnectOptions, Connection};
 use tokio::runtime::Runtime;
 
+use crate::analyze::ir::QName;
+use crate::analyze::step::Effect;
+use crate::db::backend::{
+    Backend, Conn, FastPath, Options, connecting, invalid_url, is_connection_loss, message,
+    query_error,
+};
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
-use crate::db::exec::{self, Claim, Sqlx, TxStyle};
-use crate::db::history_sql::{self, HistorySql, NewRow, Value};
+use crate::db::exec::{self, Claim, Sqlx};
+use crate::db::history_sql::{self, ADDED_COLUMNS, HistorySql, NewRow, Value};
 use crate::db::lock::{self, Lock};
 use crate::db::settings::{Settings, TableName};
 use crate::db::{Migration, Outcome, Resolution, Target, url};
-use crate::dialect::Dialect;
 use crate::history::HistoryRow;
+
+/// What the catalog says about an [`Effect`]'s object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    /// It is not there.
+    Absent,
+    /// It is there (an index: valid).
+    Present,
+    /// An index that exists but is INVALID (PostgreSQL, after a failed `CONCURRENTLY`).
+    Invalid,
+}
 
 /// A connection to one database, executing migrations and keeping their history.
 pub trait Driver {
     /// The database.
     fn target(&self) -> &Target;
+
+    /// This deployer's database session, as `running` rows record it.
+    fn session(&self) -> &str;
 
     /// Takes the migration lock, polling (never a blocking call) until `wait` has passed;
     /// `waiting` is told who holds it (called every few seconds while waiting).
@@ -34,10 +52,12 @@ pub trait Driver {
     /// Releases the migration lock; an error when it was not held.
     fn unlock(&mut self) -> Result<(), DbError>;
 
-    /// Confirms the lock is still held (its connection may have been terminated).
+    /// Confirms the lock is still held (a migration may have released it, or its connection
+    /// may be gone).
     fn check_lock(&mut self) -> Result<(), DbError>;
 
-    /// Creates the history table if missing and checks its shape.
+    /// Creates the history table if missing, checks its shape, adds columns of later
+    /// releases to an older table.
     fn ensure_history(&mut self) -> Result<(), DbError>;
 
     /// The history rows in version order; `None` when the table does not exist.
@@ -47,13 +67,41 @@ pub trait Driver {
     /// a schema but no history: it needs a baseline, not a replay from version 1).
     fn user_tables(&mut self) -> Result<Vec<String>, DbError>;
 
+    /// Whether the database session a history row names is still alive; `None` when the
+    /// database cannot tell.
+    fn session_alive(&mut self, session: &str) -> Result<Option<bool>, DbError>;
+
+    /// Reads the catalog for `effect`'s object.
+    fn observe(&mut self, effect: &Effect) -> Result<Observed, DbError>;
+
     /// Applies `m` and writes its history row in one transaction.
     fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError>;
 
-    /// Applies `m` statement by statement outside a transaction: a `running` row first,
-    /// progress after each statement, `applied` at the end, `failed` with the statement and
-    /// error on failure.
-    fn apply_stepwise(&mut self, m: &Migration) -> Result<Outcome, ApplyError>;
+    /// Claims `m` for statement-by-statement execution with a `running` row holding this
+    /// deployer's session; `AlreadyApplied` when another deployer applied it meanwhile.
+    fn claim(&mut self, m: &Migration) -> Result<Outcome, ApplyError>;
+
+    /// Takes over the `running` row of an interrupted deployer, to resume `m` at statement
+    /// `from`.
+    fn take_over(&mut self, m: &Migration, from: usize) -> Result<(), DbError>;
+
+    /// Runs statement `i` of a claimed migration and records its progress: in one
+    /// transaction with it when `atomic`, else with the row saying it is in flight first.
+    fn step(&mut self, m: &Migration, i: usize, atomic: bool) -> Result<(), Failure>;
+
+    /// Marks a claimed migration applied after `ms` milliseconds.
+    fn finish(&mut self, m: &Migration, ms: u64) -> Result<(), Failure>;
+
+    /// Records statement `i` of a claimed migration as failed; whether the row was written.
+    fn record_failure(&mut self, m: &Migration, i: usize, failure: &Failure) -> bool;
+
+    /// Drops an index a failed `CREATE INDEX CONCURRENTLY` of the engine left INVALID, where
+    /// the database leaves such indexes; `Ok(false)` where it does not.
+    fn drop_invalid_index(&mut self, index: &QName) -> Result<bool, Failure>;
+
+    /// Puts the session back as it was after connecting (timeouts, search path, current
+    /// database, session variables), after a migration that may have changed it.
+    fn reset_session(&mut self) -> Result<(), DbError>;
 
     /// Records how a failed or interrupted migration was fixed by hand. `file` is the
     /// migration file now (its checksum and SQL are recorded for `Applied`).
@@ -68,111 +116,6 @@ pub trait Driver {
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError>;
 }
 
-/// What one database family supplies to [`SqlxDriver`].
-// The futures need not be `Send`: every driver blocks on a single-threaded runtime.
-#[allow(async_fn_in_trait)]
-pub trait Backend: Sized {
-    /// The sqlx database.
-    type Db: Sqlx;
-
-    /// Its dialect (quoting, placeholders and types of the history table).
-    const DIALECT: Dialect;
-
-    /// The query naming the session's current schema (PostgreSQL) or database (MySQL), which
-    /// an unqualified history table lives in; `None` where there is only one (SQLite).
-    const CURRENT_SCHEMA: Option<&'static str>;
-
-    /// Adjusts the connect options read from the URL (application name, file creation).
-    fn connect_options(options: Options<Self>, _settings: &Settings) -> Options<Self> {
-        options
-    }
-
-    /// Sets up the migration session just connected with `options` (the settings'
-    /// timeouts) and makes the lock for the history table `table` (schema-qualified where
-    /// the database has schemas).
-    async fn open(
-        conn: &mut Conn<Self>,
-        options: &Options<Self>,
-        target: &Target,
-        settings: &Settings,
-        table: &TableName,
-    ) -> Result<Opened<Self>, DbError>;
-
-    /// What kind of failure `e` is, from the database's codes (connection loss is read
-    /// before this is asked).
-    fn classify(&self, e: &sqlx::Error) -> Cause;
-
-    /// The message shown for a failure of `cause`; by default the database's own.
-    fn explain(&self, _cause: Cause, message: String) -> String {
-        message
-    }
-
-    /// Catalog query: a row when the history table exists. Like the other two, bound with
-    /// the history table's schema (NULL when unqualified) and its name, in that order.
-    const HISTORY_EXISTS: &'static str;
-
-    /// Catalog query: `(name, type)` of each column of the history table, as text.
-    const HISTORY_COLUMNS: &'static str;
-
-    /// Catalog query: the database's tables other than the history table, as text.
-    const USER_TABLES: &'static str;
-
-    /// The statement creating the history table's schema, where the database has schemas.
-    fn create_schema(_schema: &str) -> Option<String> {
-        None
-    }
-
-    /// How `m`'s transaction is opened, batched and checked: by default a plain `BEGIN`,
-    /// one statement per query, no check.
-    async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {
-        TxStyle {
-            begin: "BEGIN",
-            batched: false,
-            verify: None,
-        }
-    }
-
-    /// A faster way to apply a migration in a transaction, when the backend has one; `None`
-    /// to take the generic path (also after a failure the fast path rolled back, so the
-    /// generic path names the failing statement).
-    fn apply_fast(&mut self, _fast: FastPath<'_, Self>) -> Option<Result<Outcome, ApplyError>> {
-        None
-    }
-
-    /// Puts the session back after a migration that ran outside a transaction.
-    fn after_outside_transaction(&mut self, _m: &Migration) -> Option<&'static str> {
-        None
-    }
-}
-
-/// A backend's connection.
-pub type Conn<B> = <<B as Backend>::Db as sqlx::Database>::Connection;
-
-/// What [`Backend::apply_fast`] works with.
-pub struct FastPath<'a, B: Backend> {
-    /// The driver's runtime.
-    pub rt: &'a Runtime,
-    /// The migration session.
-    pub conn: &'a mut Conn<B>,
-    /// The history table's statements.
-    pub sql: &'a HistorySql,
-    /// The migration.
-    pub migration: &'a Migration<'a>,
-    /// How its transaction is opened and checked.
-    pub style: &'a TxStyle,
-}
-
-/// A backend's connect options.
-pub type Options<B> = <Conn<B> as Connection>::Options;
-
-/// What [`Backend::open`] returns: the backend and its lock.
-pub struct Opened<B: Backend> {
-    /// The backend's state.
-    pub backend: B,
-    /// The lock strategy.
-    pub lock: Box<dyn Lock<B::Db>>,
-}
-
 /// The driver for every database, over a [`Backend`].
 pub struct SqlxDriver<B: Backend> {
     rt: Runtime,
@@ -181,8 +124,13 @@ pub struct SqlxDriver<B: Backend> {
     conn: Option<Conn<B>>,
     backend: B,
     lock: Box<dyn Lock<B::Db>>,
+    /// The history table as configured (for messages and creating its schema).
     table: TableName,
+    /// The history table with the session's schema spelled out (for every query).
+    qualified: TableName,
     sql: HistorySql,
+    session: String,
+    reset: Vec<String>,
     lock_wait: Duration,
 }
 
@@ -190,16 +138,22 @@ impl<B: Backend> SqlxDriver<B> {
     /// Connects to `target`.
     pub fn connect(target: &Target, settings: &Settings) -> Result<Self, DbError> {
         let rt = runtime(target)?;
-        let (conn, opened) = rt.block_on(async {
+        let (conn, opened, qualified, session) = rt.block_on(async {
             let options =
                 Options::<B>::from_str(&target.sqlx_url()).map_err(|e| invalid_url(target, &e))?;
             let options = B::connect_options(options, settings);
             let mut conn = connecting(target, options.connect()).await?;
             let table = qualified::<B>(&mut conn, target, &settings.history_table).await?;
             let opened = B::open(&mut conn, &options, target, settings, &table).await?;
-            Ok::<_, DbError>((conn, (opened, table)))
+            let session = match B::SESSION {
+                Some(query) => B::Db::text(&mut conn, query, &[])
+                    .await
+                    .map_err(|e| query_error(target, "reading the session id", &e))?
+                    .unwrap_or_default(),
+                None => process_session(),
+            };
+            Ok::<_, DbError>((conn, opened, table, session))
         })?;
-        let (opened, qualified) = opened;
         Ok(SqlxDriver {
             rt,
             target: target.clone(),
@@ -208,6 +162,9 @@ impl<B: Backend> SqlxDriver<B> {
             lock: opened.lock,
             sql: HistorySql::new(B::DIALECT, &qualified),
             table: settings.history_table.clone(),
+            qualified,
+            session,
+            reset: opened.reset,
             lock_wait: settings.lock_wait,
         })
     }
@@ -223,16 +180,39 @@ impl<B: Backend> SqlxDriver<B> {
 
     /// Runs one of the backend's catalog queries, bound with the history table's schema and
     /// name; the first `columns` columns of each row.
-    fn catalog(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, sqlx::Error> {
+    fn catalog(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, DbError> {
         let values = [
-            Value::Text(self.table.schema.clone()),
-            Value::Text(Some(self.table.name.clone())),
+            Value::Text(self.qualified.schema.clone()),
+            Value::Text(Some(self.qualified.name.clone())),
         ];
-        self.run(|c| B::Db::texts(c, sql, &values, columns))
+        let rows = self.run(|c| B::Db::texts(c, sql, &values, columns));
+        rows.map_err(|e| self.query_error("reading the catalog", &e))
+    }
+
+    /// The history table's `(name, type)` columns, its shape checked; whether it has every
+    /// column of [`ADDED_COLUMNS`].
+    fn columns(&mut self) -> Result<bool, DbError> {
+        let columns: Vec<(String, String)> = self
+            .catalog(B::HISTORY_COLUMNS, 2)?
+            .into_iter()
+            .map(|mut row| (row.remove(0), row.remove(0)))
+            .collect();
+        history_sql::check_shape(&columns).map_err(|problem| self.shape(problem))?;
+        Ok(ADDED_COLUMNS
+            .iter()
+            .all(|a| columns.iter().any(|(n, _)| n.eq_ignore_ascii_case(a))))
     }
 
     fn query_error(&self, context: &str, e: &sqlx::Error) -> DbError {
         query_error(&self.target, context, e)
+    }
+
+    fn shape(&self, problem: String) -> DbError {
+        DbError::HistoryShape {
+            table: self.table.to_string(),
+            url: self.target.redacted.clone(),
+            problem,
+        }
     }
 
     /// Reads `e` as a failure at `statement`.
@@ -247,6 +227,12 @@ impl<B: Backend> SqlxDriver<B> {
             statement,
             message: backend.explain(cause, message(e)),
         }
+    }
+
+    /// The `BEGIN` of this backend's transactions for `m`.
+    fn begin(&mut self, m: &Migration) -> &'static str {
+        let conn = self.conn.as_mut().expect("open connection");
+        self.rt.block_on(self.backend.tx_style(conn, m)).begin
     }
 }
 
@@ -264,16 +250,14 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         &self.target
     }
 
+    fn session(&self) -> &str {
+        &self.session
+    }
+
     fn lock(&mut self, wait: Duration, waiting: &mut dyn FnMut(&str)) -> Result<(), DbError> {
         let conn = self.conn.as_mut().expect("open connection");
-        lock::acquire(
-            self.lock.as_mut(),
-            &self.rt,
-            conn,
-            &self.target,
-            wait,
-            waiting,
-        )
+        let lock = self.lock.as_mut();
+        lock::acquire(lock, &self.rt, conn, &self.target, wait, waiting)
     }
 
     fn unlock(&mut self) -> Result<(), DbError> {
@@ -294,32 +278,71 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         let create = self.sql.create.clone();
         let ran = self.run(|c| B::Db::raw(c, &create));
         ran.map_err(|e| self.query_error("creating the history table", &e))?;
-        let columns = self.catalog(B::HISTORY_COLUMNS, 2);
-        let columns =
-            columns.map_err(|e| self.query_error("reading the history table's columns", &e))?;
-        let columns: Vec<(String, String)> = columns
-            .into_iter()
-            .map(|mut row| (row.remove(0), row.remove(0)))
-            .collect();
-        history_sql::check_shape(&columns).map_err(|problem| self.shape(problem))
+        if !self.columns()? {
+            for add in self.sql.add_columns.clone() {
+                let ran = self.run(|c| B::Db::raw(c, &add));
+                ran.map_err(|e| self.query_error("adding a column to the history table", &e))?;
+            }
+        }
+        Ok(())
     }
 
     fn history(&mut self) -> Result<Option<Vec<HistoryRow>>, DbError> {
-        let exists = self.catalog(B::HISTORY_EXISTS, 1);
-        let exists = exists.map_err(|e| self.query_error("looking for the history table", &e))?;
-        if exists.is_empty() {
+        if self.catalog(B::HISTORY_EXISTS, 1)?.is_empty() {
             return Ok(None);
         }
-        let select = self.sql.select.clone();
+        let select = if self.columns()? {
+            self.sql.select.clone()
+        } else {
+            self.sql.select_legacy.clone()
+        };
         let rows = self.run(|c| B::Db::history(c, &select));
         rows.map(Some)
             .map_err(|problem| self.shape(url::scrub(&problem)))
     }
 
     fn user_tables(&mut self) -> Result<Vec<String>, DbError> {
-        let tables = self.catalog(B::USER_TABLES, 1);
-        let tables = tables.map_err(|e| self.query_error("listing tables", &e))?;
-        Ok(tables.into_iter().flatten().collect())
+        Ok(self
+            .catalog(B::USER_TABLES, 1)?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    fn session_alive(&mut self, session: &str) -> Result<Option<bool>, DbError> {
+        let Some(query) = B::SESSION_ALIVE else {
+            return Ok(None);
+        };
+        let values = [Value::Text(Some(session.to_string()))];
+        let rows = self.run(|c| B::Db::texts(c, query, &values, 1));
+        let rows = rows.map_err(|e| self.query_error("looking for the session", &e))?;
+        Ok(Some(!rows.is_empty()))
+    }
+
+    fn observe(&mut self, effect: &Effect) -> Result<Observed, DbError> {
+        let (query, schema, table, name) = match effect {
+            Effect::Table { table, .. } => {
+                (B::PROBE_TABLE, &table.schema, Some(table), &table.name)
+            }
+            Effect::Column { table, column, .. } => {
+                (B::PROBE_COLUMN, &table.schema, Some(table), column)
+            }
+            Effect::Index { table, name, .. } => {
+                (B::PROBE_INDEX, &name.schema, table.as_ref(), &name.name)
+            }
+        };
+        let values = [
+            Value::Text(schema.clone()),
+            Value::Text(table.map(|t| t.name.clone())),
+            Value::Text(Some(name.clone())),
+        ];
+        let rows = self.run(|c| B::Db::texts(c, query, &values, 1));
+        let rows = rows.map_err(|e| self.query_error("reading the catalog", &e))?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            None => Observed::Absent,
+            Some(state) if state == "invalid" => Observed::Invalid,
+            Some(_) => Observed::Present,
+        })
     }
 
     fn apply_in_transaction(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
@@ -342,40 +365,91 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         ))
     }
 
-    fn apply_stepwise(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
+    fn claim(&mut self, m: &Migration) -> Result<Outcome, ApplyError> {
         let started = Instant::now();
-        let conn = self.conn.as_mut().expect("open connection");
-        let begin = self.rt.block_on(self.backend.tx_style(conn, m)).begin;
-        let backend = &self.backend;
-        let classify = |e: &sqlx::Error, s| Self::failure(backend, e, s);
+        let begin = self.begin(m);
+        let exclusive = self.lock.exclusive();
         loop {
-            let claim = self
-                .rt
-                .block_on(exec::claim::<B::Db>(conn, begin, &self.sql, m));
-            match claim {
-                Ok(Claim::Ours) => break,
+            let conn = self.conn.as_mut().expect("open connection");
+            let claim = exec::claim::<B::Db>(conn, begin, &self.sql, m, &self.session);
+            match self.rt.block_on(claim) {
+                Ok(Claim::Ours) => return Ok(Outcome::Applied { ms: 0 }),
                 Ok(Claim::Applied) => return Ok(Outcome::AlreadyApplied),
-                Ok(Claim::Taken)
-                    if !self.lock.exclusive() && started.elapsed() < self.lock_wait =>
-                {
+                // Without an exclusive lock another live deployer may hold the claim.
+                Ok(Claim::Taken) if !exclusive && started.elapsed() < self.lock_wait => {
                     std::thread::sleep(Duration::from_millis(250));
                 }
                 Ok(Claim::Taken) => {
                     return Err(ApplyError::Claimed {
-                        message: "it has been marked running by another deployer for longer than lock_wait (or that deployer was interrupted: see `migrate status`)".into(),
+                        message: "another deployer's row claims it (see `migrate status`)".into(),
                     });
                 }
-                Err(e) => return Err(ApplyError::RolledBack(classify(&e, None))),
+                Err(e) => {
+                    return Err(ApplyError::RolledBack(Self::failure(
+                        &self.backend,
+                        &e,
+                        None,
+                    )));
+                }
             }
         }
-        let outcome = self.rt.block_on(exec::stepwise::<B::Db>(
-            conn, &self.sql, m, started, &classify,
-        ));
-        let backend = &mut self.backend;
-        if let Some(reset) = backend.after_outside_transaction(m) {
-            let _ = self.rt.block_on(B::Db::raw(conn, reset));
+    }
+
+    fn take_over(&mut self, m: &Migration, from: usize) -> Result<(), DbError> {
+        let conn = self.conn.as_mut().expect("open connection");
+        let took = exec::take_over::<B::Db>(conn, &self.sql, m, &self.session, from);
+        let rows = self
+            .rt
+            .block_on(took)
+            .map_err(|e| self.query_error("taking over the interrupted migration", &e))?;
+        if rows == 0 {
+            return Err(DbError::Query {
+                context: format!("resuming migration {}", m.version),
+                url: self.target.redacted.clone(),
+                message: "its history row is no longer `running` (another deployer?)".into(),
+            });
         }
-        outcome
+        Ok(())
+    }
+
+    fn step(&mut self, m: &Migration, i: usize, atomic: bool) -> Result<(), Failure> {
+        let begin = self.begin(m);
+        let conn = self.conn.as_mut().expect("open connection");
+        let backend = &self.backend;
+        let classify = |e: &sqlx::Error, s| Self::failure(backend, e, s);
+        let step = exec::step::<B::Db>(conn, begin, &self.sql, m, i, atomic, &classify);
+        self.rt.block_on(step)
+    }
+
+    fn finish(&mut self, m: &Migration, ms: u64) -> Result<(), Failure> {
+        let conn = self.conn.as_mut().expect("open connection");
+        let finished = self
+            .rt
+            .block_on(exec::finish::<B::Db>(conn, &self.sql, m, ms));
+        finished.map_err(|e| Self::failure(&self.backend, &e, None))
+    }
+
+    fn record_failure(&mut self, m: &Migration, i: usize, failure: &Failure) -> bool {
+        let conn = self.conn.as_mut().expect("open connection");
+        let recorded = exec::record_failure::<B::Db>(conn, &self.sql, m, i, failure);
+        self.rt.block_on(recorded)
+    }
+
+    fn drop_invalid_index(&mut self, index: &QName) -> Result<bool, Failure> {
+        let Some(drop) = B::drop_invalid_index(index) else {
+            return Ok(false);
+        };
+        let ran = self.run(|c| B::Db::raw(c, &drop));
+        ran.map(|()| true)
+            .map_err(|e| Self::failure(&self.backend, &e, None))
+    }
+
+    fn reset_session(&mut self) -> Result<(), DbError> {
+        for statement in self.reset.clone() {
+            let ran = self.run(|c| B::Db::raw(c, &statement));
+            ran.map_err(|e| self.query_error("resetting the session", &e))?;
+        }
+        Ok(())
     }
 
     fn resolve(
@@ -385,9 +459,8 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         file: Option<&Migration>,
     ) -> Result<(), DbError> {
         let conn = self.conn.as_mut().expect("open connection");
-        let rows = self.rt.block_on(exec::resolve::<B::Db>(
-            conn, &self.sql, version, resolution, file,
-        ));
+        let resolve = exec::resolve::<B::Db>(conn, &self.sql, version, resolution, file);
+        let rows = self.rt.block_on(resolve);
         let rows = rows.map_err(|e| self.query_error("resolving the migration", &e))?;
         if rows == 0 {
             return Err(DbError::Query {
@@ -408,13 +481,15 @@ impl<B: Backend> Driver for SqlxDriver<B> {
     }
 }
 
-impl<B: Backend> SqlxDriver<B> {
-    fn shape(&self, problem: String) -> DbError {
-        DbError::HistoryShape {
-            table: self.table.to_string(),
-            url: self.target.redacted.clone(),
-            problem,
-        }
+/// This process, as the session of a database without server sessions (SQLite).
+pub(super) fn process_session() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    if host.is_empty() {
+        format!("pid {}", std::process::id())
+    } else {
+        format!("pid {} on {host}", std::process::id())
     }
 }
 
@@ -447,41 +522,6 @@ async fn qualified<B: Backend>(
     })
 }
 
-/// Whether `e` means the connection is gone (closed, reset, or the server went away).
-fn is_connection_loss(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::Io(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-    )
-}
-
-/// How long connecting may take before the host is reported unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Runs a connect future with [`CONNECT_TIMEOUT`]; a failure names the redacted URL.
-pub async fn connecting<T>(
-    target: &Target,
-    connect: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-) -> Result<T, DbError> {
-    let result = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
-        Ok(result) => result,
-        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!(
-                "no answer within {} s (unreachable host?)",
-                CONNECT_TIMEOUT.as_secs()
-            ),
-        ))),
-    };
-    result.map_err(|e| DbError::Connect {
-        url: target.redacted.clone(),
-        message: message(&e),
-    })
-}
-
 /// A single-threaded runtime for a driver.
 fn runtime(target: &Target) -> Result<Runtime, DbError> {
     tokio::runtime::Builder::new_current_thread()
@@ -491,35 +531,4 @@ fn runtime(target: &Target) -> Result<Runtime, DbError> {
             url: target.redacted.clone(),
             message: format!("cannot start the I/O runtime: {e}"),
         })
-}
-
-/// A readable message for a sqlx error, secrets scrubbed.
-pub fn message(e: &sqlx::Error) -> String {
-    let text = match e {
-        sqlx::Error::Database(db) => match db.code() {
-            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
-            None => db.message().to_string(),
-        },
-        sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::PoolTimedOut => "timed out".into(),
-        other => other.to_string(),
-    };
-    url::scrub(&text)
-}
-
-/// A failed query of the engine itself, naming what it was doing.
-pub fn query_error(target: &Target, context: &str, e: &sqlx::Error) -> DbError {
-    DbError::Query {
-        context: context.to_string(),
-        url: target.redacted.clone(),
-        message: message(e),
-    }
-}
-
-/// A URL sqlx could not read.
-pub fn invalid_url(target: &Target, e: &sqlx::Error) -> DbError {
-    DbError::InvalidUrl {
-        url: target.redacted.clone(),
-        message: message(e),
-    }
 }

@@ -21,12 +21,17 @@ pub enum Cause {
     /// The check before commit found a problem the migration left behind (SQLite's foreign
     /// key check).
     Check,
+    /// The file ended the migration's transaction itself (`COMMIT`/`ROLLBACK` inside it).
+    TransactionEnded,
 }
 
 impl Cause {
     /// Whether the migration itself is at fault (fix it), rather than its circumstances.
     pub fn blames_migration(self) -> bool {
-        matches!(self, Cause::Statement | Cause::Check)
+        matches!(
+            self,
+            Cause::Statement | Cause::Check | Cause::TransactionEnded
+        )
     }
 }
 

@@ -141,6 +141,45 @@ pub struct TxStyle {
     /// its first row, if any, is a problem that rolls the migration back (SQLite's
     /// foreign key check, since migrations run there with enforcement off).
     pub verify: Option<Verify>,
+    /// How the engine makes sure the file did not end its transaction (a `COMMIT` or
+    /// `ROLLBACK` inside it) before the history row is written.
+    pub guard: Guard,
+}
+
+/// How [`transactional`] checks that the migration's transaction is still its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// None: a database whose migrations never run in one transaction (MySQL).
+    None,
+    /// A `SET LOCAL` after `BEGIN` and [`HistorySql::insert_guarded`], which inserts nothing
+    /// once the transaction that made the setting is over (PostgreSQL): no extra round trip.
+    Setting,
+    /// A savepoint after `BEGIN`, released before the history row: releasing fails once
+    /// the transaction that made it is over (SQLite through sqlx).
+    Savepoint,
+}
+
+/// The savepoint of [`Guard::Savepoint`].
+const SAVEPOINT: &str = "migrate_tx";
+
+impl TxStyle {
+    /// The statements that open the transaction, with the guard's mark.
+    fn opening(&self) -> String {
+        match self.guard {
+            Guard::None => self.begin.to_string(),
+            Guard::Setting => format!("{};\n{}", self.begin, history_sql::PG_TRANSACTION_MARK),
+            Guard::Savepoint => format!("{};\nSAVEPOINT {SAVEPOINT}", self.begin),
+        }
+    }
+}
+
+/// The failure when the file itself ended the migration's transaction.
+pub fn transaction_ended() -> Failure {
+    Failure {
+        cause: Cause::TransactionEnded,
+        statement: None,
+        message: "the file ended the migration's transaction itself (a COMMIT, ROLLBACK or END inside it): statements before that point may be committed, and the ones after it ran outside any transaction; remove the transaction control from the file".into(),
+    }
 }
 
 /// A check run inside a migration's transaction before it commits.
@@ -180,7 +219,7 @@ pub async fn transactional<DB: Sqlx>(
     classify: Classify<'_>,
 ) -> Result<Outcome, ApplyError> {
     let started = Instant::now();
-    let mut text_result = DB::raw(conn, &m.after_begin(style.begin)).await;
+    let mut text_result = DB::raw(conn, &m.after_begin(&style.opening())).await;
     if let (Ok(()), Some(verify)) = (&text_result, style.verify) {
         match DB::text(conn, verify.query, &[]).await {
             Ok(None) => {}
@@ -196,14 +235,31 @@ pub async fn transactional<DB: Sqlx>(
         Ok(()) => {
             let ms = started.elapsed().as_millis() as u64;
             let row = NewRow::applied(m, ms).values();
-            let committed = if style.batched {
-                DB::execute(conn, &format!("{}; COMMIT", sql.insert), &row)
-                    .await
-                    .map(|_| ())
-            } else {
-                match DB::execute(conn, &sql.insert, &row).await {
+            let committed = match (style.guard, &sql.insert_guarded) {
+                (Guard::Savepoint, _) => {
+                    let release = format!("RELEASE {SAVEPOINT}");
+                    match DB::raw(conn, &release).await {
+                        Err(_) => return Err(ended::<DB>(conn, sql, m).await),
+                        Ok(()) => DB::execute(conn, &format!("{}; COMMIT", sql.insert), &row)
+                            .await
+                            .map(|_| ()),
+                    }
+                }
+                (Guard::Setting, Some(guarded)) => match DB::execute(conn, guarded, &row).await {
+                    Ok(0) => return Err(ended::<DB>(conn, sql, m).await),
                     Ok(_) => DB::raw(conn, "COMMIT").await,
                     Err(e) => Err(e),
+                },
+                (Guard::Setting | Guard::None, _) if style.batched => {
+                    DB::execute(conn, &format!("{}; COMMIT", sql.insert), &row)
+                        .await
+                        .map(|_| ())
+                }
+                (Guard::Setting | Guard::None, _) => {
+                    match DB::execute(conn, &sql.insert, &row).await {
+                        Ok(_) => DB::raw(conn, "COMMIT").await,
+                        Err(e) => Err(e),
+                    }
                 }
             };
             committed.map(|()| ms).map_err(|e| (e, false))
@@ -215,10 +271,10 @@ pub async fn transactional<DB: Sqlx>(
     };
     rollback::<DB>(conn).await;
     let state = DB::text(conn, &sql.select_state, &[Value::Int(Some(m.version))]).await;
-    if let Ok(Some(state)) = state {
-        if state == RowState::Applied.as_str() {
-            return Ok(Outcome::AlreadyApplied);
-        }
+    if let Ok(Some(state)) = state
+        && state == RowState::Applied.as_str()
+    {
+        return Ok(Outcome::AlreadyApplied);
     }
     let failure = if in_text {
         locate::<DB>(conn, style.begin, m, classify, error).await
@@ -226,6 +282,40 @@ pub async fn transactional<DB: Sqlx>(
         classify(&error, None)
     };
     Err(ApplyError::RolledBack(failure))
+}
+
+/// The file ended the migration's transaction: whatever it committed stays, so the migration
+/// is recorded as `failed` (the next `up` refuses until `migrate resolve`).
+pub async fn ended<DB: Sqlx>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+) -> ApplyError {
+    rollback::<DB>(conn).await;
+    let failure = transaction_ended();
+    let row = NewRow {
+        migration: m,
+        state: RowState::Failed,
+        phase: "expand",
+        statements_applied: 0,
+        applied_at: None,
+        execution_ms: None,
+        applied_by: applied_by(),
+        session: None,
+    };
+    let recorded = DB::execute(conn, &sql.insert, &row.values()).await.is_ok()
+        && DB::execute(
+            conn,
+            &sql.failed,
+            &[
+                Value::Text(Some(failure.message.clone())),
+                Value::Int(None),
+                Value::Int(Some(m.version)),
+            ],
+        )
+        .await
+        .is_ok();
+    ApplyError::Stopped { failure, recorded }
 }
 
 async fn rollback<DB: Sqlx>(conn: &mut DB::Connection) {
@@ -274,14 +364,15 @@ pub enum Claim {
     Applied,
 }
 
-/// Claims `m` with a `running` row unless a row exists, in one short transaction opened with
-/// `begin` (SQLite's `BEGIN IMMEDIATE` makes the read and the insert atomic between
-/// deployers; elsewhere the migration lock already does).
+/// Claims `m` with a `running` row holding `session` unless a row exists, in one short
+/// transaction opened with `begin` (SQLite's `BEGIN IMMEDIATE` makes the read and the insert
+/// atomic even without the migration lock).
 pub async fn claim<DB: Sqlx>(
     conn: &mut DB::Connection,
     begin: &str,
     sql: &HistorySql,
     m: &Migration<'_>,
+    session: &str,
 ) -> Result<Claim, sqlx::Error> {
     DB::raw(conn, begin).await?;
     let claimed = async {
@@ -296,6 +387,7 @@ pub async fn claim<DB: Sqlx>(
                     applied_at: None,
                     execution_ms: None,
                     applied_by: applied_by(),
+                    session: Some(session.to_string()),
                 };
                 DB::execute(conn, &sql.insert, &row.values()).await?;
                 Claim::Ours
@@ -313,53 +405,104 @@ pub async fn claim<DB: Sqlx>(
     claimed
 }
 
-/// Runs the statements of a claimed migration one by one outside a transaction, recording
-/// progress after each, `applied` at the end, `failed` with the statement and error on failure.
-pub async fn stepwise<DB: Sqlx>(
+/// Runs statement `i` of a claimed migration and records it. `atomic`: the statement and
+/// its progress update commit together in a transaction opened with `begin`, so a crash
+/// leaves both or neither. Otherwise the row first says statement `i` is in flight, then
+/// the statement runs on its own, then the progress is recorded: a crash in between leaves a
+/// row that says the statement *may* have completed.
+pub async fn step<DB: Sqlx>(
+    conn: &mut DB::Connection,
+    begin: &str,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+    i: usize,
+    atomic: bool,
+    classify: Classify<'_>,
+) -> Result<(), Failure> {
+    let version = Value::Int(Some(m.version));
+    let progress = [Value::Int(Some(i as i64 + 1)), version.clone()];
+    let statement = m.statements[i];
+    if atomic {
+        DB::raw(conn, begin)
+            .await
+            .map_err(|e| classify(&e, Some(i)))?;
+        let ran = async {
+            DB::raw(conn, statement).await?;
+            DB::execute(conn, &sql.progress, &progress).await?;
+            DB::raw(conn, "COMMIT").await
+        }
+        .await;
+        if let Err(e) = ran {
+            rollback::<DB>(conn).await;
+            return Err(classify(&e, Some(i)));
+        }
+        return Ok(());
+    }
+    DB::execute(conn, &sql.in_flight, &[Value::Int(Some(i as i64)), version])
+        .await
+        .map_err(|e| classify(&e, Some(i)))?;
+    DB::raw(conn, statement)
+        .await
+        .map_err(|e| classify(&e, Some(i)))?;
+    DB::execute(conn, &sql.progress, &progress)
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e, Some(i)))
+}
+
+/// Records statement `i` of `m` as failed with `failure`; whether the row was written.
+pub async fn record_failure<DB: Sqlx>(
     conn: &mut DB::Connection,
     sql: &HistorySql,
     m: &Migration<'_>,
-    started: Instant,
-    classify: Classify<'_>,
-) -> Result<Outcome, ApplyError> {
-    let total = m.statements.len();
-    let version = Value::Int(Some(m.version));
-    let stopped = |failure: Failure, recorded: bool| ApplyError::Stopped { failure, recorded };
-    for (i, statement) in m.statements.iter().enumerate() {
-        if let Err(e) = DB::raw(conn, statement).await {
-            let failure = classify(&e, Some(i));
-            let error = format!(
-                "statement {} of {total} (line {}): {}",
-                i + 1,
-                m.line_of(i),
-                failure.message
-            );
-            let values = [
-                Value::Text(Some(error)),
-                Value::Int(Some(i as i64)),
-                version.clone(),
-            ];
-            let recorded = DB::execute(conn, &sql.failed, &values).await.is_ok();
-            return Err(stopped(failure, recorded));
-        }
-        DB::execute(
-            conn,
-            &sql.progress,
-            &[Value::Int(Some(i as i64 + 1)), version.clone()],
-        )
-        .await
-        .map_err(|e| stopped(classify(&e, Some(i)), false))?;
-    }
-    let ms = started.elapsed().as_millis() as u64;
+    i: usize,
+    failure: &Failure,
+) -> bool {
+    let error = format!(
+        "statement {} of {} (line {}): {}",
+        i + 1,
+        m.statements.len(),
+        m.line_of(i),
+        failure.message
+    );
+    let values = [
+        Value::Text(Some(error)),
+        Value::Int(Some(i as i64)),
+        Value::Int(Some(m.version)),
+    ];
+    DB::execute(conn, &sql.failed, &values).await.is_ok()
+}
+
+/// Marks a claimed migration applied after `ms` milliseconds.
+pub async fn finish<DB: Sqlx>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+    ms: u64,
+) -> Result<(), sqlx::Error> {
     let values = [
         Value::Text(Some(Utc::now().iso8601())),
         Value::Int(Some(ms as i64)),
-        version,
+        Value::Int(Some(m.version)),
     ];
-    DB::execute(conn, &sql.applied, &values)
-        .await
-        .map_err(|e| stopped(classify(&e, None), false))?;
-    Ok(Outcome::Applied { ms })
+    DB::execute(conn, &sql.applied, &values).await.map(|_| ())
+}
+
+/// Takes over an interrupted `running` row for `session`, to resume at statement `from`;
+/// the rows it touched (0: the row is no longer running).
+pub async fn take_over<DB: Sqlx>(
+    conn: &mut DB::Connection,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+    session: &str,
+    from: usize,
+) -> Result<u64, sqlx::Error> {
+    let values = [
+        Value::Text(Some(session.to_string())),
+        Value::Int(Some(from as i64)),
+        Value::Int(Some(m.version)),
+    ];
+    DB::execute(conn, &sql.take_over, &values).await
 }
 
 /// Applies a resolution; returns the number of rows it touched (0: nothing to resolve).

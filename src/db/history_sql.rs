@@ -13,15 +13,29 @@ use crate::history::{HistoryRow, RowState};
 pub struct HistorySql {
     /// `CREATE TABLE IF NOT EXISTS`.
     pub create: String,
+    /// `ALTER TABLE ... ADD COLUMN` for each of [`ADDED_COLUMNS`], in order.
+    pub add_columns: Vec<String>,
     /// All rows in version order.
     pub select: String,
+    /// All rows of a table made before [`ADDED_COLUMNS`] existed (read-only commands do not
+    /// upgrade the table).
+    pub select_legacy: String,
     /// One row's state: bind version.
     pub select_state: String,
     /// Insert a row: bind version, description, checksum, phase, sql_text, state,
-    /// statements_applied, statements_total, applied_at, execution_ms, applied_by, allows.
+    /// statements_applied, statements_total, applied_at, execution_ms, applied_by, allows,
+    /// session.
     pub insert: String,
+    /// [`HistorySql::insert`] that inserts nothing unless the migration's own transaction is
+    /// still open (PostgreSQL: the `migrate.tx` setting made `SET LOCAL` after `BEGIN`).
+    pub insert_guarded: Option<String>,
+    /// Statement `in_flight` of a running row was started (it may complete without the
+    /// progress update): bind in_flight, version.
+    pub in_flight: String,
     /// Progress of a running row: bind statements_applied, version.
     pub progress: String,
+    /// A running row taken over to resume it: bind session, statements_applied, version.
+    pub take_over: String,
     /// Mark applied: bind applied_at, execution_ms, version.
     pub applied: String,
     /// Mark failed: bind error, failed_statement, version.
@@ -31,6 +45,17 @@ pub struct HistorySql {
     /// Resolve as rolled back: bind version.
     pub resolve_rolled_back: String,
 }
+
+/// The `SET LOCAL` that marks a migration's own transaction on PostgreSQL; a `COMMIT` or
+/// `ROLLBACK` inside the file resets it, and [`HistorySql::insert_guarded`] then inserts no
+/// row.
+pub const PG_TRANSACTION_MARK: &str = "SET LOCAL migrate.tx = 'open'";
+
+/// Columns added to the history table after its first release: `ensure_history` adds them
+/// to older tables. `session`: the deployer's database session (to say who was running a
+/// migration); `in_flight`: the 0-based statement of a running row that was started and may
+/// have completed without its progress update.
+pub const ADDED_COLUMNS: [&str; 2] = ["session", "in_flight"];
 
 impl HistorySql {
     /// The statements for `table` in `dialect`.
@@ -49,38 +74,63 @@ impl HistorySql {
             _ => "BIGINT",
         };
         let create = format!(
-            "CREATE TABLE IF NOT EXISTS {t} (\n  version {int} NOT NULL PRIMARY KEY,\n  description {text} NOT NULL,\n  checksum {key_text} NOT NULL,\n  phase {key_text} NOT NULL,\n  sql_text {long_text} NOT NULL,\n  state {key_text} NOT NULL,\n  statements_applied {int} NOT NULL,\n  statements_total {int} NOT NULL,\n  applied_at {key_text},\n  execution_ms {int},\n  applied_by {key_text} NOT NULL,\n  allows {long_text} NOT NULL,\n  error {long_text},\n  failed_statement {int}\n)"
+            "CREATE TABLE IF NOT EXISTS {t} (\n  version {int} NOT NULL PRIMARY KEY,\n  description {text} NOT NULL,\n  checksum {key_text} NOT NULL,\n  phase {key_text} NOT NULL,\n  sql_text {long_text} NOT NULL,\n  state {key_text} NOT NULL,\n  statements_applied {int} NOT NULL,\n  statements_total {int} NOT NULL,\n  applied_at {key_text},\n  execution_ms {int},\n  applied_by {key_text} NOT NULL,\n  allows {long_text} NOT NULL,\n  error {long_text},\n  failed_statement {int},\n  session {key_text},\n  in_flight {int}\n)"
         );
-        let placeholders: Vec<String> = (1..=12).map(p).collect();
+        let add_columns = vec![
+            format!("ALTER TABLE {t} ADD COLUMN session {key_text}"),
+            format!("ALTER TABLE {t} ADD COLUMN in_flight {int}"),
+        ];
+        let columns = "version, description, checksum, phase, sql_text, state, statements_applied, statements_total, applied_at, execution_ms, applied_by, allows, session";
+        let placeholders: Vec<String> = (1..=13).map(p).collect();
+        let read = "version, description, checksum, phase, sql_text, state, statements_applied, statements_total, applied_at, execution_ms, error, failed_statement";
         HistorySql {
             create,
-            select: format!(
-                "SELECT version, description, checksum, sql_text, state, statements_applied, statements_total, applied_at, execution_ms, error FROM {t} ORDER BY version"
+            add_columns,
+            select: format!("SELECT {read}, session, in_flight FROM {t} ORDER BY version"),
+            select_legacy: format!(
+                "SELECT {read}, NULL AS session, NULL AS in_flight FROM {t} ORDER BY version"
             ),
             select_state: format!("SELECT state FROM {t} WHERE version = {}", p(1)),
             insert: format!(
-                "INSERT INTO {t} (version, description, checksum, phase, sql_text, state, statements_applied, statements_total, applied_at, execution_ms, applied_by, allows) VALUES ({})",
+                "INSERT INTO {t} ({columns}) VALUES ({})",
                 placeholders.join(", ")
             ),
-            progress: format!(
-                "UPDATE {t} SET statements_applied = {} WHERE version = {}",
+            insert_guarded: (dialect == Dialect::Postgres).then(|| {
+                format!(
+                    "INSERT INTO {t} ({columns}) SELECT {} WHERE current_setting('migrate.tx', true) = 'open'",
+                    placeholders.join(", ")
+                )
+            }),
+            in_flight: format!(
+                "UPDATE {t} SET in_flight = {} WHERE version = {}",
                 p(1),
                 p(2)
             ),
+            progress: format!(
+                "UPDATE {t} SET statements_applied = {}, in_flight = NULL WHERE version = {}",
+                p(1),
+                p(2)
+            ),
+            take_over: format!(
+                "UPDATE {t} SET session = {}, statements_applied = {}, in_flight = NULL WHERE version = {} AND state = 'running'",
+                p(1),
+                p(2),
+                p(3)
+            ),
             applied: format!(
-                "UPDATE {t} SET state = 'applied', statements_applied = statements_total, applied_at = {}, execution_ms = {} WHERE version = {}",
+                "UPDATE {t} SET state = 'applied', statements_applied = statements_total, applied_at = {}, execution_ms = {}, in_flight = NULL WHERE version = {}",
                 p(1),
                 p(2),
                 p(3)
             ),
             failed: format!(
-                "UPDATE {t} SET state = 'failed', error = {}, failed_statement = {} WHERE version = {}",
+                "UPDATE {t} SET state = 'failed', error = {}, failed_statement = {}, in_flight = NULL WHERE version = {}",
                 p(1),
                 p(2),
                 p(3)
             ),
             resolve_applied: format!(
-                "UPDATE {t} SET state = 'applied', statements_applied = statements_total, applied_at = {}, checksum = {}, sql_text = {}, applied_by = {}, error = NULL, failed_statement = NULL WHERE version = {} AND state IN ('failed', 'running')",
+                "UPDATE {t} SET state = 'applied', statements_applied = statements_total, applied_at = {}, checksum = {}, sql_text = {}, applied_by = {}, error = NULL, failed_statement = NULL, in_flight = NULL WHERE version = {} AND state IN ('failed', 'running')",
                 p(1),
                 p(2),
                 p(3),
@@ -115,10 +165,15 @@ where
         row.try_get::<i64, _>(c)
             .map_err(|e| format!("has an unreadable `{c}`: {e}"))
     };
+    let opt_int = |c: &'static str| -> Result<Option<i64>, String> {
+        row.try_get::<Option<i64>, _>(c)
+            .map_err(|e| format!("has an unreadable `{c}`: {e}"))
+    };
     let state = text("state")?;
     Ok(HistoryRow {
         version: int("version")?,
         description: text("description")?,
+        phase: text("phase")?,
         checksum: text("checksum")?,
         sql: text("sql_text")?,
         state: RowState::parse(&state)
@@ -126,10 +181,11 @@ where
         statements_applied: int("statements_applied")?,
         statements_total: int("statements_total")?,
         applied_at: opt_text("applied_at")?,
-        execution_ms: row
-            .try_get::<Option<i64>, _>("execution_ms")
-            .map_err(|e| format!("has an unreadable `execution_ms`: {e}"))?,
+        execution_ms: opt_int("execution_ms")?,
         error: opt_text("error")?,
+        failed_statement: opt_int("failed_statement")?,
+        session: opt_text("session")?,
+        in_flight: opt_int("in_flight")?,
     })
 }
 
@@ -149,6 +205,8 @@ pub struct NewRow<'a> {
     pub execution_ms: Option<i64>,
     /// Tool and version.
     pub applied_by: String,
+    /// The deployer's database session, for `running` rows.
+    pub session: Option<String>,
 }
 
 /// One value bound to a history statement; `None` is a typed NULL.
@@ -162,7 +220,7 @@ pub enum Value {
 
 impl<'a> NewRow<'a> {
     /// The values of [`HistorySql::insert`], in placeholder order.
-    pub fn values(self) -> [Value; 12] {
+    pub fn values(self) -> [Value; 13] {
         let m = self.migration;
         [
             Value::Int(Some(m.version)),
@@ -177,6 +235,7 @@ impl<'a> NewRow<'a> {
             Value::Int(self.execution_ms),
             Value::Text(Some(self.applied_by)),
             Value::Text(Some(m.allows.clone())),
+            Value::Text(self.session),
         ]
     }
 
@@ -190,6 +249,7 @@ impl<'a> NewRow<'a> {
             applied_at: Some(crate::utc::Utc::now().iso8601()),
             execution_ms: Some(ms as i64),
             applied_by: crate::db::applied_by(),
+            session: None,
         }
     }
 
@@ -203,6 +263,7 @@ impl<'a> NewRow<'a> {
             applied_at: Some(crate::utc::Utc::now().iso8601()),
             execution_ms: Some(0),
             applied_by: format!("{} (baseline)", crate::db::applied_by()),
+            session: None,
         }
     }
 }
@@ -242,12 +303,11 @@ pub fn check_shape(columns: &[(String, String)]) -> Result<(), String> {
         if let Some((_, ty)) = columns
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(int_column))
+            && !ty.to_ascii_lowercase().contains("int")
         {
-            if !ty.to_ascii_lowercase().contains("int") {
-                return Err(format!(
-                    "has column `{int_column}` of type {ty}, expected an integer type"
-                ));
-            }
+            return Err(format!(
+                "has column `{int_column}` of type {ty}, expected an integer type"
+            ));
         }
     }
     Ok(())

@@ -10,6 +10,7 @@
 //! - `history_sql.rs`: the history table's SQL, shape and row decoding;
 //! - `postgres.rs`, `mysql.rs`, `sqlite.rs`: the backends.
 
+mod backend;
 mod driver;
 mod error;
 mod exec;
@@ -21,7 +22,7 @@ mod settings;
 mod sqlite;
 mod url;
 
-pub use driver::Driver;
+pub use driver::{Driver, Observed};
 pub use error::{ApplyError, Cause, DbError, Failure};
 pub use lock::backoff;
 pub use settings::{Settings, TableName, parse_duration};

@@ -1,15 +1,15 @@
 //! MySQL/MariaDB: DDL commits implicitly, so the engine runs every migration statement by
-//! statement with a `running` history row and per-statement progress
-//! ([`Dialect::transactional_ddl`]); the session's lock timeouts come from the settings; the
-//! migration lock is `GET_LOCK` on a connection of its own, polled with a zero timeout.
+//! statement ([`Dialect::transactional_ddl`]), DML in a transaction with its progress update;
+//! the session's lock timeouts come from the settings and are restored, with the session's
+//! variables and current database, after a migration that may change them; the migration
+//! lock is `GET_LOCK` on the migration session, polled with a zero timeout.
 
 use sha2::{Digest, Sha256};
-use sqlx::Connection;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use tokio::runtime::Runtime;
 
 use crate::db::Target;
-use crate::db::driver::{Backend, Opened, connecting, message, query_error};
+use crate::db::backend::{Backend, Opened, is_connection_loss, message, query_error};
 use crate::db::error::{Cause, DbError};
 use crate::db::exec::Sqlx;
 use crate::db::lock::Lock;
@@ -19,41 +19,111 @@ use crate::dialect::Dialect;
 /// MySQL or MariaDB, as a [`Backend`].
 pub struct Mysql;
 
+/// Session variables a migration may change (`SET foreign_key_checks = 0`, `SET NAMES`,
+/// `SET autocommit = 0`), read after connecting and restored after such a migration.
+const SESSION_VARIABLES: [&str; 8] = [
+    "autocommit",
+    "sql_mode",
+    "time_zone",
+    "foreign_key_checks",
+    "unique_checks",
+    "character_set_client",
+    "character_set_results",
+    "collation_connection",
+];
+
 impl Backend for Mysql {
     type Db = sqlx::MySql;
     const DIALECT: Dialect = Dialect::Mysql;
     const CURRENT_SCHEMA: Option<&'static str> = Some("SELECT CAST(DATABASE() AS CHAR)");
 
+    const HISTORY_EXISTS: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?";
+
+    const HISTORY_COLUMNS: &'static str = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?";
+
+    const USER_TABLES: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
+        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) ORDER BY 1";
+
+    const PROBE_TABLE: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND TABLE_NAME = ?";
+
+    const PROBE_COLUMN: &'static str = "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND COLUMN_NAME = ?";
+
+    // MySQL and MariaDB have no invalid indexes: a failed index build leaves none.
+    const PROBE_INDEX: &'static str = "SELECT 'valid' FROM information_schema.STATISTICS \
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = COALESCE(?, TABLE_NAME) AND INDEX_NAME = ? LIMIT 1";
+
+    const SESSION: Option<&'static str> = Some("SELECT CAST(CONNECTION_ID() AS CHAR)");
+
+    const SESSION_ALIVE: Option<&'static str> = Some(
+        "SELECT CAST(ID AS CHAR) FROM information_schema.PROCESSLIST WHERE CAST(ID AS CHAR) = ?",
+    );
+
     async fn open(
         conn: &mut MySqlConnection,
-        options: &MySqlConnectOptions,
+        _options: &MySqlConnectOptions,
         target: &Target,
         settings: &Settings,
         table: &TableName,
     ) -> Result<Opened<Self>, DbError> {
         let seconds = settings.lock_timeout.as_secs().max(1);
-        for statement in [
-            format!("SET SESSION lock_wait_timeout = {seconds}"),
-            format!("SET SESSION innodb_lock_wait_timeout = {seconds}"),
-        ] {
-            sqlx::MySql::raw(conn, &statement)
-                .await
-                .map_err(|e| query_error(target, "setting session timeouts", &e))?;
-        }
+        let mut setup = vec![format!(
+            "SET SESSION lock_wait_timeout = {seconds}, innodb_lock_wait_timeout = {seconds}"
+        )];
+        sqlx::MySql::raw(conn, &setup[0])
+            .await
+            .map_err(|e| query_error(target, "setting session timeouts", &e))?;
         if let Some(t) = settings.statement_timeout {
             // MariaDB: seconds as a decimal. MySQL refuses the variable (its
             // max_execution_time only limits SELECT): not fatal.
             let statement = format!("SET SESSION max_statement_time = {}", t.as_secs_f64());
-            let _ = sqlx::MySql::raw(conn, &statement).await;
+            if sqlx::MySql::raw(conn, &statement).await.is_ok() {
+                setup.push(statement);
+            }
         }
+        let read = SESSION_VARIABLES
+            .iter()
+            .map(|v| format!("CAST(@@SESSION.{v} AS CHAR)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let values = sqlx::MySql::texts(
+            conn,
+            &format!("SELECT {read}"),
+            &[],
+            SESSION_VARIABLES.len(),
+        )
+        .await
+        .map_err(|e| query_error(target, "reading the session variables", &e))?;
+        let restore = SESSION_VARIABLES
+            .iter()
+            .zip(values.into_iter().next().unwrap_or_default())
+            .map(|(name, value)| {
+                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("{name} = {value}")
+                } else {
+                    format!("{name} = '{}'", value.replace('\'', "''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let database = table.schema.clone().unwrap_or_default();
+        let mut reset = vec![format!("USE `{}`", database.replace('`', "``"))];
+        if !restore.is_empty() {
+            reset.push(format!("SET SESSION {restore}"));
+        }
+        reset.extend(setup);
         Ok(Opened {
             backend: Mysql,
             lock: Box::new(GetLock {
                 target: target.clone(),
-                options: options.clone(),
-                conn: None,
                 name: lock_name(table),
+                held: false,
             }),
+            reset,
         })
     }
 
@@ -76,16 +146,6 @@ impl Backend for Mysql {
             _ => Cause::Statement,
         }
     }
-
-    const HISTORY_EXISTS: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?";
-
-    const HISTORY_COLUMNS: &'static str = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
-        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?";
-
-    const USER_TABLES: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
-        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) ORDER BY 1";
 }
 
 /// The lock's name: the history table's database and name (hashed past MySQL's 64 bytes).
@@ -99,27 +159,18 @@ fn lock_name(table: &TableName) -> String {
     format!("migrate:{hex}")
 }
 
-/// `GET_LOCK` on a connection of its own, opened when the lock is first wanted and closed
-/// when it is released.
+/// `GET_LOCK` on the migration session: the lock lives exactly as long as the session
+/// whose statements it protects (a killed deployer's ALTER that runs on in the server keeps
+/// it until it ends), and a deployer holds one connection.
 struct GetLock {
     target: Target,
-    options: MySqlConnectOptions,
-    /// Open while the lock is wanted or held.
-    conn: Option<MySqlConnection>,
     name: String,
+    held: bool,
 }
 
 impl Lock<sqlx::MySql> for GetLock {
     /// One `GET_LOCK(name, 0)` (a zero timeout: never blocks).
-    fn try_acquire(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> Result<bool, DbError> {
-        if self.conn.is_none() {
-            let conn = rt.block_on(connecting(
-                &self.target,
-                MySqlConnection::connect_with(&self.options),
-            ))?;
-            self.conn = Some(conn);
-        }
-        let conn = self.conn.as_mut().expect("lock connection");
+    fn try_acquire(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> Result<bool, DbError> {
         let got: Option<i64> = rt
             .block_on(
                 sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
@@ -127,13 +178,11 @@ impl Lock<sqlx::MySql> for GetLock {
                     .fetch_one(conn),
             )
             .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
-        Ok(got == Some(1))
+        self.held = got == Some(1);
+        Ok(self.held)
     }
 
-    fn holder(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> String {
-        let Some(conn) = self.conn.as_mut() else {
-            return "another session".into();
-        };
+    fn holder(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> String {
         let id: Option<i64> = rt
             .block_on(
                 sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
@@ -161,38 +210,39 @@ impl Lock<sqlx::MySql> for GetLock {
         }
     }
 
-    fn release(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> Result<(), DbError> {
+    fn release(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> Result<(), DbError> {
         let unlock = |message: String| DbError::Unlock {
             url: self.target.redacted.clone(),
             message,
         };
-        let Some(mut conn) = self.conn.take() else {
+        if !std::mem::replace(&mut self.held, false) {
             return Err(unlock("the lock was not held".into()));
-        };
+        }
         let released: Result<Option<i64>, _> = rt.block_on(
             sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
                 .bind(&self.name)
-                .fetch_one(&mut conn),
+                .fetch_one(conn),
         );
-        let _ = rt.block_on(conn.close());
         match released {
             Ok(Some(1)) => Ok(()),
+            // The session is gone, and its named lock with it.
+            Err(e) if is_connection_loss(&e) => Ok(()),
             Ok(_) => Err(unlock(format!(
-                "RELEASE_LOCK('{}') reports the lock was not held",
+                "RELEASE_LOCK('{}') reports the lock was not held (did a migration release it with RELEASE_ALL_LOCKS()?)",
                 self.name
             ))),
             Err(e) => Err(unlock(message(&e))),
         }
     }
 
-    fn check(&mut self, rt: &Runtime, _: &mut MySqlConnection) -> Result<(), DbError> {
+    fn check(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> Result<(), DbError> {
         let lost = |message: String| DbError::LockLost {
             url: self.target.redacted.clone(),
             message,
         };
-        let Some(conn) = self.conn.as_mut() else {
+        if !self.held {
             return Err(lost("it is not held".into()));
-        };
+        }
         let mine: Option<i64> = rt
             .block_on(
                 sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
@@ -201,7 +251,11 @@ impl Lock<sqlx::MySql> for GetLock {
             )
             .map_err(|e| lost(message(&e)))?;
         if mine != Some(1) {
-            return Err(lost("MariaDB/MySQL no longer lists it".into()));
+            self.held = false;
+            return Err(lost(
+                "MariaDB/MySQL no longer lists it (a migration may have run RELEASE_ALL_LOCKS())"
+                    .into(),
+            ));
         }
         Ok(())
     }

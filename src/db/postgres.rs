@@ -1,19 +1,26 @@
-//! PostgreSQL: transactional DDL, so migrations run in one transaction with their history row;
-//! `lock_timeout`/`statement_timeout` on the migration session only; a session advisory lock
-//! on a connection of its own (polled with `pg_try_advisory_lock`, never a blocking call); and
-//! a refusal to work through a transaction-mode connection pooler.
+//! PostgreSQL: transactional DDL, so migrations run in one transaction with their history row
+//! (guarded by a `SET LOCAL` mark against a `COMMIT` inside the file); `lock_timeout` and
+//! `statement_timeout` on the migration session, restored after a migration that may change
+//! them; a session advisory lock on the migration session (polled with
+//! `pg_try_advisory_lock`, never a blocking call); and a refusal to work through a
+//! transaction-mode connection pooler.
+
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError};
-use sqlx::{Connection, Row};
 use tokio::runtime::Runtime;
 
-use crate::db::Target;
-use crate::db::driver::{Backend, Opened, connecting, message, query_error};
+use crate::analyze::ir::QName;
+use crate::db::backend::{
+    Backend, Conn, Opened, connecting_within, is_connection_loss, message, query_error, quote_qname,
+};
 use crate::db::error::{Cause, DbError};
-use crate::db::exec::Sqlx;
+use crate::db::exec::{Guard, Sqlx, TxStyle};
 use crate::db::lock::Lock;
 use crate::db::settings::{Settings, TableName};
+use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
 
 /// PostgreSQL, as a [`Backend`].
@@ -23,6 +30,35 @@ impl Backend for Postgres {
     type Db = sqlx::Postgres;
     const DIALECT: Dialect = Dialect::Postgres;
     const CURRENT_SCHEMA: Option<&'static str> = Some("SELECT current_schema()::text");
+
+    const HISTORY_EXISTS: &'static str = "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2 AND c.relkind IN ('r', 'p')";
+
+    const HISTORY_COLUMNS: &'static str = "SELECT column_name::text, data_type::text FROM information_schema.columns \
+        WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2";
+
+    const USER_TABLES: &'static str = "SELECT table_schema::text || '.' || table_name::text FROM information_schema.tables \
+        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') \
+        AND NOT (table_name = $2 AND table_schema = coalesce($1, current_schema())) ORDER BY 1";
+
+    const PROBE_TABLE: &'static str = "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $3 AND c.relkind IN ('r', 'p') AND $2::text IS NOT DISTINCT FROM $3";
+
+    const PROBE_COLUMN: &'static str = "SELECT column_name::text FROM information_schema.columns \
+        WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2 AND column_name = $3";
+
+    const PROBE_INDEX: &'static str = "SELECT CASE WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END \
+        FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace \
+        JOIN pg_class t ON t.oid = i.indrelid \
+        WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $3 AND ($2::text IS NULL OR t.relname = $2)";
+
+    const SESSION: Option<&'static str> = Some(
+        "SELECT pid::text || ' (started ' || backend_start::text || ')' FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+    );
+
+    const SESSION_ALIVE: Option<&'static str> = Some(
+        "SELECT pid::text FROM pg_stat_activity WHERE pid::text || ' (started ' || backend_start::text || ')' = $1",
+    );
 
     fn connect_options(options: PgConnectOptions, _: &Settings) -> PgConnectOptions {
         options.application_name(&format!("migrate {}", env!("CARGO_PKG_VERSION")))
@@ -45,28 +81,36 @@ impl Backend for Postgres {
         if let Some(t) = settings.statement_timeout {
             session.push(format!("SET statement_timeout = '{}ms'", t.as_millis()));
         }
-        for statement in session {
-            sqlx::Postgres::raw(conn, &statement)
-                .await
-                .map_err(|e| query_error(target, "setting session timeouts", &e))?;
-        }
+        let setup = session.join("; ");
+        sqlx::Postgres::raw(conn, &setup)
+            .await
+            .map_err(|e| query_error(target, "setting session timeouts", &e))?;
         // PostgreSQL 14+: if this process dies mid-statement, the server notices within a
         // second and rolls back, instead of finishing a long statement for nobody while
-        // holding its locks. Older servers do not know the setting: not fatal.
-        let _ = sqlx::Postgres::raw(conn, "SET client_connection_check_interval = '1s'").await;
-        let lock_options = options
-            .clone()
-            .application_name(&format!("migrate {} (lock)", env!("CARGO_PKG_VERSION")));
-        let mut lock_conn = connecting(target, PgConnection::connect_with(&lock_options)).await?;
-        detect_pooler(target, conn, &mut lock_conn).await?;
+        // holding its locks (and the migration lock). Older servers do not know the setting.
+        let check = "SET client_connection_check_interval = '1s'";
+        let checks_client = sqlx::Postgres::raw(conn, check).await.is_ok();
+        detect_pooler(target, conn, options).await?;
+        // Every migration starts from this state: RESET ALL undoes a migration's SET (but
+        // not its role), DISCARD TEMP its temporary tables; then the set-up again.
+        let mut reset = vec![
+            "RESET ALL".to_string(),
+            "RESET ROLE".to_string(),
+            "SET SESSION AUTHORIZATION DEFAULT".to_string(),
+            "DISCARD TEMP".to_string(),
+            setup,
+        ];
+        if checks_client {
+            reset.push(check.to_string());
+        }
         Ok(Opened {
             backend: Postgres,
             lock: Box::new(AdvisoryLock {
                 target: target.clone(),
-                conn: lock_conn,
                 key: lock_key(table),
                 held: false,
             }),
+            reset: vec![reset.join("; ")],
         })
     }
 
@@ -89,18 +133,24 @@ impl Backend for Postgres {
         }
     }
 
-    const HISTORY_EXISTS: &'static str = "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-        WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $2 AND c.relkind IN ('r', 'p')";
-
-    const HISTORY_COLUMNS: &'static str = "SELECT column_name::text, data_type::text FROM information_schema.columns \
-        WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2";
-
-    const USER_TABLES: &'static str = "SELECT table_schema::text || '.' || table_name::text FROM information_schema.tables \
-        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') \
-        AND NOT (table_name = $2 AND table_schema = coalesce($1, current_schema())) ORDER BY 1";
-
     fn create_schema(schema: &str) -> Option<String> {
         Some(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+    }
+
+    fn drop_invalid_index(index: &QName) -> Option<String> {
+        Some(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            quote_qname(index)
+        ))
+    }
+
+    async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {
+        TxStyle {
+            begin: "BEGIN",
+            batched: false,
+            verify: None,
+            guard: Guard::Setting,
+        }
     }
 }
 
@@ -112,11 +162,12 @@ fn lock_key(table: &TableName) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-/// A session advisory lock held on a connection of its own, so nothing a migration does to
-/// its session (`DISCARD ALL`, a lost transaction) can release it.
+/// A session advisory lock on the migration session itself, so a deployer holds one
+/// connection (PgBouncer in session mode needs no spare one) and the lock lives exactly as
+/// long as the session whose statements it protects: a killed deployer's statement that
+/// runs on in the server keeps the lock until it ends.
 struct AdvisoryLock {
     target: Target,
-    conn: PgConnection,
     key: i64,
     held: bool,
 }
@@ -131,19 +182,19 @@ impl AdvisoryLock {
 impl Lock<sqlx::Postgres> for AdvisoryLock {
     /// Each poll is its own short statement: a waiting deployer never sits in an open
     /// transaction that a CREATE INDEX CONCURRENTLY of the lock holder would wait for.
-    fn try_acquire(&mut self, rt: &Runtime, _: &mut PgConnection) -> Result<bool, DbError> {
+    fn try_acquire(&mut self, rt: &Runtime, conn: &mut PgConnection) -> Result<bool, DbError> {
         let got = rt
             .block_on(
                 sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                     .bind(self.key)
-                    .fetch_one(&mut self.conn),
+                    .fetch_one(conn),
             )
             .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
         self.held = got;
         Ok(got)
     }
 
-    fn holder(&mut self, rt: &Runtime, _: &mut PgConnection) -> String {
+    fn holder(&mut self, rt: &Runtime, conn: &mut PgConnection) -> String {
         let (class, object) = self.halves();
         let query = sqlx::query(
             "SELECT a.pid, coalesce(a.application_name, '') AS app, coalesce(host(a.client_addr), 'local') AS addr \
@@ -152,7 +203,7 @@ impl Lock<sqlx::Postgres> for AdvisoryLock {
         )
         .bind(class)
         .bind(object);
-        match rt.block_on(query.fetch_optional(&mut self.conn)) {
+        match rt.block_on(query.fetch_optional(conn)) {
             Ok(Some(row)) => format!(
                 "pid {} ({}, {})",
                 row.try_get::<i32, _>("pid").unwrap_or_default(),
@@ -163,7 +214,7 @@ impl Lock<sqlx::Postgres> for AdvisoryLock {
         }
     }
 
-    fn release(&mut self, rt: &Runtime, _: &mut PgConnection) -> Result<(), DbError> {
+    fn release(&mut self, rt: &Runtime, conn: &mut PgConnection) -> Result<(), DbError> {
         let unlock = |message: String| DbError::Unlock {
             url: self.target.redacted.clone(),
             message,
@@ -171,22 +222,25 @@ impl Lock<sqlx::Postgres> for AdvisoryLock {
         if !std::mem::replace(&mut self.held, false) {
             return Err(unlock("the lock was not held".into()));
         }
-        let released: bool = rt
-            .block_on(
-                sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
-                    .bind(self.key)
-                    .fetch_one(&mut self.conn),
-            )
-            .map_err(|e| unlock(message(&e)))?;
+        let released = rt.block_on(
+            sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+                .bind(self.key)
+                .fetch_one(conn),
+        );
+        let released = match released {
+            // The session is gone, and its session lock with it.
+            Err(e) if is_connection_loss(&e) => return Ok(()),
+            other => other.map_err(|e| unlock(message(&e)))?,
+        };
         if !released {
             return Err(unlock(
-                "PostgreSQL reports the advisory lock was not held".into(),
+                "PostgreSQL reports the advisory lock was not held (did a migration release it, with pg_advisory_unlock_all() or DISCARD ALL?)".into(),
             ));
         }
         Ok(())
     }
 
-    fn check(&mut self, rt: &Runtime, _: &mut PgConnection) -> Result<(), DbError> {
+    fn check(&mut self, rt: &Runtime, conn: &mut PgConnection) -> Result<(), DbError> {
         let lost = |message: String| DbError::LockLost {
             url: self.target.redacted.clone(),
             message,
@@ -203,11 +257,14 @@ impl Lock<sqlx::Postgres> for AdvisoryLock {
                 )
                 .bind(class)
                 .bind(object)
-                .fetch_one(&mut self.conn),
+                .fetch_one(conn),
             )
             .map_err(|e| lost(message(&e)))?;
         if held == 0 {
-            return Err(lost("PostgreSQL no longer lists it".into()));
+            self.held = false;
+            return Err(lost(
+                "PostgreSQL no longer lists it (a migration may have run pg_advisory_unlock_all() or DISCARD ALL)".into(),
+            ));
         }
         Ok(())
     }
@@ -222,25 +279,46 @@ async fn backend_pid(conn: &mut PgConnection) -> Result<i32, sqlx::Error> {
     row.try_get(0)
 }
 
+/// How long the short-lived second connection of [`detect_pooler`] may take.
+const PROBE_CONNECT: Duration = Duration::from_secs(5);
+
 /// Refuses to work through a connection pooler in transaction or statement mode (PgBouncer's
 /// default for many deployments): behind it, a session advisory lock stays on a server
 /// connection that goes back to the pool (leaking the lock) and prepared statements vanish
 /// between transactions. Two client connections that share one server backend, or one client
-/// connection that changes backend between statements, give the pooler away.
+/// connection that changes backend between statements, give the pooler away. The second
+/// connection is closed at once: while waiting for the lock and applying, a deployer holds
+/// one server connection.
 async fn detect_pooler(
     target: &Target,
     conn: &mut PgConnection,
-    lock_conn: &mut PgConnection,
+    options: &PgConnectOptions,
 ) -> Result<(), DbError> {
+    use sqlx::{ConnectOptions, Connection};
+    let probe_options = options.clone().application_name(&format!(
+        "migrate {} (pooler check)",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let mut probe = connecting_within(target, PROBE_CONNECT, probe_options.connect())
+        .await
+        .map_err(|e| match e {
+            DbError::Connect { url, message } => DbError::Connect {
+                url,
+                message: format!(
+                    "{message}; while connecting, migrate opens a second connection for a moment to detect a transaction-mode pooler (behind PgBouncer in session mode the pool needs one spare server connection)"
+                ),
+            },
+            other => other,
+        })?;
     let pids = async {
         let a = backend_pid(conn).await?;
-        let b = backend_pid(lock_conn).await?;
+        let b = backend_pid(&mut probe).await?;
         let a_again = backend_pid(conn).await?;
         Ok::<_, sqlx::Error>((a, b, a_again))
-    };
-    let (a, b, a_again) = pids
-        .await
-        .map_err(|e| query_error(target, "reading the backend pid", &e))?;
+    }
+    .await;
+    let _ = probe.close().await;
+    let (a, b, a_again) = pids.map_err(|e| query_error(target, "reading the backend pid", &e))?;
     if a == b || a != a_again {
         return Err(DbError::Pooler {
             url: target.redacted.clone(),

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::runtime::Runtime;
 
-use crate::db::driver::{Backend, Conn, FastPath, Opened};
+use crate::db::backend::{Backend, Conn, FastPath, Opened};
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
-use crate::db::exec::{self, TxStyle};
+use crate::db::exec::{self, Guard, TxStyle};
 use crate::db::history_sql::{HistorySql, NewRow};
-use crate::db::lock::NoLock;
+use crate::db::lock::{Lock, NoLock};
 use crate::db::settings::{Settings, TableName};
 use crate::db::{Migration, Outcome, Target};
 use crate::dialect::Dialect;
@@ -81,17 +81,35 @@ impl Backend for Sqlite {
 
     async fn open(
         _: &mut SqliteConnection,
-        _: &SqliteConnectOptions,
+        options: &SqliteConnectOptions,
         target: &Target,
         settings: &Settings,
         _: &TableName,
     ) -> Result<Opened<Self>, DbError> {
+        let file = options.get_filename();
+        let in_memory = file.as_os_str().is_empty()
+            || file.as_os_str() == ":memory:"
+            || target.redacted.contains("mode=memory");
+        let lock: Box<dyn Lock<sqlx::Sqlite>> = if in_memory {
+            Box::new(NoLock::new(target))
+        } else {
+            let mut path = file.as_os_str().to_owned();
+            path.push(LOCK_FILE_SUFFIX);
+            Box::new(FileLock {
+                target: target.clone(),
+                path: path.into(),
+                file: None,
+            })
+        };
         Ok(Opened {
             backend: Sqlite {
                 lock_wait: settings.lock_wait,
                 foreign_keys: None,
             },
-            lock: Box::new(NoLock::new(target)),
+            lock,
+            // Outside a transaction a file may switch foreign keys on (the rebuild recipe
+            // ends that way): off again for the migrations after it.
+            reset: vec!["PRAGMA foreign_keys = OFF".to_string()],
         })
     }
 
@@ -122,12 +140,28 @@ impl Backend for Sqlite {
 
     const USER_TABLES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?2 ORDER BY 1";
 
+    // The probes are bound with (schema, table, name); ?1 is unused here too.
+    const PROBE_TABLE: &'static str =
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?2 AND name = ?3";
+
+    const PROBE_COLUMN: &'static str = "SELECT name FROM pragma_table_info(?2) WHERE name = ?3";
+
+    // SQLite has no invalid indexes.
+    const PROBE_INDEX: &'static str = "SELECT 'valid' FROM sqlite_master WHERE type = 'index' AND name = ?3 AND (?2 IS NULL OR tbl_name = ?2)";
+
+    // No server sessions: the lock file's holder is a process.
+    const SESSION: Option<&'static str> = None;
+    const SESSION_ALIVE: Option<&'static str> = None;
+
     async fn tx_style(&mut self, conn: &mut Conn<Self>, m: &Migration<'_>) -> TxStyle {
         let check = self.may_have_foreign_keys(conn, m).await;
         TxStyle {
             begin: BEGIN,
             batched: true,
             verify: check.then_some(FOREIGN_KEY_CHECK),
+            // The direct path asks SQLite itself (sqlite3_get_autocommit); sqlx's path
+            // checks with a savepoint.
+            guard: Guard::Savepoint,
         }
     }
 
@@ -136,6 +170,11 @@ impl Backend for Sqlite {
         match apply_direct(fast.rt, fast.conn, fast.sql, fast.migration, check) {
             Ok(Some(ms)) => Some(Ok(Outcome::Applied { ms })),
             Err(Direct::Verify(problem)) => Some(Err(FOREIGN_KEY_CHECK.failure(&problem))),
+            Err(Direct::Ended) => Some(Err(fast.rt.block_on(exec::ended::<sqlx::Sqlite>(
+                fast.conn,
+                fast.sql,
+                fast.migration,
+            )))),
             // busy_timeout ran out: going through sqlx would wait as long again.
             Err(Direct::Sqlite(e)) if e.is_busy() => Some(Err(ApplyError::RolledBack(Failure {
                 cause: Cause::Timeout,
@@ -147,14 +186,89 @@ impl Backend for Sqlite {
             Ok(None) | Err(Direct::Sqlite(_)) => None,
         }
     }
+}
 
-    fn after_outside_transaction(&mut self, m: &Migration) -> Option<&'static str> {
-        if mentions_references(m.sql) {
-            self.foreign_keys = Some(true);
+/// What is appended to the database file's name for the migration lock file.
+const LOCK_FILE_SUFFIX: &str = "-migrate-lock";
+
+/// The migration lock of a SQLite database: an OS lock (`flock`) on a file next to the
+/// database, held by the deployer's process for the whole run and released by the OS when
+/// the process dies. Concurrent deployers queue on it as on PostgreSQL's advisory lock, so a
+/// `running` row found under it was left by a deployer that is gone.
+struct FileLock {
+    target: Target,
+    path: std::path::PathBuf,
+    /// Open and locked while held.
+    file: Option<std::fs::File>,
+}
+
+impl FileLock {
+    fn error(&self, e: std::io::Error) -> DbError {
+        DbError::Query {
+            context: format!("taking the migration lock file {}", self.path.display()),
+            url: self.target.redacted.clone(),
+            message: e.to_string(),
         }
-        // Outside a transaction the file may switch foreign keys on (the rebuild recipe ends
-        // that way): switch them off again for the migrations after it.
-        Some("PRAGMA foreign_keys = OFF")
+    }
+}
+
+impl Lock<sqlx::Sqlite> for FileLock {
+    fn try_acquire(&mut self, _: &Runtime, _: &mut SqliteConnection) -> Result<bool, DbError> {
+        use std::io::{Seek, Write};
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.path)
+            .map_err(|e| self.error(e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => return Err(self.error(e)),
+        }
+        // Who holds it, for a waiting deployer's message.
+        let holder = format!("{}\n", super::driver::process_session());
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(holder.as_bytes()));
+        self.file = Some(file);
+        Ok(true)
+    }
+
+    fn holder(&mut self, _: &Runtime, _: &mut SqliteConnection) -> String {
+        let who = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let who = who.trim();
+        if who.is_empty() {
+            format!("another process (lock file {})", self.path.display())
+        } else {
+            format!("{who} (lock file {})", self.path.display())
+        }
+    }
+
+    fn release(&mut self, _: &Runtime, _: &mut SqliteConnection) -> Result<(), DbError> {
+        let Some(file) = self.file.take() else {
+            return Err(DbError::Unlock {
+                url: self.target.redacted.clone(),
+                message: "the lock was not held".into(),
+            });
+        };
+        // The file stays: deleting it would let two deployers lock two different files.
+        file.unlock().map_err(|e| DbError::Unlock {
+            url: self.target.redacted.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    fn check(&mut self, _: &Runtime, _: &mut SqliteConnection) -> Result<(), DbError> {
+        match self.file {
+            Some(_) => Ok(()),
+            None => Err(DbError::LockLost {
+                url: self.target.redacted.clone(),
+                message: "it is not held".into(),
+            }),
+        }
     }
 }
 
@@ -198,6 +312,8 @@ enum Direct {
     Sqlite(direct::RawError),
     /// The foreign key check found a problem.
     Verify(String),
+    /// The file ended the migration's transaction itself.
+    Ended,
 }
 
 /// Applies `m` with its history row through SQLite's C API ([`direct`]), returning the
@@ -220,13 +336,15 @@ fn apply_direct(
         return Ok(None);
     };
     let result = ran.map_err(Direct::Sqlite).and_then(|()| {
-        if check {
-            if let Some(problem) = db
+        if !db.in_transaction() {
+            return Err(Direct::Ended);
+        }
+        if check
+            && let Some(problem) = db
                 .first_text(FOREIGN_KEY_CHECK.query)
                 .map_err(Direct::Sqlite)?
-            {
-                return Err(Direct::Verify(problem));
-            }
+        {
+            return Err(Direct::Verify(problem));
         }
         let ms = started.elapsed().as_millis() as u64;
         db.execute(&sql.insert, &NewRow::applied(m, ms).values())

@@ -145,10 +145,10 @@ fn secret_ranges(input: &str) -> Vec<Range<usize>> {
         let rest = &input[rest_start..];
         if let Some(at) = rest.rfind('@') {
             let userinfo = &rest[..at];
-            if let Some(colon) = userinfo.find(':') {
-                if colon + 1 < at {
-                    ranges.push(rest_start + colon + 1..rest_start + at);
-                }
+            if let Some(colon) = userinfo.find(':')
+                && colon + 1 < at
+            {
+                ranges.push(rest_start + colon + 1..rest_start + at);
             }
             keywords_from = rest_start + at;
         }

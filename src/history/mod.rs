@@ -2,10 +2,12 @@
 //! [`Plan`] — what is applied, pending, modified, missing, failed or out of order. No database
 //! here, so every pitfall of this comparison is unit-tested.
 
+mod interrupted;
 mod problem;
 
 use std::collections::BTreeMap;
 
+pub use interrupted::{InFlight, Observation, Verdict, in_flight_statement, verdict};
 pub use problem::{Problem, ProblemKind};
 
 use crate::source::{SourceFile, checksum};
@@ -49,6 +51,8 @@ pub struct HistoryRow {
     pub version: i64,
     /// Description from the file name.
     pub description: String,
+    /// `expand`, or `baseline` for adopted history.
+    pub phase: String,
     /// `sha256:<hex>` of the normalised file.
     pub checksum: String,
     /// The migration's SQL as applied (to show edits as a diff).
@@ -65,6 +69,13 @@ pub struct HistoryRow {
     pub execution_ms: Option<i64>,
     /// The failing statement and error, for failed rows.
     pub error: Option<String>,
+    /// 0-based index of the failing statement, for failed rows.
+    pub failed_statement: Option<i64>,
+    /// The database session of the deployer that wrote a `running` row.
+    pub session: Option<String>,
+    /// For `running` rows: the 0-based statement that was started and may have completed
+    /// without its progress being recorded (`None`: progress is exact).
+    pub in_flight: Option<i64>,
 }
 
 /// A migration's state as `status` shows it.
@@ -224,6 +235,7 @@ mod tests {
         HistoryRow {
             version,
             description: "m".into(),
+            phase: "expand".into(),
             checksum: checksum(text),
             sql: text.into(),
             state,
@@ -232,6 +244,9 @@ mod tests {
             applied_at: None,
             execution_ms: None,
             error: None,
+            failed_statement: None,
+            session: None,
+            in_flight: None,
         }
     }
 
@@ -259,7 +274,11 @@ mod tests {
         );
         assert_eq!(p.pending(), [2]);
         assert_eq!(p.blockers(false).len(), 2);
-        assert_eq!(p.problems(&files, &rows, &[], false).len(), 2);
+        assert_eq!(
+            p.problems(&files, &rows, &[], false, &Default::default())
+                .len(),
+            2
+        );
     }
 
     #[test]

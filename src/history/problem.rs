@@ -1,7 +1,10 @@
 //! Why `up` refuses to apply anything, decided and worded once for `up`, `status` and
 //! `verify`: a [`Problem`] per blocking entry of the [`Plan`], typed by [`ProblemKind`].
 
-use crate::history::{Entry, HistoryRow, Plan, State};
+use std::collections::HashMap;
+
+use crate::analyze::ir::QName;
+use crate::history::{Entry, HistoryRow, Plan, State, Verdict};
 use crate::source::{SourceFile, checksum};
 
 /// What blocks `up`.
@@ -29,6 +32,31 @@ pub enum ProblemKind {
     Running {
         /// `statements_applied` of `statements_total`.
         progress: (i64, i64),
+    },
+    /// An interrupted migration's statement is still running in the session that started it.
+    StillRunning {
+        /// The session.
+        session: String,
+        /// 0-based statement.
+        statement: usize,
+        /// Statements in the migration.
+        total: i64,
+        /// Its line.
+        line: Option<usize>,
+    },
+    /// An interrupted migration's statement may or may not have completed.
+    Uncertain {
+        /// 0-based statement.
+        statement: usize,
+        /// Statements in the migration.
+        total: i64,
+        /// Its line.
+        line: Option<usize>,
+    },
+    /// An interrupted migration's file changed since it was started.
+    ChangedWhileRunning {
+        /// The file, as displayed.
+        file: String,
     },
     /// A pending file is older than the newest applied migration.
     OutOfOrder {
@@ -84,6 +112,28 @@ impl Problem {
                 "migration {v} is marked running ({}): a previous `migrate up` was interrupted while applying it outside a transaction. Next step: check which of its statements took effect (e.g. an INVALID index after CREATE INDEX CONCURRENTLY), finish or undo them by hand, then run `migrate resolve {v} --applied` or `migrate resolve {v} --rolled-back`",
                 progress(*p)
             ),
+            ProblemKind::StillRunning {
+                session,
+                statement,
+                total,
+                line,
+            } => format!(
+                "migration {v} was interrupted, and its statement {} of {total}{} is still running in session {session} (the server finishes a statement of a killed client): wait for it to end, or cancel it, then run `migrate up` again to resume",
+                statement + 1,
+                at_line(*line)
+            ),
+            ProblemKind::Uncertain {
+                statement,
+                total,
+                line,
+            } => format!(
+                "migration {v} was interrupted while its statement {} of {total}{} ran outside a transaction: it may or may not have taken effect, and the catalog cannot tell. Next step: check by hand; if it took effect, finish the remaining statements and run `migrate resolve {v} --applied`; if not, undo the earlier ones and run `migrate resolve {v} --rolled-back`",
+                statement + 1,
+                at_line(*line)
+            ),
+            ProblemKind::ChangedWhileRunning { file } => format!(
+                "migration {v} was interrupted while running, and {file} changed since: restore the text it was started with, so `migrate up` can resume it"
+            ),
             ProblemKind::OutOfOrder { newest } => format!(
                 "migration {v} is older than the newest applied migration {newest} (merged out of order): give it a newer version, or apply it with --allow-out-of-order after checking it does not depend on order"
             ),
@@ -104,16 +154,24 @@ impl Problem {
     }
 }
 
+/// `" (line N)"`, or nothing.
+fn at_line(line: Option<usize>) -> String {
+    line.map(|l| format!(" (line {l})")).unwrap_or_default()
+}
+
 impl Plan {
     /// Everything that must stop `up` before it applies anything: missing, modified, failed
     /// or running rows, out-of-order files unless allowed, versions too large to record, and
     /// a database with tables (`tables`) but no history.
+    /// `verdicts` says, by version, what to do with interrupted (`running`) migrations: a
+    /// `Resume` is no problem, and a running row without a verdict is one.
     pub fn problems(
         &self,
         files: &[SourceFile],
         rows: &[HistoryRow],
         tables: &[String],
         allow_out_of_order: bool,
+        verdicts: &HashMap<u64, Verdict>,
     ) -> Vec<Problem> {
         if rows.is_empty() && !tables.is_empty() && !files.is_empty() {
             return vec![Problem {
@@ -129,7 +187,8 @@ impl Plan {
         let mut problems: Vec<Problem> = self
             .blockers(allow_out_of_order)
             .into_iter()
-            .map(|e| self.problem(e, files, rows))
+            .filter(|e| !matches!(verdicts.get(&e.version), Some(Verdict::Resume { .. })))
+            .map(|e| self.problem(e, files, rows, verdicts.get(&e.version)))
             .collect();
         for &i in &self.pending() {
             let file = &files[i];
@@ -149,7 +208,31 @@ impl Plan {
         problems
     }
 
-    fn problem(&self, entry: &Entry, files: &[SourceFile], rows: &[HistoryRow]) -> Problem {
+    /// The interrupted migrations `up` resumes: file index, first statement, an INVALID
+    /// index to drop first.
+    pub fn resumable<'v>(
+        &self,
+        verdicts: &'v HashMap<u64, Verdict>,
+    ) -> Vec<(usize, usize, Option<&'v QName>)> {
+        self.entries
+            .iter()
+            .filter(|e| e.state == State::Running)
+            .filter_map(|e| match (verdicts.get(&e.version), e.file) {
+                (Some(Verdict::Resume { from, drop_index }), Some(file)) => {
+                    Some((file, *from, drop_index.as_ref()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn problem(
+        &self,
+        entry: &Entry,
+        files: &[SourceFile],
+        rows: &[HistoryRow],
+        verdict: Option<&Verdict>,
+    ) -> Problem {
         let row = entry.row.map(|i| &rows[i]);
         let file = entry.file.map(|i| &files[i]);
         let progress = row.map_or((0, 0), |r| (r.statements_applied, r.statements_total));
@@ -169,7 +252,30 @@ impl Plan {
                 progress,
                 error: row.and_then(|r| r.error.clone()),
             },
-            State::Running => ProblemKind::Running { progress },
+            State::Running => {
+                let total = progress.1;
+                match verdict {
+                    Some(Verdict::StillRunning {
+                        session,
+                        statement,
+                        line,
+                    }) => ProblemKind::StillRunning {
+                        session: session.clone(),
+                        statement: *statement,
+                        total,
+                        line: *line,
+                    },
+                    Some(Verdict::Uncertain { statement, line }) => ProblemKind::Uncertain {
+                        statement: *statement,
+                        total,
+                        line: *line,
+                    },
+                    Some(Verdict::Changed) => ProblemKind::ChangedWhileRunning {
+                        file: file.map(|f| f.display.clone()).unwrap_or_default(),
+                    },
+                    _ => ProblemKind::Running { progress },
+                }
+            }
             State::OutOfOrder | State::Applied | State::Pending => ProblemKind::OutOfOrder {
                 newest: self
                     .entries

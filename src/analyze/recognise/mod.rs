@@ -31,16 +31,16 @@ pub fn recognise(
     dialect: Dialect,
     sp: &dyn sqlparser::dialect::Dialect,
 ) -> Option<Vec<Change>> {
-    if let Some(repaired) = repair(tokens, dialect) {
-        if let Ok(statements) = parse_tokens(repaired.clone(), sp) {
-            let significant: Vec<TokenWithSpan> = repaired;
-            return Some(
-                statements
-                    .iter()
-                    .flat_map(|s| lower::lower(s, &significant, stmt_span, dialect))
-                    .collect(),
-            );
-        }
+    if let Some(repaired) = repair(tokens, dialect)
+        && let Ok(statements) = parse_tokens(repaired.clone(), sp)
+    {
+        let significant: Vec<TokenWithSpan> = repaired;
+        return Some(
+            statements
+                .iter()
+                .flat_map(|s| lower::lower(s, &significant, stmt_span, dialect))
+                .collect(),
+        );
     }
     let mut c = Cursor {
         t: tokens,

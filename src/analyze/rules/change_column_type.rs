@@ -51,10 +51,11 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
                 return;
             }
             let old = ctx.catalog.column(table, column).map(|c| c.ty.clone());
-            if let Some(old) = &old {
-                if !*using && safe_change(ctx.dialect, old, ty) {
-                    return;
-                }
+            if let Some(old) = &old
+                && !*using
+                && safe_change(ctx.dialect, old, ty)
+            {
+                return;
             }
             let from = old.map_or_else(
                 || "a type the migrations do not show".to_string(),

@@ -40,10 +40,10 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     if !ctx.postgres() {
         return;
     }
-    if let Some(index) = ctx.catalog.index(name, table.as_ref()) {
-        if ctx.is_new(Some(index.release)) || ctx.is_new_table(&index.table) {
-            return;
-        }
+    if let Some(index) = ctx.catalog.index(name, table.as_ref())
+        && (ctx.is_new(Some(index.release)) || ctx.is_new_table(&index.table))
+    {
+        return;
     }
     ctx.report(
         change.span,

@@ -1,4 +1,4 @@
-//! Warns about `BEGIN`/`COMMIT`/`ROLLBACK` written inside a migration file.
+//! Flags `BEGIN`/`COMMIT`/`ROLLBACK` written inside a migration file.
 
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind};
@@ -6,14 +6,19 @@ use crate::analyze::registry::declare_rule;
 
 declare_rule! {
     /// ## What it does
-    /// Warns about transaction control (`BEGIN`, `START TRANSACTION`, `COMMIT`, `END`,
+    /// Flags transaction control (`BEGIN`, `START TRANSACTION`, `COMMIT`, `END`,
     /// `ROLLBACK`, `SAVEPOINT`) inside a migration file.
     ///
     /// ## Why it breaks the running app
     /// The engine owns transactions: on PostgreSQL and SQLite each migration runs in one
     /// transaction together with its history row. A `COMMIT` in the file ends that transaction
-    /// early, so a later failure leaves the schema changed without a history row, and the
-    /// next deploy runs the first half again.
+    /// early (a later failure would leave the first half committed without a history row); a
+    /// `ROLLBACK` undoes the first half while the rest runs outside any transaction. Outside
+    /// a transaction (MySQL, `-- migrate:no-transaction` files) the engine commits each
+    /// statement with its progress in a transaction of its own, which a `BEGIN` in the file
+    /// would fight. The engine also checks, before writing the history row, that its
+    /// transaction is still open: a file that ended it is recorded as `failed` and needs
+    /// `migrate resolve`.
     ///
     /// ## Example
     /// ```sql
@@ -28,7 +33,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow transaction-control: <reason>` above the statement.
-    TRANSACTION_CONTROL, code = "M008", name = "transaction-control", severity = Warning,
+    TRANSACTION_CONTROL, code = "M008", name = "transaction-control", severity = Error,
     summary = "BEGIN/COMMIT in a migration file fights the engine's own transaction", check
 }
 

@@ -215,11 +215,11 @@ impl Catalog {
             ChangeKind::RenameColumn { table, from, to } => {
                 if let Some(c) = self.tables.get_mut(table).and_then(|t| t.column_mut(from)) {
                     c.name = to.clone();
-                } else if let Some(v) = self.views.get_mut(table) {
-                    if let Some(cols) = &mut v.columns {
-                        for c in cols.iter_mut().filter(|c| *c == from) {
-                            *c = to.clone();
-                        }
+                } else if let Some(v) = self.views.get_mut(table)
+                    && let Some(cols) = &mut v.columns
+                {
+                    for c in cols.iter_mut().filter(|c| *c == from) {
+                        *c = to.clone();
                     }
                 }
             }
@@ -303,20 +303,19 @@ impl Catalog {
                 constraint,
                 not_valid,
             } => {
-                if let ConstraintKind::NotNull { column } = &constraint.kind {
-                    if let Some(c) = self
+                if let ConstraintKind::NotNull { column } = &constraint.kind
+                    && let Some(c) = self
                         .tables
                         .get_mut(table)
                         .and_then(|t| t.column_mut(column))
-                    {
-                        c.not_null = true;
-                    }
+                {
+                    c.not_null = true;
                 }
-                if let ConstraintKind::PrimaryKey { columns } = &constraint.kind {
-                    if let Some(t) = self.tables.get_mut(table) {
-                        for c in t.columns.iter_mut().filter(|c| columns.contains(&c.name)) {
-                            c.not_null = true;
-                        }
+                if let ConstraintKind::PrimaryKey { columns } = &constraint.kind
+                    && let Some(t) = self.tables.get_mut(table)
+                {
+                    for c in t.columns.iter_mut().filter(|c| columns.contains(&c.name)) {
+                        c.not_null = true;
                     }
                 }
                 let t = self.table_or_stub(table);
@@ -484,10 +483,10 @@ impl Catalog {
                 }
             }
             ChangeKind::AddEnumValue { ty, value } => {
-                if let Some(values) = self.types.get_mut(ty).and_then(|t| t.enum_values.as_mut()) {
-                    if !values.contains(value) {
-                        values.push(value.clone());
-                    }
+                if let Some(values) = self.types.get_mut(ty).and_then(|t| t.enum_values.as_mut())
+                    && !values.contains(value)
+                {
+                    values.push(value.clone());
                 }
             }
             ChangeKind::RenameEnumValue { ty, from, to } => {

@@ -4,6 +4,10 @@
 //! and `resolve`, each inside [`with_lock`], which releases the lock on every path. Output is
 //! left to the caller through [`Event`]s and returned values.
 
+mod stepwise;
+
+pub use stepwise::verdicts;
+
 use std::time::{Duration, Instant};
 
 use crate::analyze::{self, Analysis};
@@ -62,16 +66,38 @@ pub enum Event<'a> {
         /// Description.
         description: &'a str,
     },
-    /// A transactional migration hit its lock timeout and will be retried.
+    /// A migration (or, outside a transaction, one of its statements) hit its lock timeout
+    /// and will be retried.
     Retry {
         /// Version.
         version: u64,
+        /// The 0-based statement, for a migration run statement by statement.
+        statement: Option<usize>,
         /// Retry number, from 1.
         attempt: u32,
         /// Retries allowed.
         of: u32,
         /// Wait before it.
         delay: Duration,
+    },
+    /// An interrupted migration is resumed.
+    Resumed {
+        /// Version.
+        version: u64,
+        /// The 0-based statement it resumes at.
+        from: usize,
+        /// Its statements.
+        of: usize,
+    },
+    /// An INVALID index a `CREATE INDEX CONCURRENTLY` of the engine left was dropped before
+    /// building it again.
+    DroppedInvalidIndex {
+        /// Version.
+        version: u64,
+        /// The 0-based statement that builds it.
+        statement: usize,
+        /// The index.
+        index: String,
     },
 }
 
@@ -193,7 +219,8 @@ fn locked_up(
     };
     let rows = driver.history()?.unwrap_or_default();
     let plan = history::plan(files, &rows);
-    let problems = plan.problems(files, &rows, &tables, options.allow_out_of_order);
+    let verdicts = stepwise::verdicts(driver, &plan, files, &rows, &options.analysis)?;
+    let problems = plan.problems(files, &rows, &tables, options.allow_out_of_order, &verdicts);
     if !problems.is_empty() {
         return Ok(UpReport {
             result: UpResult::Refused { problems },
@@ -201,8 +228,12 @@ fn locked_up(
         });
     }
 
-    // The gate: every pending migration is one release, judged against the applied history.
-    let pending = plan.pending();
+    // The gate: every pending migration (with the interrupted ones to resume) is one
+    // release, judged against the applied history.
+    let resumable = plan.resumable(&verdicts);
+    let mut pending = plan.pending();
+    pending.extend(resumable.iter().map(|&(i, _, _)| i));
+    pending.sort_unstable();
     let units = select::pending_against_applied(files, &pending);
     let analysis = analyze::analyze(&units, &discovery.problems, &options.analysis);
     if analysis.has_errors() {
@@ -240,13 +271,25 @@ fn locked_up(
             lock_checked = Some(Instant::now());
         }
         let file = &files[i];
-        let migration = migration(file, &analysis.files[i]);
-        let in_transaction = transactional(i);
+        let facts = &analysis.files[i];
+        let migration = migration(file, facts);
+        let resume = resumable.iter().find(|&&(r, _, _)| r == i);
+        let in_transaction = transactional(i) && resume.is_none();
         let outcome = if in_transaction {
             apply_with_retries(driver, &migration, &options.settings, on_event)
         } else {
-            driver.apply_stepwise(&migration)
+            let start = match resume {
+                Some(&(_, from, drop_index)) => stepwise::Start::Resume { from, drop_index },
+                None => stepwise::Start::Claim,
+            };
+            let retries = options.settings.lock_retries;
+            stepwise::apply(driver, &migration, &facts.steps, start, retries, on_event)
         };
+        // Every migration starts from the session state set up on connecting.
+        let changed_session = !in_transaction || facts.steps.iter().any(|s| s.changes_session);
+        if outcome.is_ok() && changed_session {
+            driver.reset_session()?;
+        }
         let version = file.version.unwrap_or(0);
         match outcome {
             Ok(Outcome::Applied { ms }) => {
@@ -424,6 +467,7 @@ fn apply_with_retries(
                 attempt += 1;
                 on_event(Event::Retry {
                     version: migration.version.max(0) as u64,
+                    statement: None,
                     attempt,
                     of: settings.lock_retries,
                     delay,
