@@ -12,6 +12,7 @@ use crate::analyze::{self, Level, registry};
 use crate::db::{Settings, TableName, parse_duration};
 use crate::dialect::Dialect;
 use crate::error::ConfigError;
+use crate::source::Limits;
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "migrate.toml";
@@ -38,6 +39,8 @@ pub struct Config {
     pub statement_timeout: Option<String>,
     /// Retries of a transactional migration that hit its lock timeout (5).
     pub lock_retries: Option<u32>,
+    /// Largest migration file read (`16MiB`; bytes, or with KiB/MiB/GiB).
+    pub max_file_size: Option<toml::Value>,
     /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
@@ -62,6 +65,8 @@ pub struct Options {
     pub settings: Settings,
     /// Per-rule levels, by rule name.
     pub levels: HashMap<String, Level>,
+    /// What is read.
+    pub limits: Limits,
 }
 
 /// The migration directory when neither the flag nor the config names one.
@@ -96,6 +101,11 @@ impl Options {
         if let Some(n) = config.lock_retries {
             settings.lock_retries = n;
         }
+        let mut limits = Limits::default();
+        if let Some(size) = &config.max_file_size {
+            limits.max_file_size =
+                parse_size(size).map_err(|e| invalid(format!("max_file_size: {e}")))?;
+        }
         let base = path
             .as_deref()
             .and_then(Path::parent)
@@ -113,6 +123,7 @@ impl Options {
             database_url: config.database_url,
             settings,
             levels: config.rules.into_iter().collect(),
+            limits,
             path,
         })
     }
@@ -133,6 +144,49 @@ impl Options {
             levels: self.levels.clone(),
         }
     }
+}
+
+/// `message` (a TOML error, which quotes the offending line) with every line of `text`
+/// that may hold a password shown redacted: a broken `database_url` line must not print it.
+fn without_secrets(text: &str, message: &str) -> String {
+    let mut message = message.to_string();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let redacted = crate::db::redact(line);
+        if redacted != line {
+            message = message.replace(line, &redacted);
+        }
+    }
+    message
+}
+
+/// Parses a size: a number of bytes, or a string such as `16MiB`, `512KiB`, `1GiB` (also
+/// `K`, `M`, `G`, `KB`, `MB`, `GB`, all powers of 1024).
+fn parse_size(value: &toml::Value) -> Result<u64, String> {
+    let text = match value {
+        toml::Value::Integer(n) if *n >= 0 => return Ok(*n as u64),
+        toml::Value::String(s) => s.trim(),
+        other => return Err(format!("`{other}` is not a size (e.g. 16MiB)")),
+    };
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 16MiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit (use KiB, MiB or GiB)"
+            ));
+        }
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Walks up from `start` to the first directory holding `migrate.toml`.
@@ -165,7 +219,7 @@ pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
         path: path.to_path_buf(),
-        message: e.to_string().trim().replace('\n', " "),
+        message: without_secrets(text, e.to_string().trim()).replace('\n', " "),
     })?;
     if let Some(rule) = config
         .rules
@@ -213,6 +267,23 @@ mod tests {
         assert_eq!(s.lock_timeout, Duration::from_millis(500));
         assert_eq!(s.history_table.to_string(), "ops.history");
         assert_eq!(s.lock_retries, 2);
+        assert_eq!(
+            loaded("max_file_size = \"64MiB\"")
+                .unwrap()
+                .limits
+                .max_file_size,
+            64 << 20
+        );
+        assert_eq!(
+            loaded("max_file_size = 1000").unwrap().limits.max_file_size,
+            1000
+        );
+        assert!(
+            loaded("max_file_size = \"lots\"")
+                .unwrap_err()
+                .to_string()
+                .contains("max_file_size")
+        );
         let err = loaded("lock_timeout = \"soon\"").unwrap_err().to_string();
         assert!(
             err.contains("lock_timeout") && err.contains("soon"),
@@ -220,6 +291,20 @@ mod tests {
         );
         let err = loaded("history_table = \"a;b\"").unwrap_err().to_string();
         assert!(err.contains("history_table"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_database_url_line_is_quoted_without_its_password() {
+        let err = parse(
+            "database_url = 'postgres://app:Sk9secretPW@db/x' trailing\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            !err.contains("Sk9secretPW") && err.contains("app:***@db"),
+            "{err}"
+        );
     }
 
     #[test]

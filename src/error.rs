@@ -34,6 +34,24 @@ pub enum SourceError {
         /// The I/O error (part of the message, not a separate source).
         error: io::Error,
     },
+    /// A migration path is not a regular file.
+    #[error("{} is {kind}, not a migration file: only regular files are read", .path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A migration file exceeds the size limit.
+    #[error("{} is {size} bytes, more than the {limit} bytes allowed (setting max_file_size)", .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (at least).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A file is not UTF-8.
     #[error("{} is not valid UTF-8 (line {line}, byte {offset})", .path.display())]
     InvalidUtf8 {

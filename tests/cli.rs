@@ -209,7 +209,8 @@ fn unreadable_input_exits_2_naming_it() {
     let r = run(migrate(dir.path()).args(["check", "migrations"]));
     assert_eq!(r.code, 2, "a directory as FILE: {}", r.stderr);
     assert!(
-        r.stderr.starts_with("migrate: cannot read migrations"),
+        r.stderr
+            .starts_with("migrate: migrations is a directory, not a migration file"),
         "{}",
         r.stderr
     );

@@ -214,7 +214,7 @@ fn lock_is_released_on_every_path() {
             "CREATE TABLE a (id INT);\nALTER TABLE missing ADD COLUMN x INT;\n",
         );
         let mut first = driver(&db, "migrate_history");
-        let discovery = migrate::source::discover(&db.migrations()).unwrap();
+        let discovery = migrate::source::discover(&db.migrations(), &Default::default()).unwrap();
         let options = migrate::engine::UpOptions {
             dry_run: false,
             allow_out_of_order: false,

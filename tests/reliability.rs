@@ -52,6 +52,73 @@ fn bad_files_stop_up_before_it_touches_the_database() {
     assert!(!db.path().join("app.db").exists());
 }
 
+/// Only regular files are read: a FIFO named like a migration would hang `check` and `up`
+/// forever, a symlink to /dev/zero would grow memory without end, a directory named like one
+/// was skipped in silence. Each is exit 2 naming the file, within seconds, database
+/// untouched; and a file over `max_file_size` is refused before it is read.
+#[test]
+fn non_regular_and_oversized_files_are_refused_by_name() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("1_ok.sql", "CREATE TABLE t (id INT);\n");
+    let m = db.migrations();
+    let fifo = m.join("2_fifo.sql");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    type Case<'a> = (Box<dyn Fn() + 'a>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (Box::new(|| {}), "2_fifo.sql is a FIFO", "fifo"),
+        (
+            Box::new(|| {
+                std::fs::remove_file(m.join("2_fifo.sql")).unwrap();
+                std::os::unix::fs::symlink("/dev/zero", m.join("2_zero.sql")).unwrap();
+            }),
+            "2_zero.sql is a device",
+            "/dev/zero",
+        ),
+        (
+            Box::new(|| {
+                std::fs::remove_file(m.join("2_zero.sql")).unwrap();
+                std::fs::create_dir(m.join("2_dir.sql")).unwrap();
+            }),
+            "2_dir.sql is a directory",
+            "directory",
+        ),
+        (
+            Box::new(|| {
+                std::fs::remove_dir(m.join("2_dir.sql")).unwrap();
+                std::fs::write(m.join("2_big.sql"), "SELECT 1;\n".repeat(200)).unwrap();
+                std::fs::write(db.path().join("migrate.toml"), "max_file_size = \"1KiB\"\n")
+                    .unwrap();
+            }),
+            "2_big.sql is 2000 bytes, more than the 1024 bytes allowed (setting max_file_size)",
+            "size",
+        ),
+    ];
+    for (prepare, needle, what) in cases {
+        prepare();
+        for sub in ["check", "up"] {
+            let started = Instant::now();
+            let run = if sub == "check" {
+                migrate().cwd(db.path()).check().dir(&m).run()
+            } else {
+                db.migrate("up", &[])
+            };
+            assert_eq!(run.code, 2, "{what} {sub}: {}{}", run.stdout, run.stderr);
+            assert!(run.stderr.contains(needle), "{what} {sub}: {}", run.stderr);
+            assert!(started.elapsed() < Duration::from_secs(10), "{what} {sub}");
+        }
+        assert!(
+            !db.path().join("app.db").exists(),
+            "{what}: database untouched"
+        );
+    }
+}
+
 #[test]
 fn missing_or_wrong_kind_of_directory_exits_2() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -99,6 +166,11 @@ fn huge_migrations_are_analysed() {
     std::fs::write(
         m.join("2_many.sql"),
         many + "ALTER TABLE t DROP COLUMN note;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("migrate.toml"),
+        "max_file_size = \"64MiB\"\n",
     )
     .unwrap();
     let run = migrate_in(dir.path(), &["check", "--format", "json"]);

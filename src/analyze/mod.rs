@@ -184,6 +184,36 @@ pub fn outline(file: &SourceFile, dialect: Dialect) -> FileResult {
     }
 }
 
+/// The tables that exist after replaying `texts` in order (no rules run): what another
+/// app's history made, when it shares the database.
+pub fn tables_made(texts: &[String], dialect: Dialect) -> Vec<ir::QName> {
+    let replay = || {
+        let mut catalog = Catalog::new(dialect);
+        for (i, text) in texts.iter().enumerate() {
+            let parsed = parse::parse_file(text, dialect);
+            for change in parsed.statements.iter().flat_map(|s| &s.changes) {
+                catalog.apply(change, i as Release + 1, i as u32 + 1);
+            }
+        }
+        // Tables only mentioned (stubs of release 0) were not made by that history.
+        let mut names: Vec<ir::QName> = catalog
+            .table_names()
+            .filter(|n| catalog.table(n).is_some_and(|t| t.release > 0))
+            .cloned()
+            .collect();
+        names.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        names
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(parse::PARSER_STACK)
+            .spawn_scoped(scope, replay)
+            .ok()
+            .and_then(|worker| worker.join().ok())
+            .unwrap_or_default()
+    })
+}
+
 /// Runs the analysis over `units` (in replay order) plus the directory's file problems.
 ///
 /// Files are parsed in parallel and replayed in order as soon as every file of their release

@@ -10,7 +10,8 @@ use crate::engine;
 /// Arguments of `migrate baseline`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The newest migration the database's schema already contains
+    /// The newest migration the database's schema already contains (0: none of them; the
+    /// tables there belong to something else)
     #[arg(value_name = "VERSION")]
     pub version: u64,
     #[command(flatten)]

@@ -68,14 +68,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let dialect = args.dialect.or(config.dialect).unwrap_or_default();
     let options = config.analysis(dialect, args.strict);
     let dir = config.migration_dir(args.dir.as_deref());
+    let limits = &config.limits;
     let selection = if let Some(reference) = &args.base {
-        select::since_base(&dir, reference)?
+        select::since_base(&dir, reference, limits)?
     } else if args.files.is_empty() {
-        select::whole_directory(&dir).context("cannot list migrations")?
+        select::whole_directory(&dir, limits).context("cannot list migrations")?
     } else if args.dir.is_some() {
-        select::files_against_directory(&dir, &args.files).context("cannot list migrations")?
+        select::files_against_directory(&dir, &args.files, limits)
+            .context("cannot list migrations")?
     } else {
-        select::files_alone(&args.files)?
+        select::files_alone(&args.files, limits)?
     };
     let analysis = analyze::analyze(&selection.units(), &selection.problems, &options);
     let sources = selection.files();

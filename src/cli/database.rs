@@ -39,10 +39,19 @@ impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
         let options = config::load(args.config.as_deref())?;
+        let from_env = match std::env::var("DATABASE_URL") {
+            Ok(url) => Some(url).filter(|u| !u.is_empty()),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(anyhow!(
+                    "DATABASE_URL is not valid UTF-8: set it to a database URL (postgres://, mysql://, sqlite://)"
+                ));
+            }
+        };
         let url = args
             .database
             .clone()
-            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .or(from_env)
             .or_else(|| options.database_url.clone())
             .ok_or_else(|| {
                 anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
@@ -55,7 +64,8 @@ impl Session {
             panic!("injected panic while holding {url}");
         }
         let dir = options.migration_dir(args.dir.as_deref());
-        let discovery = source::discover(&dir).context("cannot list migrations")?;
+        let discovery =
+            source::discover(&dir, &options.limits).context("cannot list migrations")?;
         Ok(Session {
             options,
             target,

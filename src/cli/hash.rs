@@ -24,7 +24,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let options = config::load(args.config.as_deref())?;
     let dir = options.migration_dir(args.dir.as_deref());
-    let discovery = source::discover(&dir).context("cannot list migrations")?;
+    let discovery = source::discover(&dir, &options.limits).context("cannot list migrations")?;
     let path = dir.join(sum::FILE_NAME);
     std::fs::write(&path, sum::render(&discovery.files))
         .with_context(|| format!("cannot write {}", path.display()))?;

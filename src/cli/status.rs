@@ -37,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let rows = driver.history()?.unwrap_or_default();
     let files = &session.discovery.files;
     let tables = if rows.is_empty() && !files.is_empty() {
-        driver.user_tables()?
+        engine::tables_without_history(driver.as_mut(), session.target.dialect)?
     } else {
         Vec::new()
     };

@@ -23,7 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let files = &session.discovery.files;
     let rows = driver.history()?.unwrap_or_default();
     let tables = if rows.is_empty() && !files.is_empty() {
-        driver.user_tables()?
+        engine::tables_without_history(driver.as_mut(), session.target.dialect)?
     } else {
         Vec::new()
     };

@@ -41,6 +41,10 @@ pub trait Backend: Sized {
     /// Catalog query: the database's tables other than the history table, as text.
     const USER_TABLES: &'static str;
 
+    /// Catalog query: other tables of the history table's schema that have the history
+    /// table's shape (another app's `migrate` history), as text.
+    const OTHER_HISTORIES: &'static str;
+
     /// Catalog probes, each bound with a schema (NULL: the current one), a table and a name
     /// (the table again for `PROBE_TABLE`): a row when the table, the column of the table,
     /// or the index exists; the index probe's first column says `valid` or `invalid`.

@@ -67,6 +67,10 @@ pub trait Driver {
     /// a schema but no history: it needs a baseline, not a replay from version 1).
     fn user_tables(&mut self) -> Result<Vec<String>, DbError>;
 
+    /// Other apps' `migrate` history tables in the history table's schema, each with the SQL
+    /// of its applied migrations in order (to tell their tables from tables without history).
+    fn other_histories(&mut self) -> Result<Vec<(String, Vec<String>)>, DbError>;
+
     /// Whether the database session a history row names is still alive; `None` when the
     /// database cannot tell.
     fn session_alive(&mut self, session: &str) -> Result<Option<bool>, DbError>;
@@ -307,6 +311,28 @@ impl<B: Backend> Driver for SqlxDriver<B> {
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    fn other_histories(&mut self) -> Result<Vec<(String, Vec<String>)>, DbError> {
+        let mut found = Vec::new();
+        for name in self.catalog(B::OTHER_HISTORIES, 1)?.into_iter().flatten() {
+            let Ok(table) = TableName::parse(&name) else {
+                continue;
+            };
+            let table = TableName {
+                schema: self.qualified.schema.clone(),
+                ..table
+            };
+            let select = format!(
+                "SELECT sql_text FROM {} WHERE state = 'applied' ORDER BY version",
+                table.quoted(B::DIALECT)
+            );
+            let rows = self.run(|c| B::Db::texts(c, &select, &[], 1));
+            // A table of that shape that cannot be read is not a history we know.
+            let Ok(rows) = rows else { continue };
+            found.push((name, rows.into_iter().flatten().collect()));
+        }
+        Ok(found)
     }
 
     fn session_alive(&mut self, session: &str) -> Result<Option<bool>, DbError> {

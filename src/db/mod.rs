@@ -26,7 +26,7 @@ pub use driver::{Driver, Observed};
 pub use error::{ApplyError, Cause, DbError, Failure};
 pub use lock::backoff;
 pub use settings::{Settings, TableName, parse_duration};
-pub use url::{Target, scrub};
+pub use url::{Target, redact, scrub};
 
 use crate::dialect::Dialect;
 
@@ -47,6 +47,22 @@ pub struct Migration<'a> {
     pub offsets: Vec<usize>,
     /// The `migrate:allow` suppressions, as JSON.
     pub allows: String,
+}
+
+impl Migration<'static> {
+    /// The row `baseline 0` records: nothing of this app is applied yet, and the tables the
+    /// database already has are not its own.
+    pub fn baseline_marker() -> Self {
+        Migration {
+            version: 0,
+            description: "baseline: nothing applied, existing tables are not this app's",
+            checksum: "baseline".into(),
+            sql: "",
+            statements: Vec::new(),
+            offsets: Vec::new(),
+            allows: "[]".into(),
+        }
+    }
 }
 
 impl Migration<'_> {

@@ -37,9 +37,14 @@ impl Backend for Postgres {
     const HISTORY_COLUMNS: &'static str = "SELECT column_name::text, data_type::text FROM information_schema.columns \
         WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2";
 
-    const USER_TABLES: &'static str = "SELECT table_schema::text || '.' || table_name::text FROM information_schema.tables \
-        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') \
-        AND NOT (table_name = $2 AND table_schema = coalesce($1, current_schema())) ORDER BY 1";
+    // Only the history table's schema: another app may live in another schema.
+    const USER_TABLES: &'static str = "SELECT table_name::text FROM information_schema.tables \
+        WHERE table_type = 'BASE TABLE' AND table_schema = coalesce($1, current_schema()) \
+        AND table_name <> $2 ORDER BY 1";
+
+    const OTHER_HISTORIES: &'static str = "SELECT table_name::text FROM information_schema.columns \
+        WHERE table_schema = coalesce($1, current_schema()) AND table_name <> $2 \
+        AND column_name IN ('version', 'checksum', 'sql_text', 'state', 'statements_applied', 'statements_total') GROUP BY table_name HAVING count(*) = 6 ORDER BY 1";
 
     const PROBE_TABLE: &'static str = "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
         WHERE n.nspname = coalesce($1, current_schema()) AND c.relname = $3 AND c.relkind IN ('r', 'p') AND $2::text IS NOT DISTINCT FROM $3";

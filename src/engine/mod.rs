@@ -215,7 +215,7 @@ fn locked_up(
     let tables = if files.is_empty() {
         Vec::new()
     } else {
-        driver.user_tables()?
+        tables_without_history(driver, options.analysis.dialect)?
     };
     let rows = driver.history()?.unwrap_or_default();
     let plan = history::plan(files, &rows);
@@ -370,7 +370,7 @@ pub fn baseline(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<usize, RecordError> {
     let files = &discovery.files;
-    if !files.iter().any(|f| f.version == Some(version)) {
+    if version != 0 && !files.iter().any(|f| f.version == Some(version)) {
         return Err(RecordError::NoFile { version, why: "" });
     }
     let dialect = driver.target().dialect;
@@ -380,6 +380,12 @@ pub fn baseline(
         let rows = driver.history()?.unwrap_or_default();
         if !rows.is_empty() {
             refused = Some(RecordError::HasHistory(rows.len()));
+            return Ok(0);
+        }
+        if version == 0 {
+            // Nothing of this app is applied: the tables there belong to something else.
+            // A marker row (version 0, phase baseline) says the history starts here.
+            driver.baseline(&Migration::baseline_marker())?;
             return Ok(0);
         }
         let mut count = 0;
@@ -423,6 +429,32 @@ pub fn resolve(
         driver.resolve(recorded, resolution, migration.as_ref())
     })?;
     Ok(())
+}
+
+/// The database's tables that no `migrate` history accounts for: neither another app's
+/// history table (two apps with their own history tables share a database) nor a table its
+/// applied migrations made.
+pub fn tables_without_history(
+    driver: &mut dyn Driver,
+    dialect: crate::dialect::Dialect,
+) -> Result<Vec<String>, DbError> {
+    let tables = driver.user_tables()?;
+    if tables.is_empty() {
+        return Ok(tables);
+    }
+    let mut owned: Vec<String> = Vec::new();
+    for (history, texts) in driver.other_histories()? {
+        owned.push(history);
+        owned.extend(
+            analyze::tables_made(&texts, dialect)
+                .into_iter()
+                .map(|t| t.name),
+        );
+    }
+    Ok(tables
+        .into_iter()
+        .filter(|t| !owned.iter().any(|o| o.eq_ignore_ascii_case(t)))
+        .collect())
 }
 
 /// Builds the [`Migration`] the drivers execute from a file and its analysis.

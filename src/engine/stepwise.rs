@@ -145,6 +145,8 @@ pub fn apply(
 ) -> Result<Outcome, ApplyError> {
     let started = Instant::now();
     let version = m.version.max(0) as u64;
+    // An INVALID index that must go before the statement building it runs (again).
+    let mut drop_first: Option<QName> = None;
     let from = match start {
         Start::Claim => match driver.claim(m)? {
             Outcome::AlreadyApplied => return Ok(Outcome::AlreadyApplied),
@@ -154,9 +156,7 @@ pub fn apply(
             driver
                 .take_over(m, from)
                 .map_err(|e| rolled_back(e.to_string()))?;
-            if let Some(index) = drop_index {
-                drop_invalid(driver, m, from, index, on_event)?;
-            }
+            drop_first = drop_index.cloned();
             on_event(Event::Resumed {
                 version,
                 from,
@@ -169,7 +169,27 @@ pub fn apply(
         let step = steps.get(i).cloned().unwrap_or_default();
         let mut attempt = 0;
         loop {
-            let failure = match driver.step(m, i, step.atomic) {
+            let result = match drop_first.take() {
+                Some(index) => match driver.drop_invalid_index(&index) {
+                    Ok(dropped) => {
+                        if dropped {
+                            on_event(Event::DroppedInvalidIndex {
+                                version,
+                                statement: i,
+                                index: index.to_string(),
+                            });
+                        }
+                        driver.step(m, i, step.atomic)
+                    }
+                    Err(failure) => {
+                        // DROP INDEX CONCURRENTLY waits for the same transactions.
+                        drop_first = Some(index);
+                        Err(failure)
+                    }
+                },
+                None => driver.step(m, i, step.atomic),
+            };
+            let failure = match result {
                 Ok(()) => break,
                 Err(failure) => failure,
             };
@@ -177,7 +197,15 @@ pub fn apply(
                 // The statement waited for a lock and did nothing (a transaction of its
                 // own rolled back; MySQL DDL had not started), except that a PostgreSQL
                 // CREATE INDEX CONCURRENTLY leaves its INVALID index behind.
-                if retryable(driver, &step, m, i, on_event)? {
+                let retry = drop_first.is_some()
+                    || match after_lock_timeout(driver, &step)? {
+                        Some(index) => {
+                            drop_first = index;
+                            true
+                        }
+                        None => false,
+                    };
+                if retry {
                     let delay = backoff(attempt);
                     attempt += 1;
                     on_event(Event::Retry {
@@ -204,52 +232,26 @@ pub fn apply(
     Ok(Outcome::Applied { ms })
 }
 
-/// After a lock timeout of statement `i`: whether running it again is safe, dropping an
-/// INVALID index it left first.
-fn retryable(
+/// After a lock timeout of a statement: `Some` when running it again is safe, holding the
+/// INVALID index to drop first if it left one; `None` when it may have taken effect.
+fn after_lock_timeout(
     driver: &mut dyn Driver,
     step: &Step,
-    m: &Migration,
-    i: usize,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<bool, ApplyError> {
+) -> Result<Option<Option<QName>>, ApplyError> {
     if step.atomic || step.idempotent {
-        return Ok(true);
+        return Ok(Some(None));
     }
-    if driver.target().dialect == crate::dialect::Dialect::Mysql {
-        // A metadata lock wait ends before the statement changes anything.
-        return Ok(true);
+    if !driver.target().dialect.transactional_ddl() {
+        // MySQL/MariaDB: a metadata lock wait ends before the statement changes anything.
+        return Ok(Some(None));
     }
-    match judge(driver, step).map_err(|e| rolled_back(e.to_string()))? {
-        InFlight::NotDone => Ok(true),
-        InFlight::InvalidIndex(index) => {
-            drop_invalid(driver, m, i, &index, on_event)?;
-            Ok(true)
-        }
-        InFlight::None | InFlight::Completed | InFlight::Unknown => Ok(false),
-    }
-}
-
-/// Drops the INVALID index `index` that statement `i` left, and says so.
-fn drop_invalid(
-    driver: &mut dyn Driver,
-    m: &Migration,
-    i: usize,
-    index: &QName,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<(), ApplyError> {
-    match driver.drop_invalid_index(index) {
-        Ok(true) => {
-            on_event(Event::DroppedInvalidIndex {
-                version: m.version.max(0) as u64,
-                statement: i,
-                index: index.to_string(),
-            });
-            Ok(())
-        }
-        Ok(false) => Ok(()),
-        Err(failure) => Err(stop(driver, m, i, failure)),
-    }
+    Ok(
+        match judge(driver, step).map_err(|e| rolled_back(e.to_string()))? {
+            InFlight::NotDone => Some(None),
+            InFlight::InvalidIndex(index) => Some(Some(index)),
+            InFlight::None | InFlight::Completed | InFlight::Unknown => None,
+        },
+    )
 }
 
 /// Records statement `i` as failed and says what became of the migration.

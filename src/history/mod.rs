@@ -167,7 +167,11 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
         }
     }
     for (i, r) in rows.iter().enumerate() {
-        by_version.entry(r.version.max(0) as u64).or_default().1 = Some(i);
+        // `baseline 0` leaves a marker row, not a migration (unless a file has version 0).
+        let marker = r.version == 0 && r.phase == "baseline" && !by_version.contains_key(&0);
+        if !marker {
+            by_version.entry(r.version.max(0) as u64).or_default().1 = Some(i);
+        }
     }
     let newest_applied = rows
         .iter()

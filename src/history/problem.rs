@@ -144,7 +144,7 @@ impl Problem {
                 let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
                 let more = if tables.len() > 5 { ", ..." } else { "" };
                 format!(
-                    "the database already has {} table{} ({}{more}) but no migration history: replaying every migration from the first would collide with them. If the schema matches the migrations up to some version, record them as applied with `migrate baseline VERSION`",
+                    "the database already has {} table{} ({}{more}) but no migration history: replaying every migration from the first would collide with them. If the schema matches the migrations up to some version, record them as applied with `migrate baseline VERSION`; if those tables are not this app's (another app's, sharing the database), run `migrate baseline 0`",
                     tables.len(),
                     if tables.len() == 1 { "" } else { "s" },
                     shown.join(", ")

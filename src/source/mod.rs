@@ -86,8 +86,25 @@ pub struct Discovery {
     pub problems: Vec<FileProblem>,
 }
 
-/// Lists, classifies and reads every migration in `dir`.
-pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
+/// Limits on what is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest migration file read, in bytes (`max_file_size`; checked before reading).
+    pub max_file_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 16 << 20,
+        }
+    }
+}
+
+/// Lists, classifies and reads every migration in `dir`. Only regular files (after
+/// following symlinks) are read, each within `limits`; anything else named like a
+/// migration is an error naming it.
+pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
     let meta = std::fs::metadata(dir).map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => SourceError::MissingDir {
             path: dir.to_path_buf(),
@@ -110,10 +127,12 @@ pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
     for entry in std::fs::read_dir(dir).map_err(read_dir_err)? {
         let entry = entry.map_err(read_dir_err)?;
         let path = entry.path();
-        if path.is_dir() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // A folder is not a migration, unless it is named like one.
+        if path.is_dir() && !name.to_ascii_lowercase().ends_with(".sql") {
             continue;
         }
-        entries.push((entry.file_name().to_string_lossy().into_owned(), path));
+        entries.push((name, path));
     }
     entries.sort();
 
@@ -149,7 +168,7 @@ pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
             });
             continue;
         }
-        let text = read_normalised(&path)?;
+        let text = read_limited(&path, limits)?;
         discovery.files.push(SourceFile {
             display: display_path(&path),
             path,
@@ -160,7 +179,7 @@ pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
     }
     let sum_path = dir.join(sum::FILE_NAME);
     if sum_path.is_file() {
-        let text = read_normalised(&sum_path)?;
+        let text = read_limited(&sum_path, limits)?;
         discovery.problems.extend(sum::verify(
             &discovery.files,
             &text,
@@ -171,8 +190,8 @@ pub fn discover(dir: &Path) -> Result<Discovery, SourceError> {
 }
 
 /// Reads one file given on the command line; its name need not follow the scheme.
-pub fn read_named(path: &Path) -> Result<SourceFile, SourceError> {
-    let text = read_normalised(path)?;
+pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceError> {
+    let text = read_limited(path, limits)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -193,12 +212,79 @@ pub fn read_named(path: &Path) -> Result<SourceFile, SourceError> {
     })
 }
 
-/// Reads a file and normalises it; invalid UTF-8 is an error naming the file and line.
-pub fn read_normalised(path: &Path) -> Result<String, SourceError> {
-    let bytes = std::fs::read(path).map_err(|error| SourceError::ReadFile {
+/// Reads a regular file (following symlinks) of at most `limits.max_file_size` bytes and
+/// normalises it. A FIFO, a device, a socket or a directory is refused before it is opened,
+/// so nothing blocks or reads forever; a file that grows while it is read stops at the limit.
+pub fn read_limited(path: &Path, limits: &Limits) -> Result<String, SourceError> {
+    use std::io::Read;
+    let read_err = |error| SourceError::ReadFile {
         path: path.to_path_buf(),
         error,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        return Err(SourceError::NotAFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&kind),
+        });
+    }
+    if meta.len() > limits.max_file_size {
+        return Err(SourceError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit: limits.max_file_size,
+        });
+    }
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limits.max_file_size + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > limits.max_file_size {
+        return Err(SourceError::TooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+            limit: limits.max_file_size,
+        });
+    }
+    decode(path, bytes)
+}
+
+/// What a path that is not a regular file is, for the message.
+#[cfg(not(unix))]
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// What a path that is not a regular file is, for the message.
+#[cfg(unix)]
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Reads a file and normalises it; invalid UTF-8 is an error naming the file and line.
+pub fn read_normalised(path: &Path) -> Result<String, SourceError> {
+    read_limited(path, &Limits::default())
+}
+
+/// Normalises `bytes` read from `path`; invalid UTF-8 is an error naming the file and line.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, SourceError> {
     normalise(bytes).map_err(|offset| SourceError::InvalidUtf8 {
         path: path.to_path_buf(),
         line: 1 + offset.line,

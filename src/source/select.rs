@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::SourceError;
-use crate::source::{self, FileName, FileProblem, SourceFile, git};
+use crate::source::{self, FileName, FileProblem, Limits, SourceFile, git};
 
 /// A release number; files sharing one are judged as one deploy.
 pub type Release = u32;
@@ -93,8 +93,8 @@ impl Selection {
 }
 
 /// Every migration of the directory, each its own release.
-pub fn whole_directory(dir: &Path) -> Result<Selection, SourceError> {
-    let discovery = source::discover(dir)?;
+pub fn whole_directory(dir: &Path, limits: &Limits) -> Result<Selection, SourceError> {
+    let discovery = source::discover(dir, limits)?;
     let mut selection = Selection {
         problems: discovery.problems,
         ..Selection::default()
@@ -106,18 +106,22 @@ pub fn whole_directory(dir: &Path) -> Result<Selection, SourceError> {
 }
 
 /// Exactly the files given, in the order given, as the whole history.
-pub fn files_alone(paths: &[PathBuf]) -> Result<Selection, SourceError> {
+pub fn files_alone(paths: &[PathBuf], limits: &Limits) -> Result<Selection, SourceError> {
     let mut selection = Selection::default();
     for (i, path) in paths.iter().enumerate() {
-        selection.push(source::read_named(path)?, i as Release + 1, true);
+        selection.push(source::read_named(path, limits)?, i as Release + 1, true);
     }
     Ok(selection)
 }
 
 /// The files given, as one release, against the rest of the directory as history (editors and
 /// pre-commit hooks lint just the files they touch, with their real context).
-pub fn files_against_directory(dir: &Path, paths: &[PathBuf]) -> Result<Selection, SourceError> {
-    let discovery = source::discover(dir)?;
+pub fn files_against_directory(
+    dir: &Path,
+    paths: &[PathBuf],
+    limits: &Limits,
+) -> Result<Selection, SourceError> {
+    let discovery = source::discover(dir, limits)?;
     let canonical = |p: &Path| std::fs::canonicalize(p).ok();
     let wanted: Vec<Option<PathBuf>> = paths.iter().map(|p| canonical(p)).collect();
     let under_test = discovery.files.len() as Release + paths.len() as Release + 1;
@@ -138,7 +142,7 @@ pub fn files_against_directory(dir: &Path, paths: &[PathBuf]) -> Result<Selectio
         }
     }
     for (path, _) in paths.iter().zip(&found).filter(|(_, found)| !**found) {
-        selection.push(source::read_named(path)?, under_test, true);
+        selection.push(source::read_named(path, limits)?, under_test, true);
     }
     selection.sort_by_version();
     Ok(selection)
@@ -167,9 +171,9 @@ pub enum BaseError {
 
 /// `--base REF`: migrations at the merge-base are history; the ones added since are one
 /// release under test; edits and deletions of base migrations are problems.
-pub fn since_base(dir: &Path, reference: &str) -> Result<Selection, BaseError> {
+pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Selection, BaseError> {
     let base = git::merge_base(dir, reference)?;
-    let current = source::discover(dir)?;
+    let current = source::discover(dir, limits)?;
     let mut at_base: Vec<SourceFile> = Vec::new();
     for (name, bytes) in git::files_at(dir, &base)? {
         let FileName::Up {

@@ -255,6 +255,77 @@ impl TestDb {
     }
 }
 
+/// A connection of the test's own, kept open (with whatever transaction or lock it holds)
+/// until dropped.
+pub struct Held {
+    rt: tokio::runtime::Runtime,
+    conn: HeldConn,
+}
+
+enum HeldConn {
+    Pg(PgConnection),
+    My(MySqlConnection),
+    Lite(SqliteConnection),
+}
+
+impl Held {
+    /// Runs SQL on the held connection.
+    pub fn exec(&mut self, sql: &str) {
+        self.try_exec(sql).unwrap();
+    }
+
+    /// Runs SQL on the held connection, which may fail.
+    pub fn try_exec(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &mut self.conn {
+            HeldConn::Pg(c) => self.rt.block_on(sqlx::raw_sql(sql).execute(c)).map(|_| ()),
+            HeldConn::My(c) => self.rt.block_on(sqlx::raw_sql(sql).execute(c)).map(|_| ()),
+            HeldConn::Lite(c) => self.rt.block_on(sqlx::raw_sql(sql).execute(c)).map(|_| ()),
+        }
+    }
+
+    /// The first column of the first row, as text.
+    pub fn string(&mut self, sql: &str) -> String {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &mut self.conn {
+            HeldConn::Pg(c) => self.rt.block_on(sqlx::query_scalar(sql).fetch_one(c)),
+            HeldConn::My(c) => self.rt.block_on(sqlx::query_scalar(sql).fetch_one(c)),
+            HeldConn::Lite(c) => self.rt.block_on(sqlx::query_scalar(sql).fetch_one(c)),
+        }
+        .unwrap()
+    }
+}
+
+impl TestDb {
+    /// A connection of the test's own that has run `sql` and stays open.
+    pub fn hold(&self, sql: &str) -> Held {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let conn = match self.kind {
+            Kind::Postgres => HeldConn::Pg(rt.block_on(PgConnection::connect(&self.url)).unwrap()),
+            Kind::Mariadb => {
+                HeldConn::My(rt.block_on(MySqlConnection::connect(&self.url)).unwrap())
+            }
+            Kind::Sqlite => {
+                let options: SqliteConnectOptions = self.url.parse().unwrap();
+                HeldConn::Lite(
+                    rt.block_on(SqliteConnection::connect_with(
+                        &options.create_if_missing(true),
+                    ))
+                    .unwrap(),
+                )
+            }
+        };
+        let mut held = Held { rt, conn };
+        if !sql.is_empty() {
+            held.exec(sql);
+        }
+        held
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let drop = |admin: &str| format!("DROP DATABASE IF EXISTS {}{admin}", self.name);

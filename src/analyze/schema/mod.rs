@@ -44,6 +44,11 @@ impl Catalog {
         }
     }
 
+    /// Every table, by name.
+    pub fn table_names(&self) -> impl Iterator<Item = &QName> {
+        self.tables.keys()
+    }
+
     /// A table.
     pub fn table(&self, name: &QName) -> Option<&Table> {
         self.tables.get(name)
