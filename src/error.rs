@@ -7,19 +7,19 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The migration directory is missing.
-    #[error("migration directory {} does not exist", .path.display())]
+    #[error("migration directory {} does not exist", crate::source::shown(.path))]
     MissingDir {
         /// The directory that was looked for.
         path: PathBuf,
     },
     /// The path exists but is not a directory.
-    #[error("migration directory {} is not a directory", .path.display())]
+    #[error("migration directory {} is not a directory", crate::source::shown(.path))]
     NotADir {
         /// The offending path.
         path: PathBuf,
     },
     /// Listing the directory failed.
-    #[error("cannot read migration directory {}: {error}", .path.display())]
+    #[error("cannot read migration directory {}: {error}", crate::source::shown(.path))]
     ReadDir {
         /// The directory.
         path: PathBuf,
@@ -27,7 +27,7 @@ pub enum SourceError {
         error: io::Error,
     },
     /// Reading one file failed.
-    #[error("cannot read {}: {error}", .path.display())]
+    #[error("cannot read {}: {error}", crate::source::shown(.path))]
     ReadFile {
         /// The file.
         path: PathBuf,
@@ -35,7 +35,7 @@ pub enum SourceError {
         error: io::Error,
     },
     /// A migration path is not a regular file.
-    #[error("{} is {kind}, not a migration file: only regular files are read", .path.display())]
+    #[error("{} is {kind}, not a migration file: only regular files are read", crate::source::shown(.path))]
     NotAFile {
         /// The path.
         path: PathBuf,
@@ -43,7 +43,7 @@ pub enum SourceError {
         kind: &'static str,
     },
     /// A migration file exceeds the size limit.
-    #[error("{} is {size} bytes, more than the {limit} bytes allowed (setting max_file_size)", .path.display())]
+    #[error("{} is {size} bytes, more than the {limit} bytes allowed (setting max_file_size)", crate::source::shown(.path))]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -53,7 +53,7 @@ pub enum SourceError {
         limit: u64,
     },
     /// A file is not UTF-8.
-    #[error("{} is not valid UTF-8 (line {line}, byte {offset})", .path.display())]
+    #[error("{} is not valid UTF-8 (line {line}, byte {offset})", crate::source::shown(.path))]
     InvalidUtf8 {
         /// The file.
         path: PathBuf,
@@ -68,7 +68,7 @@ pub enum SourceError {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {}: {error}", .path.display())]
+    #[error("cannot read config {}: {error}", crate::source::shown(.path))]
     Read {
         /// The config file.
         path: PathBuf,
@@ -76,7 +76,7 @@ pub enum ConfigError {
         error: io::Error,
     },
     /// The TOML is malformed or has unknown keys or bad values.
-    #[error("invalid config {}: {message}", .path.display())]
+    #[error("invalid config {}: {message}", crate::source::shown(.path))]
     Invalid {
         /// The config file.
         path: PathBuf,
@@ -84,7 +84,7 @@ pub enum ConfigError {
         message: String,
     },
     /// `[rules]` names a rule that does not exist.
-    #[error("invalid config {}: unknown rule `{rule}` in [rules] (see `migrate rule --list`)", .path.display())]
+    #[error("invalid config {}: unknown rule `{rule}` in [rules] (see `migrate rule --list`)", crate::source::shown(.path))]
     UnknownRule {
         /// The config file.
         path: PathBuf,

@@ -613,3 +613,111 @@ fn two_apps_with_their_own_history_tables_share_a_database() {
         );
     }
 }
+
+/// Issue point 10: each message says what happened. Only a failure of the migration's own
+/// statements says "fix the migration"; a lock held elsewhere, a read-only database and a
+/// connection the server ended say so.
+#[test]
+fn failures_outside_the_migration_do_not_say_fix_the_migration() {
+    // A lock held by another session through every retry (PostgreSQL).
+    if let Some(db) = TestDb::new(Kind::Postgres) {
+        db.config("lock_timeout = \"300ms\"\nlock_retries = 1\n");
+        db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+        assert_eq!(db.migrate("up", &[]).code, 0);
+        db.write("2_c.sql", "ALTER TABLE t ADD COLUMN c INT;\n");
+        let holder = db.hold("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE");
+        let run = db.migrate("up", &[]);
+        drop(holder);
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("Another session held a lock it needed")
+                && !run.stdout.contains("Fix the migration"),
+            "{}",
+            run.stdout
+        );
+    }
+    // A read-only SQLite database.
+    if let Some(db) = TestDb::new(Kind::Sqlite) {
+        db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+        assert_eq!(db.migrate("up", &[]).code, 0);
+        db.write("2_u.sql", "CREATE TABLE u (id INT);\n");
+        let run = db.against("up", &format!("{}?mode=ro", db.url)).run();
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .contains("The database refuses writes (read-only)")
+                && !run.stdout.contains("Fix the migration"),
+            "{}",
+            run.stdout
+        );
+    }
+    // SQLite's write lock held elsewhere with BEGIN EXCLUSIVE: the lock_wait message, not
+    // a bare "database is locked".
+    if let Some(db) = TestDb::new(Kind::Sqlite) {
+        db.config("lock_wait = \"1s\"\n");
+        db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+        assert_eq!(db.migrate("up", &[]).code, 0);
+        db.write("2_u.sql", "CREATE TABLE u (id INT);\n");
+        let holder = db.hold("BEGIN EXCLUSIVE");
+        let run = db.migrate("up", &[]);
+        drop(holder);
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            out.contains("held the database's write lock for longer than 1s (setting lock_wait)"),
+            "{out}"
+        );
+    }
+}
+
+/// Issue point 10: a checksum edited in the history table (the file and the recorded SQL
+/// unchanged) is named as an edited row, not as a changed file with an empty diff; a row
+/// with a negative version is named with its version; file names with control characters
+/// are printed escaped.
+#[test]
+fn history_rows_edited_by_hand_and_hostile_names_are_named_right() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+    assert_eq!(db.migrate("up", &[]).code, 0);
+    db.exec("UPDATE migrate_history SET checksum = 'sha256:0000' WHERE version = 1");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("the history row of migration 1 was edited: its checksum sha256:0000"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("@@"), "no empty diff: {}", run.stdout);
+    let verify = db.migrate("verify", &[]);
+    assert_eq!(verify.code, 1);
+    db.exec("DELETE FROM migrate_history");
+    assert_eq!(db.migrate("up", &[]).code, 1, "tables without history");
+    db.exec("DROP TABLE t");
+    assert_eq!(db.migrate("up", &[]).code, 0);
+    db.exec(
+        "INSERT INTO migrate_history (version, description, checksum, phase, sql_text, state, statements_applied, statements_total, applied_by, allows) VALUES (-5, 'ghost', 'x', 'expand', '', 'applied', 0, 0, 'someone', '[]')",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("a row with version -5"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("migration 0"), "{}", run.stdout);
+    db.exec("DELETE FROM migrate_history WHERE version = -5");
+
+    db.write("2_a\u{1b}[31mred.sql", b"\xff\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("2_a\\u{1b}[31mred.sql is not valid UTF-8")
+            && !run.stderr.contains('\u{1b}'),
+        "{:?}",
+        run.stderr
+    );
+}

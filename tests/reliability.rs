@@ -262,6 +262,13 @@ fn dropped_connection_mid_run_converges() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout
+            .contains("the connection was lost while applying 2")
+            && !run.stdout.contains("Fix the migration"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(db.history(), ["1:applied"]);
     assert!(!db.tables().contains(&"slow".to_string()));
     db.write("2_slow.sql", "CREATE TABLE slow (id INT);\n");
@@ -300,6 +307,12 @@ fn lost_lock_stops_before_the_next_migration() {
 }
 
 fn pgbouncer(db: &TestDb, mode: &str) -> Option<(Child, u16)> {
+    pgbouncer_with(db, mode, 0, "")
+}
+
+/// PgBouncer in `mode` on a port of its own (`slot` tells apart several in one test),
+/// with `extra` lines in its `[pgbouncer]` section.
+fn pgbouncer_with(db: &TestDb, mode: &str, slot: u16, extra: &str) -> Option<(Child, u16)> {
     let binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
         .into_iter()
         .find(|p| Path::new(p).exists());
@@ -310,14 +323,17 @@ fn pgbouncer(db: &TestDb, mode: &str) -> Option<(Child, u16)> {
         eprintln!("skipping: pgbouncer is not installed");
         return None;
     };
-    let port = 20000 + (std::process::id() % 20000) as u16 + if mode == "session" { 1 } else { 0 };
-    let dir = db.path().join(format!("pgbouncer-{mode}"));
+    let port = 20000
+        + (std::process::id() % 10000) as u16 * 4
+        + if mode == "session" { 1 } else { 0 }
+        + slot * 2;
+    let dir = db.path().join(format!("pgbouncer-{mode}-{slot}"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
     std::fs::write(
         dir.join("pgbouncer.ini"),
         format!(
-            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = trust\nauth_file = {}/users.txt\npool_mode = {mode}\nignore_startup_parameters = extra_float_digits,options\nunix_socket_dir =\nlogfile = {}/pgbouncer.log\n",
+            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = trust\nauth_file = {}/users.txt\npool_mode = {mode}\nignore_startup_parameters = extra_float_digits,options\nunix_socket_dir =\nlogfile = {}/pgbouncer.log\n{extra}",
             dir.display(),
             dir.display()
         ),
@@ -398,6 +414,42 @@ fn transaction_pooler_is_refused_and_session_pooler_works() {
 
 /// `sslmode` reaches rustls: `require` encrypts (the local server has a self-signed
 /// certificate), `verify-full` refuses a certificate no root vouches for, with one clear line.
+/// Behind PgBouncer in session mode with a pool of 2 server connections, 3 deployers at
+/// once all finish: each holds one server connection while it waits for the lock (the lock
+/// is on the migration session), and the moment's second connection of the pooler check is
+/// retried when the pool is full instead of waited for.
+#[test]
+fn session_pooler_with_a_small_pool_serves_more_deployers_than_it_has_connections() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write("1_t.sql", "CREATE TABLE t (id INT);\n");
+    db.write(
+        "2_slow.sql",
+        "SELECT pg_sleep(1);\nCREATE TABLE u (id INT);\n",
+    );
+    let Some((mut bouncer, port)) = pgbouncer_with(
+        &db,
+        "session",
+        1,
+        "default_pool_size = 2\nmax_db_connections = 2\n",
+    ) else {
+        return;
+    };
+    let url = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
+    let children: Vec<Child> = (0..3).map(|_| db.against("up", &url).spawn()).collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| finish(c, Duration::from_secs(120)))
+        .collect();
+    let _ = bouncer.kill();
+    let _ = bouncer.wait();
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    }
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+}
+
 #[test]
 fn tls_options_are_honoured() {
     let Some(db) = TestDb::new(Kind::Postgres) else {

@@ -225,7 +225,7 @@ fn next_step(version: u64, error: &ApplyError) -> String {
                 }
                 Cause::LockTimeout => "Another session held a lock it needed for longer than lock_timeout, through every retry (settings lock_timeout, lock_retries): run `migrate up` again when the database is less busy".to_string(),
                 Cause::Timeout => "It ran out of time (above): run `migrate up` again when the database is less busy, or raise the setting".to_string(),
-                Cause::ReadOnly => "The database refuses writes: point migrate at a writable primary and run `migrate up` again".to_string(),
+                Cause::ReadOnly => "The database refuses writes (read-only): make it writable, or point migrate at a writable primary, and run `migrate up` again".to_string(),
                 Cause::Connection => {
                     return format!(
                         "the connection was lost while applying {version}: it ran in one transaction, so it is either applied with its history row or not at all. Run `migrate up` again once the database is reachable; it applies {version} only if it is not recorded"

@@ -15,7 +15,7 @@ use tokio::runtime::Runtime;
 use crate::analyze::ir::QName;
 use crate::analyze::step::Effect;
 use crate::db::backend::{
-    Backend, Conn, FastPath, Options, connecting, invalid_url, is_connection_loss, message,
+    Backend, Conn, FastPath, Opened, Options, connecting, invalid_url, is_connection_loss, message,
     query_error,
 };
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
@@ -120,6 +120,10 @@ pub trait Driver {
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError>;
 }
 
+/// How long connecting retries while the database is too crowded to give the moment's
+/// second connection (DbError::Crowded).
+const CROWDED_FOR: Duration = Duration::from_secs(60);
+
 /// The driver for every database, over a [`Backend`].
 pub struct SqlxDriver<B: Backend> {
     rt: Runtime,
@@ -142,7 +146,40 @@ impl<B: Backend> SqlxDriver<B> {
     /// Connects to `target`.
     pub fn connect(target: &Target, settings: &Settings) -> Result<Self, DbError> {
         let rt = runtime(target)?;
-        let (conn, opened, qualified, session) = rt.block_on(async {
+        // A crowded pool (see DbError::Crowded): let go and try again with jitter.
+        let started = Instant::now();
+        let mut attempt = 0;
+        let connected = loop {
+            match rt.block_on(Self::open(target, settings)) {
+                Err(DbError::Crowded { .. }) if started.elapsed() < CROWDED_FOR => {
+                    std::thread::sleep(lock::backoff(attempt.min(3)));
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
+        let (conn, opened, qualified, session) = connected;
+        Ok(SqlxDriver {
+            rt,
+            target: target.clone(),
+            conn: Some(conn),
+            backend: opened.backend,
+            lock: opened.lock,
+            sql: HistorySql::new(B::DIALECT, &qualified),
+            table: settings.history_table.clone(),
+            qualified,
+            session,
+            reset: opened.reset,
+            lock_wait: settings.lock_wait,
+        })
+    }
+
+    /// Connects, sets up the session and reads what the driver needs.
+    async fn open(
+        target: &Target,
+        settings: &Settings,
+    ) -> Result<(Conn<B>, Opened<B>, TableName, String), DbError> {
+        {
             let options =
                 Options::<B>::from_str(&target.sqlx_url()).map_err(|e| invalid_url(target, &e))?;
             let options = B::connect_options(options, settings);
@@ -157,20 +194,7 @@ impl<B: Backend> SqlxDriver<B> {
                 None => process_session(),
             };
             Ok::<_, DbError>((conn, opened, table, session))
-        })?;
-        Ok(SqlxDriver {
-            rt,
-            target: target.clone(),
-            conn: Some(conn),
-            backend: opened.backend,
-            lock: opened.lock,
-            sql: HistorySql::new(B::DIALECT, &qualified),
-            table: settings.history_table.clone(),
-            qualified,
-            session,
-            reset: opened.reset,
-            lock_wait: settings.lock_wait,
-        })
+        }
     }
 
     /// Runs `f` on the migration session and waits for it.
@@ -207,8 +231,15 @@ impl<B: Backend> SqlxDriver<B> {
             .all(|a| columns.iter().any(|(n, _)| n.eq_ignore_ascii_case(a))))
     }
 
+    /// A failed query of the engine itself, worded by the backend (SQLite's busy timeout
+    /// names the `lock_wait` setting).
     fn query_error(&self, context: &str, e: &sqlx::Error) -> DbError {
-        query_error(&self.target, context, e)
+        let failure = Self::failure(&self.backend, e, None);
+        DbError::Query {
+            context: context.to_string(),
+            url: self.target.redacted.clone(),
+            message: failure.message,
+        }
     }
 
     fn shape(&self, problem: String) -> DbError {

@@ -165,6 +165,17 @@ pub enum DbError {
         /// The redacted URL.
         url: String,
     },
+    /// Connecting needed a second connection for a moment and the database (a full pool)
+    /// gave none in time: retried, then this error.
+    #[error(
+        "cannot connect to {url}: {message}. While connecting, migrate opens a second connection for a moment to detect a transaction-mode pooler; behind PgBouncer in session mode, size the pool for one spare server connection beyond the concurrent deployers"
+    )]
+    Crowded {
+        /// The redacted URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
     /// The lock's connection was lost while migrations ran.
     #[error("lost the migration lock on {url} ({message}): stopped before the next migration")]
     LockLost {

@@ -14,7 +14,7 @@ use tokio::runtime::Runtime;
 
 use crate::analyze::ir::QName;
 use crate::db::backend::{
-    Backend, Conn, Opened, connecting_within, is_connection_loss, message, query_error, quote_qname,
+    Backend, Conn, Opened, is_connection_loss, message, query_error, quote_qname,
 };
 use crate::db::error::{Cause, DbError};
 use crate::db::exec::{Guard, Sqlx, TxStyle};
@@ -284,8 +284,11 @@ async fn backend_pid(conn: &mut PgConnection) -> Result<i32, sqlx::Error> {
     row.try_get(0)
 }
 
-/// How long the short-lived second connection of [`detect_pooler`] may take.
-const PROBE_CONNECT: Duration = Duration::from_secs(5);
+/// How long the short-lived second connection of [`detect_pooler`] may take, with its
+/// query. Behind a session-mode pool that is full it waits for a free server connection:
+/// then the deployer lets go of its own connection and tries again later
+/// ([`DbError::Crowded`]), so deployers never hold one connection while waiting for another.
+const PROBE: Duration = Duration::from_secs(2);
 
 /// Refuses to work through a connection pooler in transaction or statement mode (PgBouncer's
 /// default for many deployments): behind it, a session advisory lock stays on a server
@@ -300,30 +303,34 @@ async fn detect_pooler(
     options: &PgConnectOptions,
 ) -> Result<(), DbError> {
     use sqlx::{ConnectOptions, Connection};
+    let a = backend_pid(conn)
+        .await
+        .map_err(|e| query_error(target, "reading the backend pid", &e))?;
     let probe_options = options.clone().application_name(&format!(
         "migrate {} (pooler check)",
         env!("CARGO_PKG_VERSION")
     ));
-    let mut probe = connecting_within(target, PROBE_CONNECT, probe_options.connect())
-        .await
-        .map_err(|e| match e {
-            DbError::Connect { url, message } => DbError::Connect {
-                url,
+    let probe = async {
+        let mut probe = probe_options.connect().await?;
+        let b = backend_pid(&mut probe).await;
+        let _ = probe.close().await;
+        b
+    };
+    let b = match tokio::time::timeout(PROBE, probe).await {
+        Ok(b) => b.map_err(|e| query_error(target, "reading the backend pid", &e))?,
+        Err(_) => {
+            return Err(DbError::Crowded {
+                url: target.redacted.clone(),
                 message: format!(
-                    "{message}; while connecting, migrate opens a second connection for a moment to detect a transaction-mode pooler (behind PgBouncer in session mode the pool needs one spare server connection)"
+                    "a second connection got no server within {} s (a full session-mode pool?)",
+                    PROBE.as_secs()
                 ),
-            },
-            other => other,
-        })?;
-    let pids = async {
-        let a = backend_pid(conn).await?;
-        let b = backend_pid(&mut probe).await?;
-        let a_again = backend_pid(conn).await?;
-        Ok::<_, sqlx::Error>((a, b, a_again))
-    }
-    .await;
-    let _ = probe.close().await;
-    let (a, b, a_again) = pids.map_err(|e| query_error(target, "reading the backend pid", &e))?;
+            });
+        }
+    };
+    let a_again = backend_pid(conn)
+        .await
+        .map_err(|e| query_error(target, "reading the backend pid", &e))?;
     if a == b || a != a_again {
         return Err(DbError::Pooler {
             url: target.redacted.clone(),

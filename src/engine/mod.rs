@@ -484,16 +484,24 @@ pub fn migration<'a>(file: &'a SourceFile, analysis: &analyze::FileResult) -> Mi
 }
 
 /// Applies a transactional migration, retrying with backoff and jitter while it fails on its
-/// lock timeout (nothing changed: the transaction was rolled back).
+/// lock timeout (nothing changed: the transaction was rolled back). The time reported counts
+/// every try and wait.
 fn apply_with_retries(
     driver: &mut dyn Driver,
     migration: &Migration,
     settings: &Settings,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Outcome, ApplyError> {
+    let started = Instant::now();
     let mut attempt = 0;
     loop {
         match driver.apply_in_transaction(migration) {
+            // After retries, the time is the whole wait, not the last try's.
+            Ok(Outcome::Applied { .. }) if attempt > 0 => {
+                return Ok(Outcome::Applied {
+                    ms: started.elapsed().as_millis() as u64,
+                });
+            }
             Err(e) if e.retryable() && attempt < settings.lock_retries => {
                 let delay = backoff(attempt);
                 attempt += 1;

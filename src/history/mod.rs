@@ -166,11 +166,15 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
             by_version.entry(v).or_default().0 = Some(i);
         }
     }
+    // Rows with a version no file can have stay apart (they are never one migration).
+    let mut negative: Vec<usize> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         // `baseline 0` leaves a marker row, not a migration (unless a file has version 0).
         let marker = r.version == 0 && r.phase == "baseline" && !by_version.contains_key(&0);
-        if !marker {
-            by_version.entry(r.version.max(0) as u64).or_default().1 = Some(i);
+        if r.version < 0 {
+            negative.push(i);
+        } else if !marker {
+            by_version.entry(r.version as u64).or_default().1 = Some(i);
         }
     }
     let newest_applied = rows
@@ -204,8 +208,20 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
                 row,
             }
         })
+        .collect::<Vec<Entry>>();
+    // Negative versions first, in row order: they sort before every real version.
+    let mut all: Vec<Entry> = negative
+        .into_iter()
+        .map(|i| Entry {
+            version: 0,
+            description: rows[i].description.clone(),
+            state: State::Missing,
+            file: None,
+            row: Some(i),
+        })
         .collect();
-    Plan { entries }
+    all.extend(entries);
+    Plan { entries: all }
 }
 
 /// A unified diff of an earlier text of a migration (`was`: `applied`, `base`) against the

@@ -21,6 +21,21 @@ pub enum ProblemKind {
         /// Checksum of the file now.
         now: String,
     },
+    /// An applied migration's recorded checksum differs from its file, but the SQL recorded
+    /// with it is the file's: the history row was edited by hand.
+    ChecksumEdited {
+        /// The file, as displayed.
+        file: String,
+        /// Checksum in the row.
+        recorded: String,
+        /// Checksum of the file (and of the recorded SQL).
+        now: String,
+    },
+    /// A history row whose version no file can have (negative).
+    InvalidVersion {
+        /// The row's version.
+        version: i64,
+    },
     /// A migration failed outside a transaction.
     Failed {
         /// `statements_applied` of `statements_total`.
@@ -102,6 +117,16 @@ impl Problem {
             ),
             ProblemKind::Modified { file, applied, now } => format!(
                 "migration {v} was applied with a different checksum: {file} changed since (applied {applied}, now {now}); restore the applied text and put the change in a new migration"
+            ),
+            ProblemKind::ChecksumEdited {
+                file,
+                recorded,
+                now,
+            } => format!(
+                "the history row of migration {v} was edited: its checksum {recorded} matches neither {file} nor the SQL recorded with it (both {now}). Restore the checksum in the history table, or find out who changed it"
+            ),
+            ProblemKind::InvalidVersion { version } => format!(
+                "the history table has a row with version {version}, which no migration file can have: it was written by hand or by another tool; delete it after checking what it records"
             ),
             ProblemKind::Failed { progress: p, error } => format!(
                 "migration {v} failed outside a transaction ({}): {}. Next step: finish or undo its statements by hand, then run `migrate resolve {v} --applied` or `migrate resolve {v} --rolled-back`",
@@ -238,14 +263,26 @@ impl Plan {
         let progress = row.map_or((0, 0), |r| (r.statements_applied, r.statements_total));
         let mut diff = None;
         let kind = match entry.state {
+            State::Missing if row.is_some_and(|r| r.version < 0) => ProblemKind::InvalidVersion {
+                version: row.map_or(0, |r| r.version),
+            },
             State::Missing => ProblemKind::Missing,
             State::Modified => {
                 let (row, file) = (row.expect("row"), file.expect("file"));
-                diff = Some(super::diff(&row.sql, &file.text, &file.display, "applied"));
-                ProblemKind::Modified {
-                    file: file.display.clone(),
-                    applied: row.checksum.clone(),
-                    now: checksum(&file.text),
+                let now = checksum(&file.text);
+                if checksum(&row.sql) == now {
+                    ProblemKind::ChecksumEdited {
+                        file: file.display.clone(),
+                        recorded: row.checksum.clone(),
+                        now,
+                    }
+                } else {
+                    diff = Some(super::diff(&row.sql, &file.text, &file.display, "applied"));
+                    ProblemKind::Modified {
+                        file: file.display.clone(),
+                        applied: row.checksum.clone(),
+                        now,
+                    }
                 }
             }
             State::Failed => ProblemKind::Failed {

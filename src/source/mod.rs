@@ -371,8 +371,30 @@ pub fn display_path(path: &Path) -> String {
     if parts.is_empty() {
         ".".to_string()
     } else {
-        parts.join("/")
+        escape_controls(&parts.join("/"))
     }
+}
+
+/// `path` for a message: control characters escaped (`\n`, `\u{1b}`), so a hostile file
+/// name cannot rewrite the terminal or forge output lines.
+pub fn shown(path: &Path) -> String {
+    escape_controls(&path.display().to_string())
+}
+
+/// `text` with every control character escaped as Rust writes it.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// 1-based line and column (in characters) of a byte offset.
