@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cli::database::{DbArgs, Session};
 use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
 use crate::engine;
-use crate::history::{self, State};
+use crate::history::State;
 use crate::source::checksum;
 
 /// Arguments of `migrate status`.
@@ -34,22 +34,16 @@ struct Line {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
-    let rows = driver.history()?.unwrap_or_default();
     let files = &session.discovery.files;
-    let tables = if rows.is_empty() && !files.is_empty() {
-        engine::tables_without_history(driver.as_mut(), session.target.dialect)?
-    } else {
-        Vec::new()
-    };
-    let plan = history::plan(files, &rows);
-    let verdicts = engine::verdicts(
+    let engine::Review {
+        rows,
+        plan,
+        problems,
+    } = engine::review(
         driver.as_mut(),
-        &plan,
-        files,
-        &rows,
+        &session.discovery,
         &session.analysis_options(),
     )?;
-    let problems = plan.problems(files, &rows, &tables, false, &verdicts);
     let lines: Vec<Line> = plan
         .entries
         .iter()

@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::cli::database::{DbArgs, Session};
 use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe};
 use crate::engine;
-use crate::history::{self, State};
+use crate::history::State;
 
 /// Arguments of `migrate verify`.
 #[derive(Debug, clap::Args)]
@@ -20,22 +20,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
-    let files = &session.discovery.files;
-    let rows = driver.history()?.unwrap_or_default();
-    let tables = if rows.is_empty() && !files.is_empty() {
-        engine::tables_without_history(driver.as_mut(), session.target.dialect)?
-    } else {
-        Vec::new()
-    };
-    let plan = history::plan(files, &rows);
-    let verdicts = engine::verdicts(
+    let engine::Review { plan, problems, .. } = engine::review(
         driver.as_mut(),
-        &plan,
-        files,
-        &rows,
+        &session.discovery,
         &session.analysis_options(),
     )?;
-    let problems = plan.problems(files, &rows, &tables, false, &verdicts);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for problem in &problems {

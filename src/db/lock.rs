@@ -1,14 +1,16 @@
-//! The migration lock as a strategy ([`Lock`]): PostgreSQL's advisory lock and MySQL's
-//! `GET_LOCK` implement it in their backends, SQLite needs none ([`NoLock`]: each migration
-//! takes the database's write lock). Waiting is written once ([`acquire`]): polled, never a
-//! blocking call. Also the backoff of lock-timeout retries.
+//! The migration lock as a strategy ([`Lock`]): [`SessionLock`], written once for
+//! PostgreSQL's advisory lock and MySQL's `GET_LOCK` (each backend supplies its SQL); SQLite's
+//! lock file in its backend; [`NoLock`] for an in-memory SQLite database. Waiting is written
+//! once ([`acquire`]): polled, never a blocking call. Also the backoff of lock-timeout retries.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 
+use crate::db::backend::{is_connection_loss, message, query_error};
 use crate::db::exec::Sqlx;
+use crate::db::history_sql::Value;
 use crate::db::{DbError, Target};
 
 /// A way to keep two deployers of one database from applying at once. Each call is one
@@ -65,6 +67,119 @@ pub fn acquire<DB: Sqlx>(
             next_report = waited + Duration::from_secs(10);
         }
         std::thread::sleep(Duration::from_millis(250).min(wait.saturating_sub(waited)));
+    }
+}
+
+/// The SQL of a lock held by the migration session itself (PostgreSQL's advisory lock,
+/// MySQL's `GET_LOCK`), each statement bound with the lock's key and returning text.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLockSql {
+    /// One non-blocking attempt: `true`/`1` when taken.
+    pub acquire: &'static str,
+    /// Release: `true`/`1` when it was held.
+    pub release: &'static str,
+    /// Whether this session holds it: `true`/`1`/a non-zero count.
+    pub check: &'static str,
+    /// Who holds it, as a phrase (no row: nobody the session can see).
+    pub holder: &'static str,
+    /// How a migration can have released it, for the message.
+    pub released_by: &'static str,
+}
+
+/// A lock on the migration session itself: a deployer holds one connection while it
+/// waits and works, and the lock lives exactly as long as the session whose statements it
+/// protects (a killed deployer's statement that runs on in the server keeps the lock until
+/// it ends; a session that is gone has let go of it).
+pub struct SessionLock {
+    target: Target,
+    key: Value,
+    sql: SessionLockSql,
+    held: bool,
+}
+
+impl SessionLock {
+    /// The lock `key` of `target`.
+    pub fn new(target: &Target, key: Value, sql: SessionLockSql) -> Self {
+        SessionLock {
+            target: target.clone(),
+            key,
+            sql,
+            held: false,
+        }
+    }
+
+    fn ask<DB: Sqlx>(
+        &self,
+        rt: &Runtime,
+        conn: &mut DB::Connection,
+        sql: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        rt.block_on(DB::text(conn, sql, std::slice::from_ref(&self.key)))
+    }
+}
+
+/// Whether a lock query's answer means yes.
+fn yes(answer: Option<&str>) -> bool {
+    matches!(answer, Some(a) if a == "true" || a == "t" || a.parse::<i64>().is_ok_and(|n| n > 0))
+}
+
+impl<DB: Sqlx> Lock<DB> for SessionLock {
+    /// Each poll is its own short statement: a waiting deployer never sits in an open
+    /// transaction that a CREATE INDEX CONCURRENTLY of the lock holder would wait for.
+    fn try_acquire(&mut self, rt: &Runtime, conn: &mut DB::Connection) -> Result<bool, DbError> {
+        let got = self
+            .ask::<DB>(rt, conn, self.sql.acquire)
+            .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
+        self.held = yes(got.as_deref());
+        Ok(self.held)
+    }
+
+    fn holder(&mut self, rt: &Runtime, conn: &mut DB::Connection) -> String {
+        match self.ask::<DB>(rt, conn, self.sql.holder) {
+            Ok(Some(who)) if !who.is_empty() => who,
+            _ => "another session".into(),
+        }
+    }
+
+    fn release(&mut self, rt: &Runtime, conn: &mut DB::Connection) -> Result<(), DbError> {
+        let unlock = |message: String| DbError::Unlock {
+            url: self.target.redacted.clone(),
+            message,
+        };
+        if !std::mem::replace(&mut self.held, false) {
+            return Err(unlock("the lock was not held".into()));
+        }
+        match self.ask::<DB>(rt, conn, self.sql.release) {
+            Ok(answer) if yes(answer.as_deref()) => Ok(()),
+            Ok(_) => Err(unlock(format!(
+                "the database reports the lock was not held (did a migration release it, with {}?)",
+                self.sql.released_by
+            ))),
+            // The session is gone, and its session lock with it.
+            Err(e) if is_connection_loss(&e) => Ok(()),
+            Err(e) => Err(unlock(message(&e))),
+        }
+    }
+
+    fn check(&mut self, rt: &Runtime, conn: &mut DB::Connection) -> Result<(), DbError> {
+        let lost = |message: String| DbError::LockLost {
+            url: self.target.redacted.clone(),
+            message,
+        };
+        if !self.held {
+            return Err(lost("it is not held".into()));
+        }
+        let answer = self
+            .ask::<DB>(rt, conn, self.sql.check)
+            .map_err(|e| lost(message(&e)))?;
+        if !yes(answer.as_deref()) {
+            self.held = false;
+            return Err(lost(format!(
+                "the database no longer lists it (a migration may have run {})",
+                self.sql.released_by
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -6,13 +6,13 @@
 
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
-use tokio::runtime::Runtime;
 
 use crate::db::Target;
-use crate::db::backend::{Backend, Opened, is_connection_loss, message, query_error};
+use crate::db::backend::{Backend, Opened, query_error};
 use crate::db::error::{Cause, DbError};
 use crate::db::exec::Sqlx;
-use crate::db::lock::Lock;
+use crate::db::history_sql::Value;
+use crate::db::lock::{SessionLock, SessionLockSql};
 use crate::db::settings::{Settings, TableName};
 use crate::dialect::Dialect;
 
@@ -122,11 +122,11 @@ impl Backend for Mysql {
         reset.extend(setup);
         Ok(Opened {
             backend: Mysql,
-            lock: Box::new(GetLock {
-                target: target.clone(),
-                name: lock_name(table),
-                held: false,
-            }),
+            lock: Box::new(SessionLock::new(
+                target,
+                Value::Text(Some(lock_name(table))),
+                GET_LOCK,
+            )),
             reset,
         })
     }
@@ -163,104 +163,12 @@ fn lock_name(table: &TableName) -> String {
     format!("migrate:{hex}")
 }
 
-/// `GET_LOCK` on the migration session: the lock lives exactly as long as the session
-/// whose statements it protects (a killed deployer's ALTER that runs on in the server keeps
-/// it until it ends), and a deployer holds one connection.
-struct GetLock {
-    target: Target,
-    name: String,
-    held: bool,
-}
-
-impl Lock<sqlx::MySql> for GetLock {
-    /// One `GET_LOCK(name, 0)` (a zero timeout: never blocks).
-    fn try_acquire(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> Result<bool, DbError> {
-        let got: Option<i64> = rt
-            .block_on(
-                sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                    .bind(&self.name)
-                    .fetch_one(conn),
-            )
-            .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
-        self.held = got == Some(1);
-        Ok(self.held)
-    }
-
-    fn holder(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> String {
-        let id: Option<i64> = rt
-            .block_on(
-                sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
-                    .bind(&self.name)
-                    .fetch_one(&mut *conn),
-            )
-            .ok()
-            .flatten();
-        let Some(id) = id else {
-            return "another session".into();
-        };
-        let who: Option<(String, String)> = rt
-            .block_on(
-                sqlx::query_as(
-                    "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?",
-                )
-                .bind(id)
-                .fetch_optional(conn),
-            )
-            .ok()
-            .flatten();
-        match who {
-            Some((user, host)) => format!("connection {id} ({user}@{host})"),
-            None => format!("connection {id}"),
-        }
-    }
-
-    fn release(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> Result<(), DbError> {
-        let unlock = |message: String| DbError::Unlock {
-            url: self.target.redacted.clone(),
-            message,
-        };
-        if !std::mem::replace(&mut self.held, false) {
-            return Err(unlock("the lock was not held".into()));
-        }
-        let released: Result<Option<i64>, _> = rt.block_on(
-            sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
-                .bind(&self.name)
-                .fetch_one(conn),
-        );
-        match released {
-            Ok(Some(1)) => Ok(()),
-            // The session is gone, and its named lock with it.
-            Err(e) if is_connection_loss(&e) => Ok(()),
-            Ok(_) => Err(unlock(format!(
-                "RELEASE_LOCK('{}') reports the lock was not held (did a migration release it with RELEASE_ALL_LOCKS()?)",
-                self.name
-            ))),
-            Err(e) => Err(unlock(message(&e))),
-        }
-    }
-
-    fn check(&mut self, rt: &Runtime, conn: &mut MySqlConnection) -> Result<(), DbError> {
-        let lost = |message: String| DbError::LockLost {
-            url: self.target.redacted.clone(),
-            message,
-        };
-        if !self.held {
-            return Err(lost("it is not held".into()));
-        }
-        let mine: Option<i64> = rt
-            .block_on(
-                sqlx::query_scalar("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
-                    .bind(&self.name)
-                    .fetch_one(conn),
-            )
-            .map_err(|e| lost(message(&e)))?;
-        if mine != Some(1) {
-            self.held = false;
-            return Err(lost(
-                "MariaDB/MySQL no longer lists it (a migration may have run RELEASE_ALL_LOCKS())"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-}
+/// MySQL's named lock, bound with its name.
+const GET_LOCK: SessionLockSql = SessionLockSql {
+    acquire: "SELECT CAST(GET_LOCK(?, 0) AS CHAR)",
+    release: "SELECT CAST(RELEASE_LOCK(?) AS CHAR)",
+    check: "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS CHAR)",
+    holder: "SELECT CAST(CONCAT('connection ', p.ID, ' (', p.USER, '@', p.HOST, ')') AS CHAR) \
+        FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)",
+    released_by: "RELEASE_ALL_LOCKS()",
+};

@@ -10,15 +10,13 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError};
-use tokio::runtime::Runtime;
 
 use crate::analyze::ir::QName;
-use crate::db::backend::{
-    Backend, Conn, Opened, is_connection_loss, message, query_error, quote_qname,
-};
+use crate::db::backend::{Backend, Conn, Opened, query_error, quote_qname};
 use crate::db::error::{Cause, DbError};
 use crate::db::exec::{Guard, Sqlx, TxStyle};
-use crate::db::lock::Lock;
+use crate::db::history_sql::Value;
+use crate::db::lock::{SessionLock, SessionLockSql};
 use crate::db::settings::{Settings, TableName};
 use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
@@ -110,11 +108,11 @@ impl Backend for Postgres {
         }
         Ok(Opened {
             backend: Postgres,
-            lock: Box::new(AdvisoryLock {
-                target: target.clone(),
-                key: lock_key(table),
-                held: false,
-            }),
+            lock: Box::new(SessionLock::new(
+                target,
+                Value::Int(Some(lock_key(table))),
+                ADVISORY_LOCK,
+            )),
             reset: vec![reset.join("; ")],
         })
     }
@@ -167,113 +165,20 @@ fn lock_key(table: &TableName) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-/// A session advisory lock on the migration session itself, so a deployer holds one
-/// connection (PgBouncer in session mode needs no spare one) and the lock lives exactly as
-/// long as the session whose statements it protects: a killed deployer's statement that
-/// runs on in the server keeps the lock until it ends.
-struct AdvisoryLock {
-    target: Target,
-    key: i64,
-    held: bool,
-}
-
-impl AdvisoryLock {
-    /// The key as `pg_locks` shows it: `classid` and `objid` hold its halves.
-    fn halves(&self) -> (i64, i64) {
-        ((self.key >> 32) & 0xffff_ffff, self.key & 0xffff_ffff)
-    }
-}
-
-impl Lock<sqlx::Postgres> for AdvisoryLock {
-    /// Each poll is its own short statement: a waiting deployer never sits in an open
-    /// transaction that a CREATE INDEX CONCURRENTLY of the lock holder would wait for.
-    fn try_acquire(&mut self, rt: &Runtime, conn: &mut PgConnection) -> Result<bool, DbError> {
-        let got = rt
-            .block_on(
-                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(self.key)
-                    .fetch_one(conn),
-            )
-            .map_err(|e| query_error(&self.target, "taking the migration lock", &e))?;
-        self.held = got;
-        Ok(got)
-    }
-
-    fn holder(&mut self, rt: &Runtime, conn: &mut PgConnection) -> String {
-        let (class, object) = self.halves();
-        let query = sqlx::query(
-            "SELECT a.pid, coalesce(a.application_name, '') AS app, coalesce(host(a.client_addr), 'local') AS addr \
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1",
-        )
-        .bind(class)
-        .bind(object);
-        match rt.block_on(query.fetch_optional(conn)) {
-            Ok(Some(row)) => format!(
-                "pid {} ({}, {})",
-                row.try_get::<i32, _>("pid").unwrap_or_default(),
-                row.try_get::<String, _>("app").unwrap_or_default(),
-                row.try_get::<String, _>("addr").unwrap_or_default()
-            ),
-            _ => "another session".into(),
-        }
-    }
-
-    fn release(&mut self, rt: &Runtime, conn: &mut PgConnection) -> Result<(), DbError> {
-        let unlock = |message: String| DbError::Unlock {
-            url: self.target.redacted.clone(),
-            message,
-        };
-        if !std::mem::replace(&mut self.held, false) {
-            return Err(unlock("the lock was not held".into()));
-        }
-        let released = rt.block_on(
-            sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
-                .bind(self.key)
-                .fetch_one(conn),
-        );
-        let released = match released {
-            // The session is gone, and its session lock with it.
-            Err(e) if is_connection_loss(&e) => return Ok(()),
-            other => other.map_err(|e| unlock(message(&e)))?,
-        };
-        if !released {
-            return Err(unlock(
-                "PostgreSQL reports the advisory lock was not held (did a migration release it, with pg_advisory_unlock_all() or DISCARD ALL?)".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn check(&mut self, rt: &Runtime, conn: &mut PgConnection) -> Result<(), DbError> {
-        let lost = |message: String| DbError::LockLost {
-            url: self.target.redacted.clone(),
-            message,
-        };
-        if !self.held {
-            return Err(lost("it is not held".into()));
-        }
-        let (class, object) = self.halves();
-        let held: i64 = rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                     AND pid = pg_backend_pid() AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
-                )
-                .bind(class)
-                .bind(object)
-                .fetch_one(conn),
-            )
-            .map_err(|e| lost(message(&e)))?;
-        if held == 0 {
-            self.held = false;
-            return Err(lost(
-                "PostgreSQL no longer lists it (a migration may have run pg_advisory_unlock_all() or DISCARD ALL)".into(),
-            ));
-        }
-        Ok(())
-    }
-}
+/// PostgreSQL's session advisory lock, bound with its key. `pg_locks` shows the key's halves
+/// in `classid` and `objid`.
+const ADVISORY_LOCK: SessionLockSql = SessionLockSql {
+    acquire: "SELECT pg_try_advisory_lock($1)::text",
+    release: "SELECT pg_advisory_unlock($1)::text",
+    check: "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND granted \
+        AND pid = pg_backend_pid() AND classid::bigint = ($1 >> 32) & 4294967295 \
+        AND objid::bigint = $1 & 4294967295 AND objsubid = 1",
+    holder: "SELECT 'pid ' || a.pid || ' (' || coalesce(a.application_name, '') || ', ' || coalesce(host(a.client_addr), 'local') || ')' \
+        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = ($1 >> 32) & 4294967295 \
+        AND l.objid::bigint = $1 & 4294967295 AND l.objsubid = 1",
+    released_by: "pg_advisory_unlock_all() or DISCARD ALL",
+};
 
 /// `pg_backend_pid()` through the simple protocol (no prepared statement, which a
 /// transaction pooler would break).

@@ -431,6 +431,41 @@ pub fn resolve(
     Ok(())
 }
 
+/// The history compared with the files, as `status` and `verify` show it: the rows, the
+/// plan, and what would make `up` refuse (worded as `up` words it).
+pub struct Review {
+    /// The history rows.
+    pub rows: Vec<history::HistoryRow>,
+    /// Files and rows compared.
+    pub plan: history::Plan,
+    /// What `up` would refuse (without `--allow-out-of-order`).
+    pub problems: Vec<Problem>,
+}
+
+/// Reads the history and decides what `up` would refuse, without the lock and without
+/// changing anything.
+pub fn review(
+    driver: &mut dyn Driver,
+    discovery: &Discovery,
+    analysis: &analyze::Options,
+) -> Result<Review, DbError> {
+    let files = &discovery.files;
+    let rows = driver.history()?.unwrap_or_default();
+    let tables = if rows.is_empty() && !files.is_empty() {
+        tables_without_history(driver, analysis.dialect)?
+    } else {
+        Vec::new()
+    };
+    let plan = history::plan(files, &rows);
+    let verdicts = stepwise::verdicts(driver, &plan, files, &rows, analysis)?;
+    let problems = plan.problems(files, &rows, &tables, false, &verdicts);
+    Ok(Review {
+        rows,
+        plan,
+        problems,
+    })
+}
+
 /// The database's tables that no `migrate` history accounts for: neither another app's
 /// history table (two apps with their own history tables share a database) nor a table its
 /// applied migrations made.
