@@ -52,6 +52,14 @@ pub enum SourceError {
         /// The limit.
         limit: u64,
     },
+    /// A file holds a NUL byte.
+    #[error("{} holds a NUL byte (line {line}): SQL text cannot", crate::source::shown(.path))]
+    NulByte {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the byte.
+        line: usize,
+    },
     /// A file is not UTF-8.
     #[error("{} is not valid UTF-8 (line {line}, byte {offset})", crate::source::shown(.path))]
     InvalidUtf8 {

@@ -456,7 +456,7 @@ fn sigkill_midway_is_completed_by_the_next_run_or_refused_with_the_next_step() {
                 assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
                 assert!(
                     run.stderr
-                        .contains("resuming 2, interrupted earlier: statements 1 to 1 of 3"),
+                        .contains("resuming 2, interrupted earlier: statement 1 of 3 was applied"),
                     "{}",
                     run.stderr
                 );

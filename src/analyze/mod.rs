@@ -530,13 +530,10 @@ fn file_steps(file: &ParsedFile, text: &str, options: &Options) -> Vec<step::Ste
     file.statements
         .iter()
         .map(|s| {
-            let word = text[s.start..s.end]
-                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                .next()
-                .unwrap_or("");
+            let text = &text[s.start..s.end];
             step::step(
                 &s.changes,
-                word,
+                text,
                 options.dialect,
                 options.pg_version,
                 has_tx,

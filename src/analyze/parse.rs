@@ -26,6 +26,11 @@ pub const PARSER_STACK: usize = 32 << 20;
 /// dropping it) would recurse that deep on a worker thread's small stack.
 const MAX_NESTING: usize = 256;
 
+/// Binary operators beyond which a statement is not handed to sqlparser: a chain of
+/// hundreds of thousands of `+` nests its AST (and the recursion that drops it) as deep,
+/// whatever the parentheses say. (A bulk `INSERT ... VALUES` is a list, not a chain.)
+const MAX_OPERATORS: usize = 100_000;
+
 /// One statement of a file, understood or not.
 #[derive(Debug, Clone)]
 pub struct ParsedStatement {
@@ -218,6 +223,18 @@ fn parse_piece(
     };
     // The parser skips whitespace and comments anyway; dropping them here saves it the work.
     tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+    let operators = tokens.iter().filter(|t| is_operator(&t.token)).count();
+    if operators > MAX_OPERATORS {
+        record.span.end = end_of_text(sql, origin);
+        record.failure = Some(ParseFailure {
+            message: format!(
+                "a statement with {operators} operators is too long to analyse (the limit is {MAX_OPERATORS})"
+            ),
+            pos: origin,
+        });
+        out.push(record);
+        return;
+    }
     if let Some(deep) = too_deep(&tokens) {
         record.span.end = end_of_text(sql, origin);
         record.failure = Some(ParseFailure {
@@ -272,6 +289,32 @@ fn parse_piece(
         }
     }
     out.push(record);
+}
+
+/// Whether `token` joins two operands into one deeper expression.
+fn is_operator(token: &Token) -> bool {
+    match token {
+        Token::Plus
+        | Token::Minus
+        | Token::Mul
+        | Token::Div
+        | Token::Mod
+        | Token::StringConcat
+        | Token::Eq
+        | Token::Neq
+        | Token::Lt
+        | Token::Gt
+        | Token::LtEq
+        | Token::GtEq
+        | Token::Caret
+        | Token::Ampersand
+        | Token::Pipe => true,
+        Token::Word(w) => {
+            w.quote_style.is_none()
+                && (w.value.eq_ignore_ascii_case("AND") || w.value.eq_ignore_ascii_case("OR"))
+        }
+        _ => false,
+    }
 }
 
 fn is_word(token: Option<&TokenWithSpan>, word: &str) -> bool {

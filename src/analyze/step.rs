@@ -50,21 +50,57 @@ pub struct Step {
     pub effects: Vec<Effect>,
     /// Running it twice does no harm (`VACUUM`, `ANALYZE`).
     pub idempotent: bool,
-    /// It may change the session's state (`SET`, `USE`, a PRAGMA, code the analysis cannot
-    /// see into): the session is reset after the migration.
+    /// It may change the session's state (`SET`, `USE`, a PRAGMA, a temporary object, code
+    /// the analysis cannot see into): the session is reset after the migration.
     pub changes_session: bool,
+    /// The temporary tables it creates (to drop them where the database cannot list them).
+    pub temp_tables: Vec<String>,
 }
 
-/// The step facts of one statement: its `changes` and its first keyword. `file_has_tx` says
-/// the file holds its own transaction control, which the engine's per-statement
-/// transactions would fight: then no statement is atomic.
+/// Words that start a statement which may change the session's state.
+const SESSION_WORDS: [&str; 16] = [
+    "SET",
+    "RESET",
+    "USE",
+    "PRAGMA",
+    "DISCARD",
+    "CALL",
+    "SELECT",
+    "ATTACH",
+    "DETACH",
+    "PREPARE",
+    "DEALLOCATE",
+    "LISTEN",
+    "DECLARE",
+    "LOCK",
+    "HANDLER",
+    "EXECUTE",
+];
+
+/// The step facts of one statement: its `changes` and its text. `file_has_tx` says the file
+/// holds its own transaction control, which the engine's per-statement transactions would
+/// fight: then no statement is atomic.
 pub fn step(
     changes: &[Change],
-    first_keyword: &str,
+    text: &str,
     dialect: Dialect,
     pg_version: u32,
     file_has_tx: bool,
 ) -> Step {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '`' && c != '"' && c != '.')
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .collect();
+    let first_keyword = words.first().copied().unwrap_or("");
+    let temp_tables = temporary_tables(&words);
+    let temporary = words
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
+        && words
+            .iter()
+            .take(4)
+            .any(|w| w.eq_ignore_ascii_case("TEMP") || w.eq_ignore_ascii_case("TEMPORARY"));
     let understood = !changes.is_empty();
     let runs_outside = changes
         .iter()
@@ -88,7 +124,8 @@ pub fn step(
                 ChangeKind::SessionSetting | ChangeKind::Opaque { .. }
             )
         })
-        || ["SET", "RESET", "USE", "PRAGMA", "DISCARD", "CALL", "SELECT"]
+        || temporary
+        || SESSION_WORDS
             .iter()
             .any(|k| first_keyword.eq_ignore_ascii_case(k));
     Step {
@@ -99,7 +136,29 @@ pub fn step(
                 .iter()
                 .all(|c| matches!(c.kind, ChangeKind::Vacuum { .. })),
         changes_session,
+        temp_tables,
     }
+}
+
+/// The table a `CREATE [GLOBAL|LOCAL] TEMP[ORARY] TABLE [IF NOT EXISTS] name` makes, given
+/// the statement's first words (quotes kept, unquoted here).
+fn temporary_tables(words: &[&str]) -> Vec<String> {
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let Some(at) = upper.iter().position(|w| w == "TABLE") else {
+        return Vec::new();
+    };
+    let temporary = upper.first().is_some_and(|w| w == "CREATE")
+        && upper[..at].iter().any(|w| w == "TEMP" || w == "TEMPORARY");
+    if !temporary {
+        return Vec::new();
+    }
+    let mut rest = words[at + 1..].iter();
+    let mut name = rest.next().copied();
+    if name.is_some_and(|w| w.eq_ignore_ascii_case("IF")) {
+        name = rest.nth(2).copied();
+    }
+    name.map(|n| vec![n.replace(['`', '"'], "")])
+        .unwrap_or_default()
 }
 
 /// Statements InnoDB runs inside a transaction without committing it implicitly.
@@ -176,10 +235,7 @@ mod tests {
         parse_file(sql, dialect)
             .statements
             .iter()
-            .map(|s| {
-                let word = sql[s.start..].split_whitespace().next().unwrap_or("");
-                step(&s.changes, word, dialect, 15, false)
-            })
+            .map(|s| step(&s.changes, &sql[s.start..s.end], dialect, 15, false))
             .collect()
     }
 
@@ -210,6 +266,17 @@ mod tests {
         );
         assert!(s[0].atomic && !s[1].atomic && s[2].atomic);
         assert_eq!(s[1].effects.len(), 2, "{:?}", s[1].effects);
+    }
+
+    #[test]
+    fn temporary_objects_change_the_session_and_are_named() {
+        let s = steps(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS `acct` (id INT);\nCREATE TEMP VIEW v AS SELECT 1;\nCREATE TABLE t (id INT);",
+            Dialect::Mysql,
+        );
+        assert!(s[0].changes_session && s[1].changes_session && !s[2].changes_session);
+        assert_eq!(s[0].temp_tables, ["acct"]);
+        assert!(s[1].temp_tables.is_empty() && s[2].temp_tables.is_empty());
     }
 
     #[test]

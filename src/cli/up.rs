@@ -98,9 +98,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     delay.as_millis()
                 ),
             },
-            Event::Resumed { version, from, of } => format!(
-                "resuming {version}, interrupted earlier: statements 1 to {from} of {of} were applied"
-            ),
+            Event::Resumed { version, from, of } => match from {
+                0 => format!(
+                    "resuming {version}, interrupted earlier: none of its {of} statements was applied"
+                ),
+                1 => format!(
+                    "resuming {version}, interrupted earlier: statement 1 of {of} was applied"
+                ),
+                n => format!(
+                    "resuming {version}, interrupted earlier: statements 1 to {n} of {of} were applied"
+                ),
+            },
             Event::DroppedInvalidIndex {
                 version,
                 statement,
@@ -248,6 +256,16 @@ fn next_step(version: u64, error: &ApplyError) -> String {
             } else {
                 "the failure could not be recorded"
             }
+        ),
+        ApplyError::Stopped {
+            failure:
+                Failure {
+                    cause: Cause::Connection,
+                    ..
+                },
+            ..
+        } => format!(
+            "the connection was lost while {version} ran outside a transaction: its history row still says running. Run `migrate up` again once the database is reachable: it resumes {version} where the history and the catalog show it stopped, or says why it cannot"
         ),
         ApplyError::Stopped { recorded: true, .. } => format!(
             "recorded as failed in the history: the statements before it stay applied. Next step: finish or undo them by hand, then `migrate resolve {version} --applied` or `--rolled-back`"

@@ -31,6 +31,10 @@ pub trait Backend: Sized {
     /// an unqualified history table lives in; `None` where there is only one (SQLite).
     const CURRENT_SCHEMA: Option<&'static str>;
 
+    /// The schema an unqualified history table always lives in, where it is fixed (SQLite's
+    /// `main`: a `TEMP` table of the same name would shadow an unqualified one).
+    const FIXED_SCHEMA: Option<&'static str> = None;
+
     /// Catalog query: a row when the history table exists. Like the other two, bound with
     /// the history table's schema (NULL when unqualified) and its name, in that order.
     const HISTORY_EXISTS: &'static str;
@@ -97,6 +101,29 @@ pub trait Backend: Sized {
     /// where the database leaves such indexes (PostgreSQL).
     fn drop_invalid_index(_index: &QName) -> Option<String> {
         None
+    }
+
+    /// Whether DML commits together with the progress update in one transaction: true where
+    /// every table is transactional. MySQL checks for MyISAM, Aria or MEMORY tables, which
+    /// keep a statement's effect when its transaction rolls back.
+    async fn transactional_dml(&mut self, _conn: &mut Conn<Self>) -> bool {
+        true
+    }
+
+    /// Puts the session back as `open` left it after migration `m`, which created the
+    /// temporary tables `temp_tables`: by default the `reset` statements of [`Opened`].
+    async fn reset_session(
+        &mut self,
+        conn: &mut Conn<Self>,
+        reset: &[String],
+        _m: &Migration<'_>,
+        _temp_tables: &[String],
+        _history: &TableName,
+    ) -> Result<(), sqlx::Error> {
+        for statement in reset {
+            Self::Db::raw(conn, statement).await?;
+        }
+        Ok(())
     }
 
     /// How `m`'s transaction is opened, batched and checked: by default a plain `BEGIN`,

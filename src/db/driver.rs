@@ -105,7 +105,8 @@ pub trait Driver {
 
     /// Puts the session back as it was after connecting (timeouts, search path, current
     /// database, session variables), after a migration that may have changed it.
-    fn reset_session(&mut self) -> Result<(), DbError>;
+    /// `m` (which created the temporary tables `temp_tables`) is the migration that ran.
+    fn reset_session(&mut self, m: &Migration, temp_tables: &[String]) -> Result<(), DbError>;
 
     /// Records how a failed or interrupted migration was fixed by hand. `file` is the
     /// migration file now (its checksum and SQL are recorded for `Applied`).
@@ -257,10 +258,16 @@ impl<B: Backend> SqlxDriver<B> {
         } else {
             backend.classify(e)
         };
+        let message = match cause {
+            Cause::Connection => {
+                format!("the connection to the database was lost ({})", message(e))
+            }
+            _ => message(e),
+        };
         Failure {
             cause,
             statement,
-            message: backend.explain(cause, message(e)),
+            message: backend.explain(cause, message),
         }
     }
 
@@ -472,6 +479,8 @@ impl<B: Backend> Driver for SqlxDriver<B> {
     fn step(&mut self, m: &Migration, i: usize, atomic: bool) -> Result<(), Failure> {
         let begin = self.begin(m);
         let conn = self.conn.as_mut().expect("open connection");
+        // A table that ignores transactions keeps the statement's effect without its progress.
+        let atomic = atomic && self.rt.block_on(self.backend.transactional_dml(conn));
         let backend = &self.backend;
         let classify = |e: &sqlx::Error, s| Self::failure(backend, e, s);
         let step = exec::step::<B::Db>(conn, begin, &self.sql, m, i, atomic, &classify);
@@ -501,12 +510,13 @@ impl<B: Backend> Driver for SqlxDriver<B> {
             .map_err(|e| Self::failure(&self.backend, &e, None))
     }
 
-    fn reset_session(&mut self) -> Result<(), DbError> {
-        for statement in self.reset.clone() {
-            let ran = self.run(|c| B::Db::raw(c, &statement));
-            ran.map_err(|e| self.query_error("resetting the session", &e))?;
-        }
-        Ok(())
+    fn reset_session(&mut self, m: &Migration, temp_tables: &[String]) -> Result<(), DbError> {
+        let conn = self.conn.as_mut().expect("open connection");
+        let reset = self
+            .backend
+            .reset_session(conn, &self.reset, m, temp_tables, &self.qualified);
+        let ran = self.rt.block_on(reset);
+        ran.map_err(|e| self.query_error("resetting the session", &e))
     }
 
     fn resolve(
@@ -558,6 +568,12 @@ async fn qualified<B: Backend>(
     target: &Target,
     table: &TableName,
 ) -> Result<TableName, DbError> {
+    if let (Some(schema), None) = (B::FIXED_SCHEMA, &table.schema) {
+        return Ok(TableName {
+            schema: Some(schema.to_string()),
+            name: table.name.clone(),
+        });
+    }
     let (Some(query), None) = (B::CURRENT_SCHEMA, &table.schema) else {
         return Ok(table.clone());
     };

@@ -73,8 +73,15 @@ impl HistorySql {
             Dialect::Sqlite => "INTEGER",
             _ => "BIGINT",
         };
+        // The history's progress updates commit with a migration's DML: a transactional
+        // engine whatever the server's default_storage_engine.
+        let engine = if dialect == Dialect::Mysql {
+            " ENGINE=InnoDB"
+        } else {
+            ""
+        };
         let create = format!(
-            "CREATE TABLE IF NOT EXISTS {t} (\n  version {int} NOT NULL PRIMARY KEY,\n  description {text} NOT NULL,\n  checksum {key_text} NOT NULL,\n  phase {key_text} NOT NULL,\n  sql_text {long_text} NOT NULL,\n  state {key_text} NOT NULL,\n  statements_applied {int} NOT NULL,\n  statements_total {int} NOT NULL,\n  applied_at {key_text},\n  execution_ms {int},\n  applied_by {key_text} NOT NULL,\n  allows {long_text} NOT NULL,\n  error {long_text},\n  failed_statement {int},\n  session {key_text},\n  in_flight {int}\n)"
+            "CREATE TABLE IF NOT EXISTS {t} (\n  version {int} NOT NULL PRIMARY KEY,\n  description {text} NOT NULL,\n  checksum {key_text} NOT NULL,\n  phase {key_text} NOT NULL,\n  sql_text {long_text} NOT NULL,\n  state {key_text} NOT NULL,\n  statements_applied {int} NOT NULL,\n  statements_total {int} NOT NULL,\n  applied_at {key_text},\n  execution_ms {int},\n  applied_by {key_text} NOT NULL,\n  allows {long_text} NOT NULL,\n  error {long_text},\n  failed_statement {int},\n  session {key_text},\n  in_flight {int}\n){engine}"
         );
         let add_columns = vec![
             format!("ALTER TABLE {t} ADD COLUMN session {key_text}"),

@@ -4,33 +4,88 @@
 //! variables and current database, after a migration that may change them; the migration
 //! lock is `GET_LOCK` on the migration session, polled with a zero timeout.
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 
-use crate::db::Target;
 use crate::db::backend::{Backend, Opened, query_error};
 use crate::db::error::{Cause, DbError};
 use crate::db::exec::Sqlx;
 use crate::db::history_sql::Value;
 use crate::db::lock::{SessionLock, SessionLockSql};
 use crate::db::settings::{Settings, TableName};
+use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
 
-/// MySQL or MariaDB, as a [`Backend`].
-pub struct Mysql;
+/// MySQL or MariaDB, as a [`Backend`]: the session's variables as set up on connecting,
+/// to restore any a migration changes.
+pub struct Mysql {
+    variables: HashMap<String, String>,
+}
 
-/// Session variables a migration may change (`SET foreign_key_checks = 0`, `SET NAMES`,
-/// `SET autocommit = 0`), read after connecting and restored after such a migration.
-const SESSION_VARIABLES: [&str; 8] = [
-    "autocommit",
-    "sql_mode",
-    "time_zone",
-    "foreign_key_checks",
-    "unique_checks",
-    "character_set_client",
-    "character_set_results",
-    "collation_connection",
+/// Every session variable and its value.
+const SESSION_VARIABLES: &str = "SELECT CAST(VARIABLE_NAME AS CHAR), CAST(VARIABLE_VALUE AS CHAR) FROM information_schema.SESSION_VARIABLES";
+
+/// Session variables that change by themselves (clocks, counters, ids of the last
+/// statement): never restored.
+const VOLATILE: [&str; 12] = [
+    "timestamp",
+    "last_insert_id",
+    "insert_id",
+    "identity",
+    "rand_seed1",
+    "rand_seed2",
+    "warning_count",
+    "error_count",
+    "in_transaction",
+    "last_gtid",
+    "gtid_seq_no",
+    "pseudo_thread_id",
 ];
+
+/// `name = value` for `SET SESSION`, the value quoted unless it is a number.
+fn assignment(name: &str, value: &str) -> String {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        format!("{name} = {value}")
+    } else {
+        format!(
+            "{name} = '{}'",
+            value.replace('\\', "\\\\").replace('\'', "''")
+        )
+    }
+}
+
+/// The user variables (`@name`, not `@@system`) a migration's text mentions.
+fn user_variables(sql: &str) -> Vec<String> {
+    let bytes = sql.as_bytes();
+    let mut names: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'@' && bytes.get(i + 1) != Some(&b'@') && (i == 0 || bytes[i - 1] != b'@') {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len()
+                && (bytes[end].is_ascii_alphanumeric()
+                    || bytes[end] == b'_'
+                    || bytes[end] == b'$'
+                    || bytes[end] == b'.')
+            {
+                end += 1;
+            }
+            if end > start {
+                let name = sql[start..end].to_string();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    names
+}
 
 impl Backend for Mysql {
     type Db = sqlx::MySql;
@@ -89,39 +144,25 @@ impl Backend for Mysql {
                 setup.push(statement);
             }
         }
-        let read = SESSION_VARIABLES
-            .iter()
-            .map(|v| format!("CAST(@@SESSION.{v} AS CHAR)"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let values = sqlx::MySql::texts(
-            conn,
-            &format!("SELECT {read}"),
-            &[],
-            SESSION_VARIABLES.len(),
-        )
-        .await
-        .map_err(|e| query_error(target, "reading the session variables", &e))?;
-        let restore = SESSION_VARIABLES
-            .iter()
-            .zip(values.into_iter().next().unwrap_or_default())
-            .map(|(name, value)| {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    format!("{name} = {value}")
-                } else {
-                    format!("{name} = '{}'", value.replace('\'', "''"))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let variables = sqlx::MySql::texts(conn, SESSION_VARIABLES, &[], 2)
+            .await
+            .map_err(|e| query_error(target, "reading the session variables", &e))?
+            .into_iter()
+            .map(|mut row| (row.remove(0).to_ascii_lowercase(), row.remove(0)))
+            .collect();
         let database = table.schema.clone().unwrap_or_default();
-        let mut reset = vec![format!("USE `{}`", database.replace('`', "``"))];
-        if !restore.is_empty() {
-            reset.push(format!("SET SESSION {restore}"));
-        }
+        let mut reset = vec![
+            format!("USE `{}`", database.replace('`', "``")),
+            "UNLOCK TABLES".to_string(),
+            // A temporary table shadows even a database-qualified name.
+            format!(
+                "DROP TEMPORARY TABLE IF EXISTS {}",
+                table.quoted(Dialect::Mysql)
+            ),
+        ];
         reset.extend(setup);
         Ok(Opened {
-            backend: Mysql,
+            backend: Mysql { variables },
             lock: Box::new(SessionLock::new(
                 target,
                 Value::Text(Some(lock_name(table))),
@@ -129,6 +170,67 @@ impl Backend for Mysql {
             )),
             reset,
         })
+    }
+
+    async fn transactional_dml(&mut self, conn: &mut MySqlConnection) -> bool {
+        let others = sqlx::MySql::text(
+            conn,
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND ENGINE <> 'InnoDB'",
+            &[],
+        )
+        .await;
+        // Unknown: not transactional.
+        matches!(others, Ok(Some(n)) if n == "0")
+    }
+
+    /// The statements of `open` (current database, table locks, the timeouts), then every
+    /// session variable that differs from what it was on connecting, the migration's
+    /// temporary tables and its user variables.
+    async fn reset_session(
+        &mut self,
+        conn: &mut MySqlConnection,
+        reset: &[String],
+        m: &Migration<'_>,
+        temp_tables: &[String],
+        _history: &TableName,
+    ) -> Result<(), sqlx::Error> {
+        for statement in reset {
+            sqlx::MySql::raw(conn, statement).await?;
+        }
+        for table in temp_tables {
+            let drop = format!(
+                "DROP TEMPORARY TABLE IF EXISTS `{}`",
+                table.replace('`', "``").replace('.', "`.`")
+            );
+            sqlx::MySql::raw(conn, &drop).await?;
+        }
+        let names = user_variables(m.sql);
+        if !names.is_empty() {
+            let clear: Vec<String> = names
+                .iter()
+                .map(|n| format!("@`{}` = NULL", n.replace('`', "``")))
+                .collect();
+            sqlx::MySql::raw(conn, &format!("SET {}", clear.join(", "))).await?;
+        }
+        let now = sqlx::MySql::texts(conn, SESSION_VARIABLES, &[], 2).await?;
+        for mut row in now {
+            let (name, value) = (row.remove(0).to_ascii_lowercase(), row.remove(0));
+            if VOLATILE.contains(&name.as_str()) {
+                continue;
+            }
+            match self.variables.get(&name) {
+                Some(before) if *before != value => {
+                    // Read-only variables cannot differ; one that refuses is left as is.
+                    let _ = sqlx::MySql::raw(
+                        conn,
+                        &format!("SET SESSION {}", assignment(&name, before)),
+                    )
+                    .await;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn classify(&self, e: &sqlx::Error) -> Cause {

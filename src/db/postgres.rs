@@ -95,12 +95,16 @@ impl Backend for Postgres {
         let checks_client = sqlx::Postgres::raw(conn, check).await.is_ok();
         detect_pooler(target, conn, options).await?;
         // Every migration starts from this state: RESET ALL undoes a migration's SET (but
-        // not its role), DISCARD TEMP its temporary tables; then the set-up again.
+        // not its role), DISCARD TEMP its temporary tables, CLOSE ALL its cursors, UNLISTEN
+        // its channels; then the set-up again. (Not DISCARD ALL: it would deallocate sqlx's
+        // prepared statements.)
         let mut reset = vec![
             "RESET ALL".to_string(),
             "RESET ROLE".to_string(),
             "SET SESSION AUTHORIZATION DEFAULT".to_string(),
             "DISCARD TEMP".to_string(),
+            "CLOSE ALL".to_string(),
+            "UNLISTEN *".to_string(),
             setup,
         ];
         if checks_client {

@@ -15,7 +15,7 @@ use tokio::runtime::Runtime;
 
 use crate::db::backend::{Backend, Conn, FastPath, Opened};
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
-use crate::db::exec::{self, Guard, TxStyle};
+use crate::db::exec::{self, Guard, Sqlx, TxStyle};
 use crate::db::history_sql::{HistorySql, NewRow};
 use crate::db::lock::{Lock, NoLock};
 use crate::db::settings::{Settings, TableName};
@@ -70,6 +70,7 @@ impl Backend for Sqlite {
     type Db = sqlx::Sqlite;
     const DIALECT: Dialect = Dialect::Sqlite;
     const CURRENT_SCHEMA: Option<&'static str> = None;
+    const FIXED_SCHEMA: Option<&'static str> = Some("main");
 
     fn connect_options(options: SqliteConnectOptions, settings: &Settings) -> SqliteConnectOptions {
         options
@@ -108,9 +109,60 @@ impl Backend for Sqlite {
             },
             lock,
             // Outside a transaction a file may switch foreign keys on (the rebuild recipe
-            // ends that way): off again for the migrations after it.
-            reset: vec!["PRAGMA foreign_keys = OFF".to_string()],
+            // ends that way): off again for the migrations after it. The other pragmas a
+            // migration may set for its own statements go back to SQLite's defaults.
+            reset: vec![
+                "PRAGMA foreign_keys = OFF; PRAGMA case_sensitive_like = OFF; PRAGMA recursive_triggers = OFF; PRAGMA reverse_unordered_selects = OFF; PRAGMA ignore_check_constraints = OFF; PRAGMA defer_foreign_keys = OFF; PRAGMA legacy_alter_table = OFF; PRAGMA query_only = OFF"
+                    .to_string(),
+            ],
         })
+    }
+
+    /// The pragmas of `open`, then the migration's temporary objects dropped and the
+    /// databases it attached detached.
+    async fn reset_session(
+        &mut self,
+        conn: &mut SqliteConnection,
+        reset: &[String],
+        _m: &Migration<'_>,
+        _temp_tables: &[String],
+        _history: &TableName,
+    ) -> Result<(), sqlx::Error> {
+        for statement in reset {
+            sqlx::Sqlite::raw(conn, statement).await?;
+        }
+        // Triggers and views first: a table's drop takes its indexes and triggers with it.
+        let temporary = sqlx::Sqlite::texts(
+            conn,
+            "SELECT type, name FROM temp.sqlite_master WHERE type IN ('trigger', 'view', 'table') ORDER BY type = 'table', name",
+            &[],
+            2,
+        )
+        .await?;
+        for row in temporary {
+            let (kind, name) = (&row[0], &row[1]);
+            let drop = format!(
+                "DROP {} IF EXISTS temp.\"{}\"",
+                kind.to_ascii_uppercase(),
+                name.replace('"', "\"\"")
+            );
+            sqlx::Sqlite::raw(conn, &drop).await?;
+        }
+        let attached = sqlx::Sqlite::texts(
+            conn,
+            "SELECT name FROM pragma_database_list WHERE name NOT IN ('main', 'temp')",
+            &[],
+            1,
+        )
+        .await?;
+        for name in attached.into_iter().flatten() {
+            sqlx::Sqlite::raw(
+                conn,
+                &format!("DETACH DATABASE \"{}\"", name.replace('"', "\"\"")),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     fn classify(&self, e: &sqlx::Error) -> Cause {

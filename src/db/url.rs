@@ -38,12 +38,8 @@ impl Target {
     pub fn parse(url: &str) -> Result<Target, DbError> {
         let redacted = redact(url);
         remember(url, &redacted);
-        for range in secret_ranges(url) {
-            let secret = &url[range];
-            remember(secret, "***");
-            if let Some(decoded) = percent_decoded(secret) {
-                remember(&decoded, "***");
-            }
+        for secret in secrets(url) {
+            remember(&secret, "***");
         }
         let Some((scheme, _)) = url.split_once("://") else {
             let looks_like_keywords = url.contains('=');
@@ -118,8 +114,12 @@ fn remember(secret: &str, replacement: &str) {
     }
 }
 
-/// The input with every secret (see [`secret_ranges`]) replaced by `***`.
+/// The input with every secret (see [`secrets`]) replaced by `***`. Text without a
+/// `<scheme>://` or a `key=value` could itself be a password: it is not shown at all.
 pub fn redact(input: &str) -> String {
+    if !input.contains("://") && !input.contains('=') {
+        return "(not shown: no <scheme>://, so it may be a password)".to_string();
+    }
     let mut out = String::with_capacity(input.len());
     let mut at = 0;
     for range in secret_ranges(input) {
@@ -128,7 +128,36 @@ pub fn redact(input: &str) -> String {
         at = range.end;
     }
     out.push_str(&input[at..]);
+    // Secrets only the percent-decoded input shows (`options=-c%20password%3D...`).
+    for secret in secrets(input) {
+        if secret.len() >= 3 && out.contains(&secret) {
+            out = out.replace(&secret, "***");
+        }
+    }
     out
+}
+
+/// Every secret of `input`, as written and percent-decoded, and those that only its
+/// percent-decoded form shows.
+fn secrets(input: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |s: &str| {
+        if !s.is_empty() && !found.iter().any(|f| f == s) {
+            found.push(s.to_string());
+        }
+    };
+    for range in secret_ranges(input) {
+        add(&input[range.clone()]);
+        if let Some(decoded) = percent_decoded(&input[range]) {
+            add(&decoded);
+        }
+    }
+    if let Some(decoded) = percent_decoded(input) {
+        for range in secret_ranges(&decoded) {
+            add(&decoded[range]);
+        }
+    }
+    found
 }
 
 /// Keywords whose value is a secret, in a query string or a libpq keyword string.

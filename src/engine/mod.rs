@@ -234,8 +234,23 @@ fn locked_up(
     let mut pending = plan.pending();
     pending.extend(resumable.iter().map(|&(i, _, _)| i));
     pending.sort_unstable();
-    let units = select::pending_against_applied(files, &pending);
+    // An interrupted migration passed the gate when it started, and its text is unchanged
+    // (checked): it is replayed, not judged again against a history it is half part of.
+    let resumed: Vec<usize> = resumable.iter().map(|&(i, _, _)| i).collect();
+    let judged: Vec<usize> = pending
+        .iter()
+        .copied()
+        .filter(|i| !resumed.contains(i))
+        .collect();
+    let units = select::pending_against_applied(files, &judged);
     let analysis = analyze::analyze(&units, &discovery.problems, &options.analysis);
+    let touching = touches_history(files, &judged, &analysis, &options.settings);
+    if !touching.is_empty() {
+        return Ok(UpReport {
+            result: UpResult::Refused { problems: touching },
+            analysis: None,
+        });
+    }
     if analysis.has_errors() {
         return Ok(UpReport {
             result: UpResult::Rejected,
@@ -288,7 +303,12 @@ fn locked_up(
         // Every migration starts from the session state set up on connecting.
         let changed_session = !in_transaction || facts.steps.iter().any(|s| s.changes_session);
         if outcome.is_ok() && changed_session {
-            driver.reset_session()?;
+            let temp_tables: Vec<String> = facts
+                .steps
+                .iter()
+                .flat_map(|s| s.temp_tables.iter().cloned())
+                .collect();
+            driver.reset_session(&migration, &temp_tables)?;
         }
         let version = file.version.unwrap_or(0);
         match outcome {
@@ -464,6 +484,57 @@ pub fn review(
         plan,
         problems,
     })
+}
+
+/// A problem for every pending migration that creates, drops or alters a table named like
+/// the history table (a temporary one included: on MySQL it would shadow the history even by
+/// its qualified name, and on every database the engine's own rows would go astray).
+fn touches_history(
+    files: &[SourceFile],
+    pending: &[usize],
+    analysis: &Analysis,
+    settings: &Settings,
+) -> Vec<Problem> {
+    use crate::analyze::step::Effect;
+    let history = &settings.history_table.name;
+    let named = |name: &str| {
+        name.eq_ignore_ascii_case(history)
+            || name
+                .to_ascii_lowercase()
+                .ends_with(&format!(".{}", history.to_ascii_lowercase()))
+    };
+    let mut problems = Vec::new();
+    for &i in pending {
+        let file = &files[i];
+        let facts = &analysis.files[i];
+        let hit = facts.steps.iter().position(|step| {
+            step.temp_tables.iter().any(|t| named(t))
+                || step.effects.iter().any(|e| match e {
+                    Effect::Table { table, .. } | Effect::Column { table, .. } => {
+                        named(&table.name)
+                    }
+                    Effect::Index { table, .. } => table.as_ref().is_some_and(|t| named(&t.name)),
+                })
+        });
+        if let Some(statement) = hit {
+            let line = facts
+                .statements
+                .get(statement)
+                .map(|&(start, _)| file.text[..start].matches('\n').count() + 1);
+            problems.push(Problem {
+                version: file.version.unwrap_or(0),
+                description: file.description.clone(),
+                state: history::State::Pending,
+                kind: history::ProblemKind::TouchesHistory {
+                    file: file.display.clone(),
+                    line,
+                    table: history.clone(),
+                },
+                diff: None,
+            });
+        }
+    }
+    problems
 }
 
 /// The database's tables that no `migrate` history accounts for: neither another app's

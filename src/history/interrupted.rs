@@ -63,6 +63,8 @@ pub enum Verdict {
     },
     /// The file changed since the migration was started.
     Changed,
+    /// The row's progress cannot be right (edited by hand?).
+    Inconsistent,
 }
 
 /// The statement of `row` that may have been in flight when its deployer stopped: the one
@@ -86,7 +88,15 @@ pub fn verdict(row: &HistoryRow, file: &SourceFile, observation: &Observation) -
     if checksum(&file.text) != row.checksum {
         return Verdict::Changed;
     }
-    let applied = usize::try_from(row.statements_applied.max(0)).unwrap_or(0);
+    let total = row.statements_total;
+    let consistent = (0..=total).contains(&row.statements_applied)
+        && row
+            .in_flight
+            .is_none_or(|i| i >= row.statements_applied && i < total);
+    if !consistent {
+        return Verdict::Inconsistent;
+    }
+    let applied = usize::try_from(row.statements_applied).unwrap_or(0);
     let in_flight = in_flight_statement(row);
     if observation.session_alive == Some(true) {
         return Verdict::StillRunning {
@@ -233,5 +243,17 @@ mod tests {
         // Before `in_flight` existed, progress was recorded after each statement: the next
         // one may have run.
         assert_eq!(in_flight_statement(&row(1, None, None)), Some(1));
+        // Progress no run can leave.
+        for (applied, in_flight) in [(4, None), (-1, None), (1, Some(3)), (2, Some(1))] {
+            assert_eq!(
+                verdict(
+                    &row(applied, in_flight, Some("7")),
+                    &file("a;\nb;\nc;\n"),
+                    &seen(InFlight::None)
+                ),
+                Verdict::Inconsistent,
+                "{applied} {in_flight:?}"
+            );
+        }
     }
 }

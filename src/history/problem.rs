@@ -68,6 +68,11 @@ pub enum ProblemKind {
         /// Its line.
         line: Option<usize>,
     },
+    /// An interrupted migration's row has progress no run can leave.
+    Inconsistent {
+        /// `statements_applied` of `statements_total`.
+        progress: (i64, i64),
+    },
     /// An interrupted migration's file changed since it was started.
     ChangedWhileRunning {
         /// The file, as displayed.
@@ -82,6 +87,15 @@ pub enum ProblemKind {
     TooLarge {
         /// The file, as displayed.
         file: String,
+    },
+    /// A pending migration creates, drops or alters a table named like the history table.
+    TouchesHistory {
+        /// The file, as displayed.
+        file: String,
+        /// The statement's line.
+        line: Option<usize>,
+        /// The history table's name.
+        table: String,
     },
     /// The database has tables but no history: it needs a baseline.
     Unbaselined {
@@ -156,6 +170,11 @@ impl Problem {
                 statement + 1,
                 at_line(*line)
             ),
+            ProblemKind::Inconsistent {
+                progress: (applied, total),
+            } => format!(
+                "migration {v} is marked running with progress no run leaves ({applied} of {total} statements, or a statement in flight outside them): the history row was edited. Find out what took effect, then run `migrate resolve {v} --applied` or `--rolled-back`"
+            ),
             ProblemKind::ChangedWhileRunning { file } => format!(
                 "migration {v} was interrupted while running, and {file} changed since: restore the text it was started with, so `migrate up` can resume it"
             ),
@@ -164,6 +183,10 @@ impl Problem {
             ),
             ProblemKind::TooLarge { file } => format!(
                 "version {v} is larger than the history table's BIGINT can hold: rename {file} with a smaller version"
+            ),
+            ProblemKind::TouchesHistory { file, line, table } => format!(
+                "migration {v} ({file}{}) makes or changes a table named {table}, like the history table: the engine's own rows would go to it (a temporary table shadows the history). Rename that table, or set history_table to another name",
+                line.map(|l| format!(":{l}")).unwrap_or_default()
             ),
             ProblemKind::Unbaselined { tables } => {
                 let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
@@ -307,6 +330,7 @@ impl Plan {
                         total,
                         line: *line,
                     },
+                    Some(Verdict::Inconsistent) => ProblemKind::Inconsistent { progress },
                     Some(Verdict::Changed) => ProblemKind::ChangedWhileRunning {
                         file: file.map(|f| f.display.clone()).unwrap_or_default(),
                     },

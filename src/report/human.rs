@@ -60,6 +60,9 @@ pub fn render(
     writeln!(out, "{}", style.paint(code, &line))
 }
 
+/// Characters of a source line shown at most; a longer line is shown around the clause.
+const WINDOW: usize = 160;
+
 fn diagnostic(
     out: &mut impl Write,
     d: &Diagnostic,
@@ -83,7 +86,40 @@ fn diagnostic(
         d.message
     )?;
     if let Some((text, index)) = source.filter(|_| start.line > 0) {
-        let line = index.line(text, start.line);
+        let full: Vec<char> = index
+            .line(text, start.line)
+            .chars()
+            // A control character in the file must not steer the terminal.
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let column = start.column.saturating_sub(1) as usize;
+        let end = if d.span.end.line == start.line && d.span.end.column > start.column {
+            d.span.end.column.saturating_sub(1) as usize
+        } else {
+            full.len()
+        };
+        // A long line is shown as a window around the clause.
+        let from = if full.len() > WINDOW {
+            column.saturating_sub(WINDOW / 4)
+        } else {
+            0
+        };
+        let to = (from + WINDOW).min(full.len());
+        let mut line: String = full[from..to].iter().collect();
+        let mut shift = 0;
+        if from > 0 {
+            line.insert(0, '…');
+            shift = 1;
+        }
+        if to < full.len() {
+            line.push('…');
+        }
         let gutter = start.line.to_string();
         let pad = " ".repeat(gutter.len());
         writeln!(
@@ -93,18 +129,14 @@ fn diagnostic(
             style.paint("1;34", "|"),
             line
         )?;
-        let before: String = line
-            .chars()
-            .take(start.column.saturating_sub(1) as usize)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
+        let before: String = std::iter::repeat_n(' ', shift)
+            .chain(
+                full[from..column.clamp(from, to)]
+                    .iter()
+                    .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+            )
             .collect();
-        let line_len = line.chars().count() as u32;
-        let end_col = if d.span.end.line == start.line && d.span.end.column > start.column {
-            d.span.end.column
-        } else {
-            line_len + 1
-        };
-        let width = end_col.saturating_sub(start.column).max(1) as usize;
+        let width = end.min(to).saturating_sub(column.max(from)).max(1);
         writeln!(
             out,
             " {pad} {} {before}{}",

@@ -173,7 +173,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             display: display_path(&path),
             path,
             version: Some(version),
-            description,
+            description: escape_controls(&description),
             text,
         });
     }
@@ -207,7 +207,7 @@ pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceErro
         display: display_path(path),
         path: path.to_path_buf(),
         version,
-        description,
+        description: escape_controls(&description),
         text,
     })
 }
@@ -283,8 +283,16 @@ pub fn read_normalised(path: &Path) -> Result<String, SourceError> {
     read_limited(path, &Limits::default())
 }
 
-/// Normalises `bytes` read from `path`; invalid UTF-8 is an error naming the file and line.
+/// Normalises `bytes` read from `path`; invalid UTF-8 is an error naming the file and line,
+/// and so is a NUL byte (no database takes one in SQL text, and drivers disagree on what
+/// happens to the rest of the text).
 fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, SourceError> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(SourceError::NulByte {
+            path: path.to_path_buf(),
+            line: 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count(),
+        });
+    }
     normalise(bytes).map_err(|offset| SourceError::InvalidUtf8 {
         path: path.to_path_buf(),
         line: 1 + offset.line,
