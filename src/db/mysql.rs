@@ -194,6 +194,11 @@ impl Backend for Mysql {
         temp_tables: &[String],
         _history: &TableName,
     ) -> Result<(), sqlx::Error> {
+        // First the limit the reset itself runs under (a migration may have set it tiny).
+        if let Some(limit) = self.variables.get("max_statement_time") {
+            let restore = format!("SET SESSION {}", assignment("max_statement_time", limit));
+            let _ = sqlx::MySql::raw(conn, &restore).await;
+        }
         for statement in reset {
             sqlx::MySql::raw(conn, statement).await?;
         }
