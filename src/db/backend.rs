@@ -110,19 +110,13 @@ pub trait Backend: Sized {
         true
     }
 
-    /// Puts the session back as `open` left it after migration `m`, which created the
-    /// temporary tables `temp_tables`: by default the `reset` statements of [`Opened`].
-    async fn reset_session(
+    /// What the `reset` statements of [`Opened`] cannot undo after a migration (`ran`): by
+    /// default nothing. They run first.
+    async fn reset_after(
         &mut self,
-        conn: &mut Conn<Self>,
-        reset: &[String],
-        _m: &Migration<'_>,
-        _temp_tables: &[String],
-        _history: &TableName,
+        _conn: &mut Conn<Self>,
+        _ran: &Ran<'_>,
     ) -> Result<(), sqlx::Error> {
-        for statement in reset {
-            Self::Db::raw(conn, statement).await?;
-        }
         Ok(())
     }
 
@@ -143,6 +137,14 @@ pub trait Backend: Sized {
     fn apply_fast(&mut self, _fast: FastPath<'_, Self>) -> Option<Result<Outcome, ApplyError>> {
         None
     }
+}
+
+/// The migration that ran, for [`Backend::reset_after`].
+pub struct Ran<'a> {
+    /// The migration.
+    pub migration: &'a Migration<'a>,
+    /// The temporary tables it created.
+    pub temp_tables: &'a [String],
 }
 
 /// A backend's connection.
@@ -259,4 +261,62 @@ pub fn is_connection_loss(e: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
     )
+}
+
+/// This process, as the session of a database without server sessions (SQLite).
+pub fn process_session() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    if host.is_empty() {
+        format!("pid {}", std::process::id())
+    } else {
+        format!("pid {} on {host}", std::process::id())
+    }
+}
+
+/// The history table with its schema (or MySQL database) spelled out, as the session sees
+/// it on connecting: every history statement names it so, and nothing a migration does to
+/// the session (`SET search_path`, `USE other_db`) can move the history elsewhere.
+pub async fn qualified<B: Backend>(
+    conn: &mut Conn<B>,
+    target: &Target,
+    table: &TableName,
+) -> Result<TableName, DbError> {
+    if let (Some(schema), None) = (B::FIXED_SCHEMA, &table.schema) {
+        return Ok(TableName {
+            schema: Some(schema.to_string()),
+            name: table.name.clone(),
+        });
+    }
+    let (Some(query), None) = (B::CURRENT_SCHEMA, &table.schema) else {
+        return Ok(table.clone());
+    };
+    let schema = B::Db::text(conn, query, &[])
+        .await
+        .map_err(|e| query_error(target, "reading the current schema", &e))?
+        .filter(|s| !s.is_empty());
+    let Some(schema) = schema else {
+        return Err(DbError::InvalidUrl {
+            url: target.redacted.clone(),
+            message: format!(
+                "it names no database (or schema) for the history table {table}: add one to the URL, or set history_table = \"<schema>.{table}\""
+            ),
+        });
+    };
+    Ok(TableName {
+        schema: Some(schema),
+        name: table.name.clone(),
+    })
+}
+
+/// A single-threaded runtime for a driver.
+pub fn runtime(target: &Target) -> Result<Runtime, DbError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DbError::Connect {
+            url: target.redacted.clone(),
+            message: format!("cannot start the I/O runtime: {e}"),
+        })
 }

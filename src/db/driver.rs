@@ -15,8 +15,8 @@ use tokio::runtime::Runtime;
 use crate::analyze::ir::QName;
 use crate::analyze::step::Effect;
 use crate::db::backend::{
-    Backend, Conn, FastPath, Opened, Options, connecting, invalid_url, is_connection_loss, message,
-    query_error,
+    Backend, Conn, FastPath, Opened, Options, Ran, connecting, invalid_url, is_connection_loss,
+    message, process_session, qualified, query_error, runtime,
 };
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
 use crate::db::exec::{self, Claim, Sqlx};
@@ -512,11 +512,18 @@ impl<B: Backend> Driver for SqlxDriver<B> {
 
     fn reset_session(&mut self, m: &Migration, temp_tables: &[String]) -> Result<(), DbError> {
         let conn = self.conn.as_mut().expect("open connection");
-        let reset = self
-            .backend
-            .reset_session(conn, &self.reset, m, temp_tables, &self.qualified);
-        let ran = self.rt.block_on(reset);
-        ran.map_err(|e| self.query_error("resetting the session", &e))
+        let ran = Ran {
+            migration: m,
+            temp_tables,
+        };
+        let reset = async {
+            for statement in &self.reset {
+                B::Db::raw(conn, statement).await?;
+            }
+            self.backend.reset_after(conn, &ran).await
+        };
+        let done = self.rt.block_on(reset);
+        done.map_err(|e| self.query_error("resetting the session", &e))
     }
 
     fn resolve(
@@ -546,62 +553,4 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         ran.map(|_| ())
             .map_err(|e| self.query_error("recording the baseline", &e))
     }
-}
-
-/// This process, as the session of a database without server sessions (SQLite).
-pub(super) fn process_session() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
-    if host.is_empty() {
-        format!("pid {}", std::process::id())
-    } else {
-        format!("pid {} on {host}", std::process::id())
-    }
-}
-
-/// The history table with its schema (or MySQL database) spelled out, as the session sees
-/// it on connecting: every history statement names it so, and nothing a migration does to
-/// the session (`SET search_path`, `USE other_db`) can move the history elsewhere.
-async fn qualified<B: Backend>(
-    conn: &mut Conn<B>,
-    target: &Target,
-    table: &TableName,
-) -> Result<TableName, DbError> {
-    if let (Some(schema), None) = (B::FIXED_SCHEMA, &table.schema) {
-        return Ok(TableName {
-            schema: Some(schema.to_string()),
-            name: table.name.clone(),
-        });
-    }
-    let (Some(query), None) = (B::CURRENT_SCHEMA, &table.schema) else {
-        return Ok(table.clone());
-    };
-    let schema = B::Db::text(conn, query, &[])
-        .await
-        .map_err(|e| query_error(target, "reading the current schema", &e))?
-        .filter(|s| !s.is_empty());
-    let Some(schema) = schema else {
-        return Err(DbError::InvalidUrl {
-            url: target.redacted.clone(),
-            message: format!(
-                "it names no database (or schema) for the history table {table}: add one to the URL, or set history_table = \"<schema>.{table}\""
-            ),
-        });
-    };
-    Ok(TableName {
-        schema: Some(schema),
-        name: table.name.clone(),
-    })
-}
-
-/// A single-threaded runtime for a driver.
-fn runtime(target: &Target) -> Result<Runtime, DbError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| DbError::Connect {
-            url: target.redacted.clone(),
-            message: format!("cannot start the I/O runtime: {e}"),
-        })
 }

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 
-use crate::db::backend::{Backend, Opened, query_error};
+use crate::db::Target;
+use crate::db::backend::{Backend, Opened, Ran, query_error};
 use crate::db::error::{Cause, DbError};
 use crate::db::exec::Sqlx;
 use crate::db::history_sql::Value;
 use crate::db::lock::{SessionLock, SessionLockSql};
 use crate::db::settings::{Settings, TableName};
-use crate::db::{Migration, Target};
 use crate::dialect::Dialect;
 
 /// MySQL or MariaDB, as a [`Backend`]: the session's variables as set up on connecting,
@@ -144,12 +144,13 @@ impl Backend for Mysql {
                 setup.push(statement);
             }
         }
-        let variables = sqlx::MySql::texts(conn, SESSION_VARIABLES, &[], 2)
-            .await
-            .map_err(|e| query_error(target, "reading the session variables", &e))?
-            .into_iter()
-            .map(|mut row| (row.remove(0).to_ascii_lowercase(), row.remove(0)))
-            .collect();
+        let variables: HashMap<String, String> =
+            sqlx::MySql::texts(conn, SESSION_VARIABLES, &[], 2)
+                .await
+                .map_err(|e| query_error(target, "reading the session variables", &e))?
+                .into_iter()
+                .map(|mut row| (row.remove(0).to_ascii_lowercase(), row.remove(0)))
+                .collect();
         let database = table.schema.clone().unwrap_or_default();
         let mut reset = vec![
             format!("USE `{}`", database.replace('`', "``")),
@@ -161,6 +162,13 @@ impl Backend for Mysql {
             ),
         ];
         reset.extend(setup);
+        // MariaDB: first the limit the reset itself runs under (a migration may set it tiny).
+        if let Some(limit) = variables.get("max_statement_time") {
+            reset.insert(
+                0,
+                format!("SET SESSION {}", assignment("max_statement_time", limit)),
+            );
+        }
         Ok(Opened {
             backend: Mysql { variables },
             lock: Box::new(SessionLock::new(
@@ -183,33 +191,22 @@ impl Backend for Mysql {
         matches!(others, Ok(Some(n)) if n == "0")
     }
 
-    /// The statements of `open` (current database, table locks, the timeouts), then every
-    /// session variable that differs from what it was on connecting, the migration's
-    /// temporary tables and its user variables.
-    async fn reset_session(
+    /// After the statements of `open` (current database, table locks, the timeouts): the
+    /// migration's temporary tables and user variables, and every session variable that
+    /// differs from what it was on connecting.
+    async fn reset_after(
         &mut self,
         conn: &mut MySqlConnection,
-        reset: &[String],
-        m: &Migration<'_>,
-        temp_tables: &[String],
-        _history: &TableName,
+        ran: &Ran<'_>,
     ) -> Result<(), sqlx::Error> {
-        // First the limit the reset itself runs under (a migration may have set it tiny).
-        if let Some(limit) = self.variables.get("max_statement_time") {
-            let restore = format!("SET SESSION {}", assignment("max_statement_time", limit));
-            let _ = sqlx::MySql::raw(conn, &restore).await;
-        }
-        for statement in reset {
-            sqlx::MySql::raw(conn, statement).await?;
-        }
-        for table in temp_tables {
+        for table in ran.temp_tables {
             let drop = format!(
                 "DROP TEMPORARY TABLE IF EXISTS `{}`",
                 table.replace('`', "``").replace('.', "`.`")
             );
             sqlx::MySql::raw(conn, &drop).await?;
         }
-        let names = user_variables(m.sql);
+        let names = user_variables(ran.migration.sql);
         if !names.is_empty() {
             let clear: Vec<String> = names
                 .iter()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::runtime::Runtime;
 
-use crate::db::backend::{Backend, Conn, FastPath, Opened};
+use crate::db::backend::{Backend, Conn, FastPath, Opened, Ran};
 use crate::db::error::{ApplyError, Cause, DbError, Failure};
 use crate::db::exec::{self, Guard, Sqlx, TxStyle};
 use crate::db::history_sql::{HistorySql, NewRow};
@@ -118,19 +118,12 @@ impl Backend for Sqlite {
         })
     }
 
-    /// The pragmas of `open`, then the migration's temporary objects dropped and the
-    /// databases it attached detached.
-    async fn reset_session(
+    /// The migration's temporary objects dropped and the databases it attached detached.
+    async fn reset_after(
         &mut self,
         conn: &mut SqliteConnection,
-        reset: &[String],
-        _m: &Migration<'_>,
-        _temp_tables: &[String],
-        _history: &TableName,
+        _: &Ran<'_>,
     ) -> Result<(), sqlx::Error> {
-        for statement in reset {
-            sqlx::Sqlite::raw(conn, statement).await?;
-        }
         // Triggers and views first: a table's drop takes its indexes and triggers with it.
         let temporary = sqlx::Sqlite::texts(
             conn,
@@ -283,7 +276,7 @@ impl Lock<sqlx::Sqlite> for FileLock {
             Err(std::fs::TryLockError::Error(e)) => return Err(self.error(e)),
         }
         // Who holds it, for a waiting deployer's message.
-        let holder = format!("{}\n", super::driver::process_session());
+        let holder = format!("{}\n", super::backend::process_session());
         let _ = file
             .set_len(0)
             .and_then(|()| file.rewind())

@@ -4,14 +4,19 @@
 //! and `resolve`, each inside [`with_lock`], which releases the lock on every path. Output is
 //! left to the caller through [`Event`]s and returned values.
 
+mod record;
+mod review;
 mod stepwise;
 
+pub use record::{RecordError, baseline, resolve};
+use review::touches_history;
+pub use review::{Review, review, tables_without_history};
 pub use stepwise::verdicts;
 
 use std::time::{Duration, Instant};
 
 use crate::analyze::{self, Analysis};
-use crate::db::{ApplyError, DbError, Driver, Migration, Outcome, Resolution, Settings, backoff};
+use crate::db::{ApplyError, DbError, Driver, Migration, Outcome, Settings, backoff};
 use crate::history::{self, Problem};
 use crate::source::{Discovery, SourceFile, checksum, select};
 
@@ -354,213 +359,6 @@ fn locked_up(
         result: UpResult::Done { handled, already },
         analysis: Some(analysis),
     })
-}
-
-/// Why `baseline` or `resolve` refused.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    /// The database layer failed.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// No file has the version.
-    #[error("no migration file with version {version}{why}")]
-    NoFile {
-        /// The version asked for.
-        version: u64,
-        /// Why a file is needed.
-        why: &'static str,
-    },
-    /// The version does not fit the history table.
-    #[error("version {0} is too large")]
-    TooLarge(u64),
-    /// A baseline only adopts a database without history.
-    #[error(
-        "the history table already has {0} rows: a baseline only adopts a database without history"
-    )]
-    HasHistory(usize),
-}
-
-/// `baseline VERSION`: under the lock, records every migration up to `version` as applied
-/// without running it; refuses when any history exists. Returns how many were recorded.
-pub fn baseline(
-    driver: &mut dyn Driver,
-    discovery: &Discovery,
-    version: u64,
-    settings: &Settings,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<usize, RecordError> {
-    let files = &discovery.files;
-    if version != 0 && !files.iter().any(|f| f.version == Some(version)) {
-        return Err(RecordError::NoFile { version, why: "" });
-    }
-    let dialect = driver.target().dialect;
-    let mut refused = None;
-    let count = with_lock(driver, settings.lock_wait, on_event, |driver, _| {
-        driver.ensure_history()?;
-        let rows = driver.history()?.unwrap_or_default();
-        if !rows.is_empty() {
-            refused = Some(RecordError::HasHistory(rows.len()));
-            return Ok(0);
-        }
-        if version == 0 {
-            // Nothing of this app is applied: the tables there belong to something else.
-            // A marker row (version 0, phase baseline) says the history starts here.
-            driver.baseline(&Migration::baseline_marker())?;
-            return Ok(0);
-        }
-        let mut count = 0;
-        for file in files
-            .iter()
-            .filter(|f| f.version.is_some_and(|v| v <= version))
-        {
-            driver.baseline(&migration(file, &analyze::outline(file, dialect)))?;
-            count += 1;
-        }
-        Ok(count)
-    })?;
-    match refused {
-        Some(e) => Err(e),
-        None => Ok(count),
-    }
-}
-
-/// `resolve VERSION`: under the lock, records how a failed or interrupted migration was
-/// fixed by hand (`Applied` records the file as it is now).
-pub fn resolve(
-    driver: &mut dyn Driver,
-    discovery: &Discovery,
-    version: u64,
-    resolution: Resolution,
-    settings: &Settings,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<(), RecordError> {
-    let recorded = i64::try_from(version).map_err(|_| RecordError::TooLarge(version))?;
-    let file = discovery.files.iter().find(|f| f.version == Some(version));
-    if resolution == Resolution::Applied && file.is_none() {
-        return Err(RecordError::NoFile {
-            version,
-            why: " in the migration directory: `--applied` records the file as applied",
-        });
-    }
-    let dialect = driver.target().dialect;
-    let outline = file.map(|f| analyze::outline(f, dialect));
-    let migration = file.zip(outline.as_ref()).map(|(f, o)| migration(f, o));
-    with_lock(driver, settings.lock_wait, on_event, |driver, _| {
-        driver.resolve(recorded, resolution, migration.as_ref())
-    })?;
-    Ok(())
-}
-
-/// The history compared with the files, as `status` and `verify` show it: the rows, the
-/// plan, and what would make `up` refuse (worded as `up` words it).
-pub struct Review {
-    /// The history rows.
-    pub rows: Vec<history::HistoryRow>,
-    /// Files and rows compared.
-    pub plan: history::Plan,
-    /// What `up` would refuse (without `--allow-out-of-order`).
-    pub problems: Vec<Problem>,
-}
-
-/// Reads the history and decides what `up` would refuse, without the lock and without
-/// changing anything.
-pub fn review(
-    driver: &mut dyn Driver,
-    discovery: &Discovery,
-    analysis: &analyze::Options,
-) -> Result<Review, DbError> {
-    let files = &discovery.files;
-    let rows = driver.history()?.unwrap_or_default();
-    let tables = if rows.is_empty() && !files.is_empty() {
-        tables_without_history(driver, analysis.dialect)?
-    } else {
-        Vec::new()
-    };
-    let plan = history::plan(files, &rows);
-    let verdicts = stepwise::verdicts(driver, &plan, files, &rows, analysis)?;
-    let problems = plan.problems(files, &rows, &tables, false, &verdicts);
-    Ok(Review {
-        rows,
-        plan,
-        problems,
-    })
-}
-
-/// A problem for every pending migration that creates, drops or alters a table named like
-/// the history table (a temporary one included: on MySQL it would shadow the history even by
-/// its qualified name, and on every database the engine's own rows would go astray).
-fn touches_history(
-    files: &[SourceFile],
-    pending: &[usize],
-    analysis: &Analysis,
-    settings: &Settings,
-) -> Vec<Problem> {
-    use crate::analyze::step::Effect;
-    let history = &settings.history_table.name;
-    let named = |name: &str| {
-        name.eq_ignore_ascii_case(history)
-            || name
-                .to_ascii_lowercase()
-                .ends_with(&format!(".{}", history.to_ascii_lowercase()))
-    };
-    let mut problems = Vec::new();
-    for &i in pending {
-        let file = &files[i];
-        let facts = &analysis.files[i];
-        let hit = facts.steps.iter().position(|step| {
-            step.temp_tables.iter().any(|t| named(t))
-                || step.effects.iter().any(|e| match e {
-                    Effect::Table { table, .. } | Effect::Column { table, .. } => {
-                        named(&table.name)
-                    }
-                    Effect::Index { table, .. } => table.as_ref().is_some_and(|t| named(&t.name)),
-                })
-        });
-        if let Some(statement) = hit {
-            let line = facts
-                .statements
-                .get(statement)
-                .map(|&(start, _)| file.text[..start].matches('\n').count() + 1);
-            problems.push(Problem {
-                version: file.version.unwrap_or(0),
-                description: file.description.clone(),
-                state: history::State::Pending,
-                kind: history::ProblemKind::TouchesHistory {
-                    file: file.display.clone(),
-                    line,
-                    table: history.clone(),
-                },
-                diff: None,
-            });
-        }
-    }
-    problems
-}
-
-/// The database's tables that no `migrate` history accounts for: neither another app's
-/// history table (two apps with their own history tables share a database) nor a table its
-/// applied migrations made.
-pub fn tables_without_history(
-    driver: &mut dyn Driver,
-    dialect: crate::dialect::Dialect,
-) -> Result<Vec<String>, DbError> {
-    let tables = driver.user_tables()?;
-    if tables.is_empty() {
-        return Ok(tables);
-    }
-    let mut owned: Vec<String> = Vec::new();
-    for (history, texts) in driver.other_histories()? {
-        owned.push(history);
-        owned.extend(
-            analyze::tables_made(&texts, dialect)
-                .into_iter()
-                .map(|t| t.name),
-        );
-    }
-    Ok(tables
-        .into_iter()
-        .filter(|t| !owned.iter().any(|o| o.eq_ignore_ascii_case(t)))
-        .collect())
 }
 
 /// Builds the [`Migration`] the drivers execute from a file and its analysis.
