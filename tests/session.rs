@@ -267,3 +267,24 @@ fn nul_bytes_and_control_characters_in_names() {
         }
     }
 }
+
+/// MySQL `DELIMITER` blocks are split as the mysql client splits them, also with a `$$`
+/// delimiter (a character identifiers may hold): the routine is created whole and the
+/// statements after `DELIMITER ;` run.
+#[test]
+fn mariadb_delimiter_blocks_run_as_the_client_splits_them() {
+    let Some(db) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    db.write(
+        "1_acct.sql",
+        "CREATE TABLE acct (id INT PRIMARY KEY, balance INT NOT NULL);\nINSERT INTO acct VALUES (1, 0);\n",
+    );
+    db.write(
+        "2_proc.sql",
+        "DELIMITER $$\nCREATE PROCEDURE credit(IN amount INT)\nBEGIN\n  UPDATE acct SET balance = balance + amount WHERE id = 1;\nEND$$\nDELIMITER ;\nCALL credit(5);\n",
+    );
+    ok(&db, &db.migrate("up", &[]));
+    assert_eq!(db.strings("SELECT CAST(balance AS CHAR) FROM acct"), ["5"]);
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+}

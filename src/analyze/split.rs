@@ -182,7 +182,13 @@ impl Splitter<'_> {
                 }
                 c if is_ident_start(c) => {
                     let word_start = i;
-                    while i < n && is_ident_char(b[i]) {
+                    // A custom delimiter ends a word too (`END$$`: `$` is an identifier
+                    // character, `$$` the delimiter).
+                    let custom = delimiter != b";";
+                    while i < n
+                        && is_ident_char(b[i])
+                        && !(custom && b[i..].starts_with(&delimiter))
+                    {
                         i += 1;
                     }
                     let word = &b[word_start..i];
@@ -329,6 +335,20 @@ mod tests {
         let sql =
             "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; SELECT 2; END;\nSELECT 3;";
         assert_eq!(texts(sql, Dialect::Mysql).len(), 2);
+    }
+
+    #[test]
+    fn mysql_delimiter_that_identifiers_may_contain() {
+        let sql = "DELIMITER $$\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND$$\nDELIMITER ;\nALTER TABLE t DROP COLUMN x;\n";
+        let split = split(sql, Dialect::Mysql);
+        let texts: Vec<&str> = split.pieces.iter().map(|p| &sql[p.start..p.end]).collect();
+        assert_eq!(
+            texts,
+            [
+                "CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND",
+                "ALTER TABLE t DROP COLUMN x;"
+            ]
+        );
     }
 
     #[test]
