@@ -121,6 +121,40 @@ impl Cursor<'_> {
         }
     }
 
+    /// A PostgreSQL option list, `(NAME [value], ...)`, when one comes next: each option's
+    /// name (uppercase) and whether it is on. No value, `TRUE`, `ON`, `1` and `YES` are on;
+    /// `FALSE`, `OFF`, `0` and `NO` are off; any other value (`PARALLEL 4`) counts as on.
+    pub(super) fn options(&mut self) -> Vec<(String, bool)> {
+        if self.peek() != Some(&Token::LParen) {
+            return Vec::new();
+        }
+        self.i += 1;
+        let mut options = Vec::new();
+        let mut current: Option<(String, bool)> = None;
+        while let Some(t) = self.peek().cloned() {
+            self.i += 1;
+            match t {
+                Token::RParen => break,
+                Token::Comma => options.extend(current.take()),
+                Token::Word(w) if current.is_none() => {
+                    current = Some((w.value.to_ascii_uppercase(), true));
+                }
+                other => {
+                    if let Some((_, on)) = current.as_mut() {
+                        let value = match &other {
+                            Token::Word(w) => w.value.to_ascii_uppercase(),
+                            Token::Number(n, _) => n.clone(),
+                            _ => String::new(),
+                        };
+                        *on = !matches!(value.as_str(), "FALSE" | "OFF" | "0" | "NO");
+                    }
+                }
+            }
+        }
+        options.extend(current);
+        options
+    }
+
     pub(super) fn rest_text(&self) -> String {
         self.t[self.i.min(self.t.len())..]
             .iter()

@@ -59,9 +59,13 @@ pub fn recognise(
         "CREATE" => create(&mut c, stmt_span),
         "ALTER" => alter(&mut c, stmt_span, sp),
         "REINDEX" => {
-            c.skip_parens();
+            // `REINDEX (CONCURRENTLY) INDEX i` (PostgreSQL 14+) says it in the option list.
+            let listed = c
+                .options()
+                .iter()
+                .any(|(name, on)| name == "CONCURRENTLY" && *on);
             c.any_word();
-            let concurrently = c.kw("CONCURRENTLY");
+            let concurrently = c.kw("CONCURRENTLY") || listed;
             let target = c.rest_text();
             one(ChangeKind::Reindex {
                 target,
@@ -75,9 +79,17 @@ pub fn recognise(
                 ddl: ddl_keyword(&body),
             })
         }
-        "VACUUM" => one(ChangeKind::Vacuum {
-            full: tokens.iter().any(|t| is_word(&t.token, "FULL")),
-        }),
+        "VACUUM" => {
+            // `VACUUM (FULL FALSE) t` is a plain VACUUM: the option list decides; the old
+            // syntax says FULL right after VACUUM.
+            let listed = c.options();
+            let full = if listed.is_empty() {
+                c.is_kw("FULL")
+            } else {
+                listed.iter().any(|(name, on)| name == "FULL" && *on)
+            };
+            one(ChangeKind::Vacuum { full })
+        }
         "CLUSTER" => one(ChangeKind::Cluster),
         "PREPARE" => one(ChangeKind::Opaque {
             what: "PREPARE".into(),

@@ -94,3 +94,28 @@ fn unknown_statements_stay_unparsed() {
     let parsed = parse_file("FROBNICATE TABLE x;", Dialect::Postgres);
     assert!(parsed.statements[0].failure.is_some());
 }
+
+#[test]
+fn option_lists_say_what_they_say() {
+    let full = |sql: &str| match kinds(sql, Dialect::Postgres).as_slice() {
+        [ChangeKind::Vacuum { full }] => *full,
+        other => panic!("{sql}: {other:?}"),
+    };
+    assert!(!full("VACUUM (FULL FALSE) t;"));
+    assert!(!full("VACUUM (FULL off, ANALYZE) t;"));
+    assert!(full("VACUUM (FULL) t;"));
+    assert!(full("VACUUM (VERBOSE, FULL TRUE) t;"));
+    assert!(!full("VACUUM (ANALYZE) t;"));
+    assert!(!full("VACUUM ANALYZE t;"));
+    let concurrently = |sql: &str| match kinds(sql, Dialect::Postgres).as_slice() {
+        [ChangeKind::Reindex { concurrently, .. }] => *concurrently,
+        other => panic!("{sql}: {other:?}"),
+    };
+    assert!(concurrently("REINDEX (CONCURRENTLY) INDEX t_id;"));
+    assert!(concurrently(
+        "REINDEX (VERBOSE, CONCURRENTLY true) TABLE t;"
+    ));
+    assert!(!concurrently("REINDEX (CONCURRENTLY FALSE) INDEX t_id;"));
+    assert!(!concurrently("REINDEX (VERBOSE) INDEX t_id;"));
+    assert!(concurrently("REINDEX INDEX CONCURRENTLY t_id;"));
+}

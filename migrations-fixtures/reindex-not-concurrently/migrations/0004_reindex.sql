@@ -1,0 +1,2 @@
+-- accept: reindex-not-concurrently
+REINDEX (CONCURRENTLY) INDEX orders_quantity;

@@ -1,0 +1,2 @@
+-- expect: reindex-not-concurrently
+REINDEX (VERBOSE) INDEX orders_quantity;

@@ -1,0 +1,2 @@
+-- accept: vacuum-full
+VACUUM (FULL FALSE, ANALYZE) orders;
