@@ -162,6 +162,7 @@ pub fn non_transactional(kind: &ChangeKind, dialect: Dialect, pg_version: u32) -
         (Dialect::Postgres, ChangeKind::AddEnumValue { .. }) if pg_version < 12 => {
             "ALTER TYPE ... ADD VALUE (before PostgreSQL 12)"
         }
+        (Dialect::Postgres, ChangeKind::DropDatabase { .. }) => "DROP DATABASE",
         (Dialect::Postgres, ChangeKind::NonTransactionalCommand { what }) => {
             return Some(what.clone());
         }

@@ -120,6 +120,7 @@ pub static RULES: &[&Rule] = &[
     &rules::replace_view_changing_columns::REPLACE_VIEW_CHANGING_COLUMNS,
     &rules::table_rebuild::TABLE_REBUILD,
     &rules::remove_enum_value::REMOVE_ENUM_VALUE,
+    &rules::drop_database::DROP_DATABASE,
     &rules::create_index_not_concurrently::CREATE_INDEX_NOT_CONCURRENTLY,
     &rules::reindex_not_concurrently::REINDEX_NOT_CONCURRENTLY,
     &rules::drop_index_not_concurrently::DROP_INDEX_NOT_CONCURRENTLY,

@@ -450,7 +450,12 @@ pub enum ChangeKind {
         /// First DDL keyword found in its text, if any.
         ddl: Option<String>,
     },
-    /// `CREATE/DROP DATABASE`, `ALTER SYSTEM`: refused inside a transaction by PostgreSQL.
+    /// `DROP DATABASE` (refused inside a transaction by PostgreSQL).
+    DropDatabase {
+        /// The database.
+        name: String,
+    },
+    /// `CREATE DATABASE`, `ALTER SYSTEM`: refused inside a transaction by PostgreSQL.
     NonTransactionalCommand {
         /// The command as a short phrase.
         what: String,

@@ -160,9 +160,7 @@ impl Lower<'_> {
                         ObjectType::Schema => ChangeKind::DropSchema { name: q.name },
                         ObjectType::Sequence => ChangeKind::DropSequence { name: q },
                         ObjectType::Type => ChangeKind::DropType { name: q },
-                        ObjectType::Database => ChangeKind::NonTransactionalCommand {
-                            what: "DROP DATABASE".into(),
-                        },
+                        ObjectType::Database => ChangeKind::DropDatabase { name: q.name },
                         _ => ChangeKind::Other,
                     };
                     self.push(at, kind);

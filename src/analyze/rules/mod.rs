@@ -21,6 +21,7 @@ pub mod deleted_migration;
 pub mod detach_partition_not_concurrently;
 pub mod down_migration_ignored;
 pub mod drop_column;
+pub mod drop_database;
 pub mod drop_default_on_not_null_column;
 pub mod drop_function;
 pub mod drop_index_not_concurrently;

@@ -1,0 +1,3 @@
+-- migrate:no-transaction
+-- accept: drop-database
+CREATE DATABASE scratch;

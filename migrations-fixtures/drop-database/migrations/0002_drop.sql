@@ -1,0 +1,3 @@
+-- migrate:no-transaction
+-- expect: drop-database
+DROP DATABASE scratch;
