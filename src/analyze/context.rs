@@ -1,6 +1,7 @@
 //! What a rule sees while judging one change: the catalog as it stands before the statement,
 //! the release under test, facts about the file, and a way to report.
 
+use crate::analyze::compat::Cause;
 use crate::analyze::ir::{Change, ChangeKind, ObjectKind, QName, Span};
 use crate::analyze::registry::Rule;
 use crate::analyze::schema::{Catalog, Release};
@@ -51,6 +52,8 @@ pub struct Context<'a> {
     /// Facts about the file.
     pub file: &'a FileFacts,
     pub(crate) later: &'a [&'a Change],
+    /// For a compatibility rule: the change that produced the difference.
+    pub cause: Option<&'a Cause>,
     pub(crate) rule: &'static Rule,
     pub(crate) findings: &'a mut Vec<Finding>,
 }

@@ -5,6 +5,7 @@
 //! Files are parsed in parallel (parsing is per file and pure); the replay is sequential, in
 //! version order. Rules never see sqlparser's AST: they see IR [`ir::Change`]s.
 
+pub mod compat;
 pub mod context;
 pub mod diagnostic;
 pub mod ir;
@@ -224,7 +225,9 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
     let enabled: Vec<&'static Rule> = RULES
         .iter()
         .copied()
-        .filter(|r| r.check.is_some() && effective_severity(r, options).is_some())
+        .filter(|r| {
+            (r.check.is_some() || r.compat.is_some()) && effective_severity(r, options).is_some()
+        })
         .collect();
     let mut last_of_release: HashMap<Release, usize> = HashMap::new();
     for (i, unit) in units.iter().enumerate() {
@@ -234,6 +237,8 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
         options,
         enabled,
         catalog: Catalog::new(options.dialect),
+        tracker: compat::Tracker::default(),
+        release: None,
         raw: Vec::new(),
         results: Vec::with_capacity(units.len()),
         summary: Summary::default(),
@@ -304,6 +309,10 @@ struct Replay<'o> {
     options: &'o Options,
     enabled: Vec<&'static Rule>,
     catalog: Catalog,
+    /// The differences from the previous release while a linted release is replayed.
+    tracker: compat::Tracker,
+    /// The release being replayed.
+    release: Option<Release>,
     raw: Vec<(usize, Finding)>,
     results: Vec<FileResult>,
     summary: Summary,
@@ -330,6 +339,14 @@ impl Replay<'_> {
         };
         let file_no = file_index as u32 + 1;
         let mut in_transaction_block = false;
+        if self.release != Some(unit.release) {
+            self.release = Some(unit.release);
+            self.tracker.begin_release();
+        }
+        self.catalog.record_previous_release(unit.lint);
+        // The old app sees the state after each statement where DDL commits one statement at
+        // a time (MySQL, a no-transaction file), else only the state after the file.
+        let each_statement = self.options.dialect == Dialect::Mysql || result.no_transaction;
         // The changes from this file to the end of its release, for rules that look ahead.
         let ahead: Vec<&Change> = std::iter::once(file)
             .chain(later.iter().copied())
@@ -370,6 +387,7 @@ impl Replay<'_> {
                             in_transaction_block,
                             file: &facts,
                             later,
+                            cause: None,
                             rule,
                             findings: &mut findings,
                         };
@@ -377,12 +395,23 @@ impl Replay<'_> {
                     }
                 }
                 self.catalog.apply(change, unit.release, file_no);
+                if unit.lint {
+                    self.tracker.update(&self.catalog, unit.release, || compat::Cause {
+                        file_index,
+                        stmt_index,
+                        span: change.span,
+                        change: change.kind.clone(),
+                    });
+                }
                 if let ChangeKind::Transaction(tx) = change.kind {
                     in_transaction_block = tx == ir::TxControl::Begin
                         || (in_transaction_block && tx == ir::TxControl::Savepoint);
                 }
             }
             suppress(&mut allows, stmt_index, findings, &mut file_findings);
+            if unit.lint && (each_statement || stmt_index + 1 == file.statements.len()) {
+                self.judge_visible(unit, file_no, &facts, &mut allows, &mut file_findings);
+            }
         }
         unused_allows(&allows, &mut file_findings);
         result.allows = recorded_allows(&allows);
@@ -394,6 +423,42 @@ impl Replay<'_> {
                 .extend(file_findings.into_iter().map(|f| (file_index, f)));
         }
         self.results.push(result);
+    }
+}
+
+impl Replay<'_> {
+    /// Runs the compatibility rules over the differences a state the old app can see shows
+    /// for the first time; each finding belongs to the statement that caused it.
+    fn judge_visible(
+        &mut self,
+        unit: &Unit,
+        file_no: u32,
+        facts: &FileFacts,
+        allows: &mut [AllowState],
+        out: &mut Vec<Finding>,
+    ) {
+        for (difference, cause) in self.tracker.visible() {
+            let mut findings = Vec::new();
+            for rule in &self.enabled {
+                let Some(compat) = rule.compat else { continue };
+                let mut ctx = Context {
+                    dialect: self.options.dialect,
+                    pg_version: self.options.pg_version,
+                    catalog: &self.catalog,
+                    release: unit.release,
+                    file_no,
+                    stmt_index: cause.stmt_index,
+                    in_transaction_block: false,
+                    file: facts,
+                    later: &[],
+                    cause: Some(&cause),
+                    rule,
+                    findings: &mut findings,
+                };
+                compat(&mut ctx, &difference);
+            }
+            suppress(allows, cause.stmt_index, findings, out);
+        }
     }
 }
 

@@ -127,6 +127,44 @@ fn canonical_type_name(name: &str, dialect: Dialect) -> &str {
     }
 }
 
+/// The identifier-like words of an expression, lowercased, outside string literals (quoted
+/// identifiers keep their case): a superset of the columns it reads.
+pub fn expr_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' {
+            i += 1;
+            while i < b.len() && b[i] != b'\'' {
+                i += 1;
+            }
+            i += 1;
+        } else if c == b'"' || c == b'`' {
+            let start = i + 1;
+            i += 1;
+            while i < b.len() && b[i] != c {
+                i += 1;
+            }
+            words.push(text[start..i.min(b.len())].to_string());
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == b'_' || !c.is_ascii() {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || !b[i].is_ascii())
+            {
+                i += 1;
+            }
+            words.push(text[start..i].to_lowercase());
+        } else {
+            i += 1;
+        }
+    }
+    words.sort();
+    words.dedup();
+    words
+}
+
 /// Facts about an expression from its text: the functions it calls, whether it is `NULL`.
 pub fn expr_info(text: &str) -> ExprInfo {
     let mut functions = Vec::new();

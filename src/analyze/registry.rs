@@ -1,6 +1,7 @@
 //! The one list of every rule. Dispatch, `migrate rule`, config validation and the generated
 //! `docs/rules/*.md` all read [`RULES`]; nothing else lists rule names.
 
+use crate::analyze::compat::Difference;
 use crate::analyze::context::Context;
 use crate::analyze::diagnostic::Severity;
 use crate::analyze::ir::Change;
@@ -20,8 +21,11 @@ pub struct Rule {
     pub summary: &'static str,
     /// Markdown documentation from the rule's doc comment.
     pub docs: &'static str,
-    /// Called for every change of every linted statement.
+    /// Called for every change of every linted statement (lock and statement rules).
     pub check: Option<fn(&mut Context, &Change)>,
+    /// Called for every difference from the previous release found in a state the old app can
+    /// see (compatibility rules, [`crate::analyze::compat`]).
+    pub compat: Option<fn(&mut Context, &Difference)>,
     /// The recipe, extracted from `docs` once.
     pub recipe_cache: std::sync::OnceLock<String>,
 }
@@ -59,10 +63,13 @@ impl Rule {
 }
 
 /// Declares a rule's static [`Rule`] from its doc comment and attributes. With `check` the
-/// rule module's `check` function is dispatched; rules the engine reports itself omit it.
+/// rule module's `check` function is dispatched for every change, with `; compat` its `compat`
+/// function for every difference from the previous release; rules the engine reports itself
+/// omit both.
 macro_rules! declare_rule {
     ($(#[doc = $doc:literal])* $ident:ident, code = $code:literal, name = $name:literal,
-     severity = $severity:ident, summary = $summary:literal $(, $check:ident)? $(,)?) => {
+     severity = $severity:ident, summary = $summary:literal $(, $check:ident)?
+     $(; $compat:ident)? $(,)?) => {
         $(#[doc = $doc])*
         pub static $ident: $crate::analyze::registry::Rule = $crate::analyze::registry::Rule {
             code: $code,
@@ -71,11 +78,14 @@ macro_rules! declare_rule {
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
             check: declare_rule!(@check $($check)?),
+            compat: declare_rule!(@compat $($compat)?),
             recipe_cache: std::sync::OnceLock::new(),
         };
     };
     (@check check) => { Some(check) };
     (@check) => { None };
+    (@compat compat) => { Some(compat) };
+    (@compat) => { None };
 }
 pub(crate) use declare_rule;
 
@@ -121,6 +131,8 @@ pub static RULES: &[&Rule] = &[
     &rules::table_rebuild::TABLE_REBUILD,
     &rules::remove_enum_value::REMOVE_ENUM_VALUE,
     &rules::drop_database::DROP_DATABASE,
+    &rules::drop_and_add_column::DROP_AND_ADD_COLUMN,
+    &rules::restrict_old_writes::RESTRICT_OLD_WRITES,
     &rules::create_index_not_concurrently::CREATE_INDEX_NOT_CONCURRENTLY,
     &rules::reindex_not_concurrently::REINDEX_NOT_CONCURRENTLY,
     &rules::drop_index_not_concurrently::DROP_INDEX_NOT_CONCURRENTLY,

@@ -27,6 +27,9 @@ pub struct ColumnSpec {
     pub references: Option<QName>,
     /// Inline `CHECK (col IS NOT NULL)`.
     pub check_not_null: bool,
+    /// Inline `CHECK (...)` of any form: the words of its expressions (see
+    /// [`ConstraintKind::Check`]).
+    pub check: Option<Vec<String>>,
 }
 
 /// What a table constraint is.
@@ -53,6 +56,9 @@ pub enum ConstraintKind {
     Check {
         /// The column the check proves non-null, if that is all it says.
         not_null_column: Option<String>,
+        /// Lowercase identifier words of the expression (outside string literals): a superset
+        /// of the columns it reads, to tell which columns it restricts.
+        words: Vec<String>,
     },
     /// `EXCLUDE USING ...`.
     Exclusion,

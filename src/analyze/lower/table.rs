@@ -235,7 +235,10 @@ impl Lower<'_> {
                     spec.references = Some(self.qname(&fk.foreign_table))
                 }
                 ColumnOption::Check(c) => {
-                    spec.check_not_null |= self.not_null_check(&c.expr).as_deref() == Some(&folded)
+                    spec.check_not_null |= self.not_null_check(&c.expr).as_deref() == Some(&folded);
+                    spec.check
+                        .get_or_insert_with(Vec::new)
+                        .extend(names::expr_words(&c.expr.to_string()));
                 }
                 ColumnOption::Generated {
                     generated_as,
@@ -338,6 +341,7 @@ impl Lower<'_> {
                 ch.name.as_ref(),
                 ConstraintKind::Check {
                     not_null_column: self.not_null_check(&ch.expr),
+                    words: names::expr_words(&ch.expr.to_string()),
                 },
                 None,
             ),

@@ -1,13 +1,19 @@
 //! Flags adding a NOT NULL column without a default to a table the previous release writes.
 
+use crate::analyze::compat::{DiffKind, Difference, Requirement};
 use crate::analyze::context::Context;
-use crate::analyze::ir::{Change, ChangeKind};
+use crate::analyze::ir::ChangeKind;
 use crate::analyze::registry::declare_rule;
 
 declare_rule! {
     /// ## What it does
-    /// Flags `ADD COLUMN ... NOT NULL` without a `DEFAULT` (and not generated or serial) on a
-    /// table created by an earlier migration.
+    /// Flags a state the previous release can see in which a column it does not know, on a
+    /// table it does, must be given a value: `NOT NULL` (or a primary key, or a
+    /// `CHECK (col IS NOT NULL)`, validated or not) without a `DEFAULT`, and not generated or
+    /// serial. Whichever statement of the release made it so is flagged: the `ADD COLUMN`
+    /// itself, a later `SET NOT NULL` or `DROP DEFAULT` on the new column, or a check
+    /// constraint. A file the old app sees only as a whole (one transaction on PostgreSQL and
+    /// SQLite) is judged by its end state; on MySQL every statement's state is visible.
     ///
     /// ## Why it breaks the running app
     /// The previous release does not know the column, so its `INSERT`s omit it and start
@@ -28,27 +34,28 @@ declare_rule! {
     /// `-- migrate:allow add-not-null-column-without-default: <reason>` above the statement.
     ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, code = "M120", name = "add-not-null-column-without-default",
     severity = Error,
-    summary = "a new NOT NULL column without default breaks the previous release's inserts", check
+    summary = "a new NOT NULL column without default breaks the previous release's inserts"; compat
 }
 
-pub(crate) fn check(ctx: &mut Context, change: &Change) {
-    let ChangeKind::AddColumn { table, column } = &change.kind else {
+pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
+    let (Some(cause), DiffKind::Required { by }) = (ctx.cause, &d.kind) else {
         return;
     };
-    let filled = column.default.as_ref().is_some_and(|d| !d.is_null)
-        || column.generated.is_some()
-        || column.serial;
-    if !column.not_null || filled || ctx.is_new_table(table) {
-        return;
-    }
-    ctx.report(
-        change.span,
-        table.column(&column.name),
-        format!(
-            "adding NOT NULL column {} without a default makes inserts of the previous release fail",
-            table.column(&column.name)
+    let object = d.table.column(&d.column);
+    let added_here = matches!(&cause.change, ChangeKind::AddColumn { column, .. } if column.name == d.column);
+    let message = match by {
+        Requirement::NotNull if added_here => format!(
+            "adding NOT NULL column {object} without a default makes inserts of the previous release fail"
         ),
-    );
+        Requirement::NotNull => format!(
+            "after this statement {object}, which the previous release does not know, is NOT NULL without a default: its inserts omit the column and fail"
+        ),
+        Requirement::Check => format!(
+            "a CHECK ({} IS NOT NULL) requires a value in {object}, which the previous release does not know: its inserts omit the column and fail (NOT VALID spares only existing rows)",
+            d.column
+        ),
+    };
+    ctx.report(cause.span, object, message);
 }
 
 #[cfg(test)]
@@ -73,6 +80,25 @@ mod tests {
             ),
             [(2, 1)]
         );
+    }
+
+    #[test]
+    fn made_required_later_in_the_release() {
+        let rule = "add-not-null-column-without-default";
+        let base = "CREATE TABLE users (id int);";
+        let later = "ALTER TABLE users ADD COLUMN org_id bigint;\nUPDATE users SET org_id = 1;\nALTER TABLE users ALTER COLUMN org_id SET NOT NULL;";
+        assert_eq!(fires_pg(rule, &[base, later]), [(2, 3)]);
+        let dropped = "ALTER TABLE users ADD COLUMN flag int NOT NULL DEFAULT 10;\nALTER TABLE users ALTER COLUMN flag DROP DEFAULT;";
+        assert_eq!(fires_pg(rule, &[base, dropped]), [(2, 2)]);
+        assert_eq!(fires(rule, Dialect::Mysql, &[base, dropped]), [(2, 2)]);
+        let inline = "ALTER TABLE users ADD COLUMN x text CHECK (x IS NOT NULL);";
+        assert_eq!(fires_pg(rule, &[base, inline]), [(2, 1)]);
+        let not_valid = "ALTER TABLE users ADD COLUMN x text;\nALTER TABLE users ADD CONSTRAINT x_nn CHECK (x IS NOT NULL) NOT VALID;";
+        assert_eq!(fires_pg(rule, &[base, not_valid]), [(2, 2)]);
+        // Filled again before the old app can see it.
+        let refilled = "ALTER TABLE users ADD COLUMN flag int NOT NULL DEFAULT 10;\nALTER TABLE users ALTER COLUMN flag DROP DEFAULT;\nALTER TABLE users ALTER COLUMN flag SET DEFAULT 11;";
+        assert!(fires_pg(rule, &[base, refilled]).is_empty());
+        assert_eq!(fires(rule, Dialect::Mysql, &[base, refilled]), [(2, 2)]);
     }
 
     #[test]

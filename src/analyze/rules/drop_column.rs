@@ -1,15 +1,18 @@
 //! Flags `ALTER TABLE ... DROP COLUMN` on a column the previous release can see.
 
+use crate::analyze::compat::{DiffKind, Difference};
 use crate::analyze::context::Context;
-use crate::analyze::ir::{Change, ChangeKind};
 use crate::analyze::registry::declare_rule;
 use crate::dialect::Dialect;
 
 declare_rule! {
     /// ## What it does
-    /// Flags dropping a column that an earlier migration created (or that exists outside the
-    /// migrations). Dropping a column added in the same release is fine. In every dialect,
-    /// including SQLite (3.35+ `DROP COLUMN`) and MySQL.
+    /// Flags a state the previous release can see in which a column it knows (made by an
+    /// earlier migration, or outside the migrations) is gone: dropped, or dropped and added
+    /// back with another type. Dropping a column added in the same release is fine, and so is
+    /// a drop and re-add that the old app cannot see happen (one transaction; the data loss is
+    /// `drop-and-add-column`). In every dialect, including SQLite (3.35+ `DROP COLUMN`) and
+    /// MySQL, where every DDL statement commits on its own.
     ///
     /// ## Why it breaks the running app
     /// The previous release still selects, inserts and updates the column: those queries fail
@@ -29,29 +32,29 @@ declare_rule! {
     /// ## Suppress
     /// `-- migrate:allow drop-column: <why no running version uses it>` above the statement.
     DROP_COLUMN, code = "M102", name = "drop-column", severity = Error,
-    summary = "dropping a column breaks the previous release, which still reads it", check
+    summary = "dropping a column breaks the previous release, which still reads it"; compat
 }
 
-pub(crate) fn check(ctx: &mut Context, change: &Change) {
-    let ChangeKind::DropColumn { table, column } = &change.kind else {
-        return;
-    };
-    if ctx.is_new_column(table, column) {
-        return;
-    }
-    let note = if ctx.dialect == Dialect::Sqlite {
-        " (and SQLite before 3.35 cannot drop columns at all)"
-    } else {
-        ""
-    };
-    ctx.report(
-        change.span,
-        table.column(column),
-        format!(
-            "dropping column {} breaks the previous release, which still reads it{note}",
-            table.column(column)
+pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
+    let Some(cause) = ctx.cause else { return };
+    let object = d.table.column(&d.column);
+    let message = match &d.kind {
+        DiffKind::Gone { renamed_to: None } => {
+            let note = if ctx.dialect == Dialect::Sqlite {
+                " (and SQLite before 3.35 cannot drop columns at all)"
+            } else {
+                ""
+            };
+            format!("dropping column {object} breaks the previous release, which still reads it{note}")
+        }
+        DiffKind::Replaced {
+            new_type: Some(ty),
+        } => format!(
+            "column {object} is dropped and added back as {ty}: the previous release reads it as its old type, and its values are gone"
         ),
-    );
+        _ => return,
+    };
+    ctx.report(cause.span, object, message);
 }
 
 #[cfg(test)]
@@ -66,6 +69,18 @@ mod tests {
         ];
         assert_eq!(fires_pg("drop-column", &files), [(2, 1)]);
         assert_eq!(fires("drop-column", Dialect::Sqlite, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn a_replacement_the_old_app_cannot_see_is_no_drop() {
+        let files = [
+            "CREATE TABLE t (a int, b int);",
+            "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN b int;",
+        ];
+        assert!(fires_pg("drop-column", &files).is_empty());
+        assert_eq!(fires("drop-column", Dialect::Mysql, &files), [(2, 1)]);
+        let retyped = [files[0], "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN b text;"];
+        assert_eq!(fires_pg("drop-column", &retyped), [(2, 2)]);
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! Flags dropping the default of a NOT NULL column the previous release inserts into.
 
+use crate::analyze::compat::{DiffKind, Difference};
 use crate::analyze::context::Context;
-use crate::analyze::ir::{Change, ChangeKind};
 use crate::analyze::registry::declare_rule;
 
 declare_rule! {
     /// ## What it does
-    /// Flags `ALTER COLUMN ... DROP DEFAULT` on a `NOT NULL` column the previous release can
-    /// see (and a MySQL `MODIFY` that restates such a column without its default). No other
-    /// linter flags this.
+    /// Flags a state the previous release can see in which a `NOT NULL` column it knows has
+    /// lost its default: `ALTER COLUMN ... DROP DEFAULT`, or a MySQL `MODIFY` that restates
+    /// the column without it. A default dropped and set again in one transaction is fine; on
+    /// MySQL the state in between is visible. No other linter flags this.
     ///
     /// ## Why it breaks the running app
     /// The previous release may rely on the default: its `INSERT`s that omit the column start
@@ -27,37 +28,19 @@ declare_rule! {
     /// `-- migrate:allow drop-default-on-not-null-column: <reason>` above the statement.
     DROP_DEFAULT_ON_NOT_NULL_COLUMN, code = "M122", name = "drop-default-on-not-null-column",
     severity = Error,
-    summary = "dropping the default of a NOT NULL column breaks old inserts that omit it", check
+    summary = "dropping the default of a NOT NULL column breaks old inserts that omit it"; compat
 }
 
-pub(crate) fn check(ctx: &mut Context, change: &Change) {
-    let (table, column) = match &change.kind {
-        ChangeKind::DropDefault { table, column } => (table, column),
-        ChangeKind::RedefineColumn { table, from, .. } => (table, from),
-        _ => return,
-    };
-    let Some(old) = ctx.catalog.column(table, column) else {
+pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
+    let (Some(cause), DiffKind::DefaultGone) = (ctx.cause, &d.kind) else {
         return;
     };
-    let hazard = match &change.kind {
-        ChangeKind::RedefineColumn { column: new, .. } => {
-            old.not_null
-                && old.default.is_some()
-                && new.not_null
-                && new.default.is_none()
-                && !new.serial
-        }
-        _ => old.not_null,
-    };
-    if !hazard || ctx.is_new_column(table, column) {
-        return;
-    }
+    let object = d.table.column(&d.column);
     ctx.report(
-        change.span,
-        table.column(column),
+        cause.span,
+        &object,
         format!(
-            "dropping the default of NOT NULL column {} makes inserts of the previous release that omit it fail",
-            table.column(column)
+            "dropping the default of NOT NULL column {object} makes inserts of the previous release that omit it fail"
         ),
     );
 }
@@ -80,6 +63,19 @@ mod tests {
             "CREATE TABLE t (a int NOT NULL DEFAULT 0);",
             "ALTER TABLE t MODIFY a int NOT NULL;",
         ];
+        assert_eq!(
+            fires("drop-default-on-not-null-column", Dialect::Mysql, &files),
+            [(2, 1)]
+        );
+    }
+
+    #[test]
+    fn set_again_before_the_old_app_sees_it() {
+        let files = [
+            "CREATE TABLE t (a int NOT NULL DEFAULT 0);",
+            "ALTER TABLE t ALTER COLUMN a DROP DEFAULT;\nALTER TABLE t ALTER COLUMN a SET DEFAULT 1;",
+        ];
+        assert!(fires_pg("drop-default-on-not-null-column", &files).is_empty());
         assert_eq!(
             fires("drop-default-on-not-null-column", Dialect::Mysql, &files),
             [(2, 1)]

@@ -1,14 +1,18 @@
 //! Flags renaming a column the previous release can see, including MySQL `CHANGE old new`.
 
+use crate::analyze::compat::{DiffKind, Difference};
 use crate::analyze::context::Context;
-use crate::analyze::ir::{Change, ChangeKind, QName};
+use crate::analyze::ir::{Change, ChangeKind};
 use crate::analyze::registry::declare_rule;
 use crate::analyze::rules::check_rename;
 
 declare_rule! {
     /// ## What it does
     /// Flags `RENAME COLUMN` (on tables and views) and MySQL `CHANGE old_name new_name type`
-    /// of a column created by an earlier migration.
+    /// of a column created by an earlier migration, when the previous release can see the
+    /// result: renaming a column back, or renaming a replacement into the name of a column the
+    /// same transaction dropped (SQLite's add, copy, drop, rename swap), leaves the old app's
+    /// column where it was.
     ///
     /// ## Why it breaks the running app
     /// The previous release reads and writes the old column name: every such query fails until
@@ -29,16 +33,18 @@ declare_rule! {
     /// ## Suppress
     /// `-- migrate:allow rename-column: <reason>` above the statement.
     RENAME_COLUMN, code = "M112", name = "rename-column", severity = Error,
-    summary = "renaming a column breaks the previous release, which uses the old name", check
+    summary = "renaming a column breaks the previous release, which uses the old name", check; compat
 }
 
-fn is_new(ctx: &Context, table: &QName, column: &str) -> bool {
-    match ctx.catalog.view(table) {
-        Some(view) => ctx.is_new(Some(view.release)),
-        None => ctx.is_new_column(table, column),
-    }
+/// Columns of tables: judged on the states the old app sees.
+pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
+    let (Some(cause), DiffKind::Gone { renamed_to: Some(to) }) = (ctx.cause, &d.kind) else {
+        return;
+    };
+    check_rename(ctx, cause.span, "column", &d.table.column(&d.column), to, false);
 }
 
+/// Columns of views.
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let (table, from, to) = match &change.kind {
         ChangeKind::RenameColumn { table, from, to } => (table, from, to),
@@ -49,7 +55,10 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         } if *from != column.name => (table, from, &column.name),
         _ => return,
     };
-    let new = is_new(ctx, table, from);
+    let Some(view) = ctx.catalog.view(table) else {
+        return;
+    };
+    let new = ctx.is_new(Some(view.release));
     check_rename(ctx, change.span, "column", &table.column(from), to, new);
 }
 
@@ -74,5 +83,22 @@ mod tests {
         assert!(fires("rename-column", Dialect::Mysql, &files).is_empty());
         let files = ["CREATE TABLE t (a int);\nALTER TABLE t RENAME COLUMN a TO b;"];
         assert!(fires_pg("rename-column", &files).is_empty());
+    }
+
+    #[test]
+    fn renamed_back_or_swapped_in_is_the_old_column() {
+        let files = [
+            "CREATE TABLE t (a int);",
+            "ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE t RENAME COLUMN b TO a;",
+        ];
+        assert!(fires_pg("rename-column", &files).is_empty());
+        assert_eq!(fires("rename-column", Dialect::Mysql, &files), [(2, 1)]);
+        let swap = [
+            "CREATE TABLE t (a int);",
+            "ALTER TABLE t ADD COLUMN a_new int;\nUPDATE t SET a_new = a;\nALTER TABLE t DROP COLUMN a;\nALTER TABLE t RENAME COLUMN a_new TO a;",
+        ];
+        assert!(fires("rename-column", Dialect::Sqlite, &swap).is_empty());
+        assert!(fires("drop-column", Dialect::Sqlite, &swap).is_empty());
+        assert!(fires("drop-and-add-column", Dialect::Sqlite, &swap).is_empty());
     }
 }

@@ -39,7 +39,7 @@ fn not_null_checks(ctx: &Context, table: &QName, column: &str) -> (bool, bool) {
         return (false, false);
     };
     let checks = t.constraints.iter().filter(|c| {
-        matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col) } if col == column)
+        matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col), .. } if col == column)
     });
     checks.fold((false, false), |(_, valid), c| (true, valid || c.validated))
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn new_column(c: &ColumnSpec, release: Release) -> Column {
+pub(super) fn new_column(c: &ColumnSpec, release: Release, ident: u32) -> Column {
     Column {
         name: c.name.clone(),
         ty: c.ty.clone(),
@@ -10,6 +10,9 @@ pub(super) fn new_column(c: &ColumnSpec, release: Release) -> Column {
         default: c.default.clone(),
         generated: c.generated,
         release,
+        serial: c.serial,
+        ident,
+        synthetic: false,
     }
 }
 
@@ -56,9 +59,10 @@ pub(super) fn inline_constraints(c: &ColumnSpec, release: Release, file: u32) ->
             references: references.clone(),
         });
     }
-    if c.check_not_null {
+    if c.check_not_null || c.check.is_some() {
         push(ConstraintKind::Check {
-            not_null_column: Some(c.name.clone()),
+            not_null_column: c.check_not_null.then(|| c.name.clone()),
+            words: c.check.clone().unwrap_or_default(),
         });
     }
     out

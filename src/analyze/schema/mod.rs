@@ -19,6 +19,8 @@ mod objects;
 pub use objects::*;
 mod build;
 use build::*;
+mod journal;
+use journal::Journal;
 
 /// The schema as replayed so far.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,8 @@ pub struct Catalog {
     sequences: HashMap<QName, Release>,
     functions: HashMap<QName, Function>,
     schemas: HashMap<String, Release>,
+    next_ident: u32,
+    journal: Journal,
 }
 
 impl Catalog {
@@ -141,12 +145,20 @@ impl Catalog {
     }
 
     fn table_or_stub(&mut self, name: &QName) -> &mut Table {
-        self.tables.entry(name.clone()).or_insert_with(|| Table {
-            columns: Vec::new(),
-            constraints: Vec::new(),
-            release: 0,
-            renamed_in: None,
-        })
+        if !self.tables.contains_key(name) {
+            let ident = self.fresh_ident();
+            self.tables.insert(
+                name.clone(),
+                Table {
+                    columns: Vec::new(),
+                    constraints: Vec::new(),
+                    release: 0,
+                    renamed_in: None,
+                    ident,
+                },
+            );
+        }
+        self.tables.get_mut(name).expect("inserted")
     }
 
     fn schema_name(&self, schema: &str) -> Option<String> {
@@ -160,6 +172,7 @@ impl Catalog {
 
     /// Applies one change made by file number `file` of release `release`.
     pub fn apply(&mut self, change: &Change, release: Release, file: u32) {
+        self.record(change, release);
         match &change.kind {
             ChangeKind::CreateTable {
                 table,
@@ -170,14 +183,23 @@ impl Catalog {
                 if *if_not_exists && self.tables.contains_key(table) {
                     return;
                 }
+                let mut idents = Vec::with_capacity(columns.len() + 1);
+                for _ in 0..=columns.len() {
+                    idents.push(self.fresh_ident());
+                }
                 let mut t = Table {
-                    columns: columns.iter().map(|c| new_column(c, release)).collect(),
+                    columns: columns
+                        .iter()
+                        .zip(&idents)
+                        .map(|(c, i)| new_column(c, release, *i))
+                        .collect(),
                     constraints: constraints
                         .iter()
                         .map(|c| new_constraint(c, true, release, file))
                         .collect(),
                     release,
                     renamed_in: None,
+                    ident: idents[columns.len()],
                 };
                 for c in columns {
                     t.constraints.extend(inline_constraints(c, release, file));
@@ -206,9 +228,10 @@ impl Catalog {
                 }
             }
             ChangeKind::AddColumn { table, column } => {
+                let ident = self.fresh_ident();
                 let t = self.table_or_stub(table);
                 t.columns.retain(|c| c.name != column.name);
-                t.columns.push(new_column(column, release));
+                t.columns.push(new_column(column, release, ident));
                 let extra = inline_constraints(column, release, file);
                 t.constraints.extend(extra);
             }
@@ -218,8 +241,13 @@ impl Catalog {
                 }
             }
             ChangeKind::RenameColumn { table, from, to } => {
-                if let Some(c) = self.tables.get_mut(table).and_then(|t| t.column_mut(from)) {
-                    c.name = to.clone();
+                let own = self.column_ident(table, from);
+                if let Some(own) = own {
+                    let ident = self.swapped_ident(table, to, own);
+                    if let Some(c) = self.tables.get_mut(table).and_then(|t| t.column_mut(from)) {
+                        c.name = to.clone();
+                        c.ident = ident;
+                    }
                 } else if let Some(v) = self.views.get_mut(table)
                     && let Some(cols) = &mut v.columns
                 {
@@ -244,13 +272,20 @@ impl Catalog {
                 from,
                 column,
             } => {
+                let fresh = self.fresh_ident();
+                let own = self.column_ident(table, from).unwrap_or(fresh);
+                let ident = if *from == column.name {
+                    own
+                } else {
+                    self.swapped_ident(table, &column.name, own)
+                };
                 let t = self.table_or_stub(table);
-                let keep = t.column(from).map_or(release, |c| c.release);
+                let keep = t.any_column(from).map_or(release, |c| c.release);
                 match t.column_mut(from) {
                     Some(c) => {
-                        *c = new_column(column, keep);
+                        *c = new_column(column, keep, ident);
                     }
-                    None => t.columns.push(new_column(column, release)),
+                    None => t.columns.push(new_column(column, release, ident)),
                 }
             }
             ChangeKind::SetNotNull { table, column } => {
@@ -522,6 +557,15 @@ impl Catalog {
             }
             _ => {}
         }
+    }
+
+    fn column_ident(&self, table: &QName, column: &str) -> Option<u32> {
+        Some(self.tables.get(table)?.any_column(column)?.ident)
+    }
+
+    /// The indexes of a table, with their names.
+    pub fn indexes_of<'a>(&'a self, table: &'a QName) -> impl Iterator<Item = (&'a QName, &'a Index)> {
+        self.indexes.iter().filter(move |(_, i)| &i.table == table)
     }
 
     fn drop_indexes_of(&mut self, table: &QName) {

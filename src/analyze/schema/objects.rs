@@ -17,6 +17,14 @@ pub struct Column {
     pub generated: Option<Generated>,
     /// Release that added it.
     pub release: Release,
+    /// Filled from a sequence (`serial`, `AUTO_INCREMENT`, identity).
+    pub serial: bool,
+    /// Identity: the same column keeps it through renames and redefinitions; a column dropped
+    /// and added again under its name gets a new one.
+    pub ident: u32,
+    /// Not made by any migration: known only because a statement named it (created outside
+    /// the migrations, or by opaque DDL). Hidden from [`Table::column`].
+    pub synthetic: bool,
 }
 
 /// A table constraint.
@@ -45,11 +53,18 @@ pub struct Table {
     pub release: Release,
     /// Release in which it was renamed from an older name, if any.
     pub renamed_in: Option<Release>,
+    /// Identity: kept through renames; a table created again under its name gets a new one.
+    pub ident: u32,
 }
 
 impl Table {
-    /// A column by folded name.
+    /// A column by folded name (columns only named by a statement excluded).
     pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name && !c.synthetic)
+    }
+
+    /// A column by folded name, including those only named by a statement.
+    pub fn any_column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 

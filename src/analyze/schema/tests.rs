@@ -67,7 +67,8 @@ fn constraints_track_validation_and_enums_their_labels() {
     assert_eq!(
         check.kind,
         ConstraintKind::Check {
-            not_null_column: Some("a".into())
+            not_null_column: Some("a".into()),
+            words: vec!["a".into(), "is".into(), "not".into(), "null".into()],
         }
     );
     let mood = c.user_type(&QName::new("mood")).unwrap();

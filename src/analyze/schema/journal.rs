@@ -1,0 +1,135 @@
+//! The previous release's tables, kept while a release is replayed: each table a change of
+//! the release touches is saved as it was when the release began, so the compatibility model
+//! can compare what the old app knew with every state it can see.
+
+use super::*;
+
+/// Tables as they were before the release under test, recorded on first touch.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Journal {
+    /// Recording (only while a linted release is replayed).
+    pub(super) enabled: bool,
+    /// The release being recorded.
+    release: Option<Release>,
+    /// Each touched table at the start of the release (`None`: it did not exist).
+    tables: HashMap<QName, Option<Table>>,
+    /// Tables the last applied change touched.
+    last: Vec<QName>,
+}
+
+/// The table a change touches and the existing columns it names.
+fn touches(kind: &ChangeKind) -> Vec<(&QName, Option<&str>)> {
+    match kind {
+        ChangeKind::CreateTable { table, .. }
+        | ChangeKind::DropTable { table }
+        | ChangeKind::AddColumn { table, .. }
+        | ChangeKind::AddConstraint { table, .. }
+        | ChangeKind::DropConstraint { table, .. }
+        | ChangeKind::ValidateConstraint { table, .. }
+        | ChangeKind::CreateIndex { table, .. } => vec![(table, None)],
+        ChangeKind::DropColumn { table, column }
+        | ChangeKind::AlterColumnType { table, column, .. }
+        | ChangeKind::SetNotNull { table, column }
+        | ChangeKind::DropNotNull { table, column }
+        | ChangeKind::SetDefault { table, column, .. }
+        | ChangeKind::DropDefault { table, column }
+        | ChangeKind::AddIdentity { table, column } => vec![(table, Some(column.as_str()))],
+        ChangeKind::RenameColumn { table, from, .. }
+        | ChangeKind::RedefineColumn { table, from, .. } => vec![(table, Some(from.as_str()))],
+        ChangeKind::RenameTable { from, to } => vec![(from, None), (to, None)],
+        ChangeKind::RenameObject {
+            kind: ObjectKind::Table,
+            from,
+            to,
+        } => vec![(from, None), (to, None)],
+        _ => Vec::new(),
+    }
+}
+
+impl Catalog {
+    /// Records (or stops recording) the previous release's tables.
+    pub fn record_previous_release(&mut self, on: bool) {
+        self.journal.enabled = on;
+        if !on {
+            self.journal.release = None;
+            self.journal.tables.clear();
+            self.journal.last.clear();
+        }
+    }
+
+    /// A table as the release under test found it (`None`: it did not exist then).
+    pub fn previous_table(&self, name: &QName) -> Option<&Table> {
+        match self.journal.tables.get(name) {
+            Some(before) => before.as_ref(),
+            None => self.tables.get(name),
+        }
+    }
+
+    /// The tables the last applied change touched.
+    pub fn last_touched(&self) -> &[QName] {
+        &self.journal.last
+    }
+
+    pub(super) fn fresh_ident(&mut self) -> u32 {
+        self.next_ident += 1;
+        self.next_ident
+    }
+
+    /// Before `change` of `release` is applied: saves each table it touches as the release
+    /// found it, and makes a table or column it names but the migrations never made known
+    /// (to the old app, it exists).
+    pub(super) fn record(&mut self, change: &Change, release: Release) {
+        if !self.journal.enabled {
+            return;
+        }
+        if self.journal.release != Some(release) {
+            self.journal.release = Some(release);
+            self.journal.tables.clear();
+        }
+        self.journal.last.clear();
+        for (table, column) in touches(&change.kind) {
+            if !self.tables.contains_key(table) && self.views.contains_key(table) {
+                continue; // a view's column
+            }
+            if let Some(column) = column {
+                let known = self
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| t.any_column(column).is_some());
+                if !known {
+                    let ident = self.fresh_ident();
+                    let unknown = Column {
+                        name: column.to_string(),
+                        ty: SqlType::default(),
+                        not_null: false,
+                        default: None,
+                        generated: None,
+                        release: 0,
+                        serial: false,
+                        ident,
+                        synthetic: true,
+                    };
+                    if let Some(Some(before)) = self.journal.tables.get_mut(table) {
+                        before.columns.push(unknown.clone());
+                    }
+                    self.table_or_stub(table).columns.push(unknown);
+                }
+            }
+            if !self.journal.tables.contains_key(table) {
+                let before = self.tables.get(table).cloned();
+                self.journal.tables.insert(table.clone(), before);
+            }
+            self.journal.last.push(table.clone());
+        }
+    }
+
+    /// The identity a column renamed to `to` takes: that of the previous release's column of
+    /// that name when the release dropped it (the add, copy, drop, rename swap), else its own.
+    pub(super) fn swapped_ident(&self, table: &QName, to: &str, own: u32) -> u32 {
+        let dropped = self.tables.get(table).is_some_and(|t| t.any_column(to).is_none());
+        match self.journal.tables.get(table) {
+            Some(Some(before)) if dropped => before.any_column(to).map_or(own, |c| c.ident),
+            _ => own,
+        }
+    }
+}
