@@ -197,7 +197,11 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
     }
     let known = |column: &str| before.any_column(column).is_some();
     let renamed = |n: &Column| same_table && before.columns.iter().any(|b| b.ident == n.ident);
-    for n in now.columns.iter().filter(|n| !known(&n.name) && !renamed(n)) {
+    for n in now
+        .columns
+        .iter()
+        .filter(|n| !known(&n.name) && !renamed(n))
+    {
         if filled(n) {
             continue;
         }
@@ -222,13 +226,17 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
     // A restriction matters when it covers a column the old app writes: one it knows, or a
     // new one its inserts fill with a default.
     let written = |column: &str| {
-        known(column) || now.any_column(column).is_some_and(|c| filled(c) && c.release == release)
+        known(column)
+            || now
+                .any_column(column)
+                .is_some_and(|c| filled(c) && c.release == release)
     };
-    for c in now
-        .constraints
-        .iter()
-        .filter(|c| !before.constraints.iter().any(|b| b.name == c.name && b.kind == c.kind))
-    {
+    for c in now.constraints.iter().filter(|c| {
+        !before
+            .constraints
+            .iter()
+            .any(|b| b.name == c.name && b.kind == c.kind)
+    }) {
         let (what, columns): (Restriction, Vec<String>) = match &c.kind {
             ConstraintKind::Check {
                 not_null_column: Some(col),

@@ -396,12 +396,13 @@ impl Replay<'_> {
                 }
                 self.catalog.apply(change, unit.release, file_no);
                 if unit.lint {
-                    self.tracker.update(&self.catalog, unit.release, || compat::Cause {
-                        file_index,
-                        stmt_index,
-                        span: change.span,
-                        change: change.kind.clone(),
-                    });
+                    self.tracker
+                        .update(&self.catalog, unit.release, || compat::Cause {
+                            file_index,
+                            stmt_index,
+                            span: change.span,
+                            change: change.kind.clone(),
+                        });
                 }
                 if let ChangeKind::Transaction(tx) = change.kind {
                     in_transaction_block = tx == ir::TxControl::Begin

@@ -1,3 +1,4 @@
+-- expect: restrict-old-writes
 -- expect: add-exclusion-constraint
 ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
 

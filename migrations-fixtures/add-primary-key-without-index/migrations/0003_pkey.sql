@@ -1,3 +1,4 @@
+-- expect: restrict-old-writes
 -- expect: add-primary-key-without-index
 ALTER TABLE events ADD PRIMARY KEY (id);
 

@@ -1,3 +1,4 @@
+-- expect: restrict-old-writes
 -- expect: add-unique-without-index
 ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE (name);
 

@@ -42,7 +42,8 @@ pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
         return;
     };
     let object = d.table.column(&d.column);
-    let added_here = matches!(&cause.change, ChangeKind::AddColumn { column, .. } if column.name == d.column);
+    let added_here =
+        matches!(&cause.change, ChangeKind::AddColumn { column, .. } if column.name == d.column);
     let message = match by {
         Requirement::NotNull if added_here => format!(
             "adding NOT NULL column {object} without a default makes inserts of the previous release fail"

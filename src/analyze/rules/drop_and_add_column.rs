@@ -59,7 +59,10 @@ mod tests {
             "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN b int;",
         ];
         assert_eq!(fires_pg("drop-and-add-column", &files), [(2, 2)]);
-        assert_eq!(fires("drop-and-add-column", Dialect::Sqlite, &files), [(2, 2)]);
+        assert_eq!(
+            fires("drop-and-add-column", Dialect::Sqlite, &files),
+            [(2, 2)]
+        );
         // On MySQL the drop is visible: drop-column reports it, once.
         assert!(fires("drop-and-add-column", Dialect::Mysql, &files).is_empty());
     }

@@ -45,11 +45,11 @@ pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
             } else {
                 ""
             };
-            format!("dropping column {object} breaks the previous release, which still reads it{note}")
+            format!(
+                "dropping column {object} breaks the previous release, which still reads it{note}"
+            )
         }
-        DiffKind::Replaced {
-            new_type: Some(ty),
-        } => format!(
+        DiffKind::Replaced { new_type: Some(ty) } => format!(
             "column {object} is dropped and added back as {ty}: the previous release reads it as its old type, and its values are gone"
         ),
         _ => return,
@@ -79,7 +79,10 @@ mod tests {
         ];
         assert!(fires_pg("drop-column", &files).is_empty());
         assert_eq!(fires("drop-column", Dialect::Mysql, &files), [(2, 1)]);
-        let retyped = [files[0], "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN b text;"];
+        let retyped = [
+            files[0],
+            "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN b text;",
+        ];
         assert_eq!(fires_pg("drop-column", &retyped), [(2, 2)]);
     }
 

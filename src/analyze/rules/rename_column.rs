@@ -38,10 +38,23 @@ declare_rule! {
 
 /// Columns of tables: judged on the states the old app sees.
 pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
-    let (Some(cause), DiffKind::Gone { renamed_to: Some(to) }) = (ctx.cause, &d.kind) else {
+    let (
+        Some(cause),
+        DiffKind::Gone {
+            renamed_to: Some(to),
+        },
+    ) = (ctx.cause, &d.kind)
+    else {
         return;
     };
-    check_rename(ctx, cause.span, "column", &d.table.column(&d.column), to, false);
+    check_rename(
+        ctx,
+        cause.span,
+        "column",
+        &d.table.column(&d.column),
+        to,
+        false,
+    );
 }
 
 /// Columns of views.

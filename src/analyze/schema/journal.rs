@@ -126,7 +126,10 @@ impl Catalog {
     /// The identity a column renamed to `to` takes: that of the previous release's column of
     /// that name when the release dropped it (the add, copy, drop, rename swap), else its own.
     pub(super) fn swapped_ident(&self, table: &QName, to: &str, own: u32) -> u32 {
-        let dropped = self.tables.get(table).is_some_and(|t| t.any_column(to).is_none());
+        let dropped = self
+            .tables
+            .get(table)
+            .is_some_and(|t| t.any_column(to).is_none());
         match self.journal.tables.get(table) {
             Some(Some(before)) if dropped => before.any_column(to).map_or(own, |c| c.ident),
             _ => own,

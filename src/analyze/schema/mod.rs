@@ -564,7 +564,10 @@ impl Catalog {
     }
 
     /// The indexes of a table, with their names.
-    pub fn indexes_of<'a>(&'a self, table: &'a QName) -> impl Iterator<Item = (&'a QName, &'a Index)> {
+    pub fn indexes_of<'a>(
+        &'a self,
+        table: &'a QName,
+    ) -> impl Iterator<Item = (&'a QName, &'a Index)> {
         self.indexes.iter().filter(move |(_, i)| &i.table == table)
     }
 

@@ -1,0 +1,6 @@
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    name text,
+    role text NOT NULL DEFAULT 'member',
+    nickname text
+);

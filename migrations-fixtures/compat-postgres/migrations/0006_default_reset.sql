@@ -1,0 +1,3 @@
+-- accept: drop-default-on-not-null-column
+ALTER TABLE users ALTER COLUMN role DROP DEFAULT;
+ALTER TABLE users ALTER COLUMN role SET DEFAULT 'guest';
