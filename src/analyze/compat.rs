@@ -112,9 +112,7 @@ impl Tracker {
             self.pending
                 .retain(|d, _| &d.table != table || now.contains(d));
             for d in now {
-                if !self.pending.contains_key(&d) {
-                    self.pending.insert(d, cause());
-                }
+                self.pending.entry(d).or_insert_with(&cause);
             }
         }
     }
