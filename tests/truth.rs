@@ -125,3 +125,194 @@ fn reindex_option_list_concurrently_is_the_concurrent_form() {
     writer.exec("COMMIT");
     plain.join().unwrap().unwrap();
 }
+
+/// Scans of `table` by `statement`, counted inside its own transaction, and the relation locks
+/// a second session sees the transaction hold on `tables` while it is open.
+fn scans_and_locks(
+    db: &TestDb,
+    table: &str,
+    statement: &str,
+    tables: &[&str],
+) -> (i64, Vec<String>) {
+    let count = format!("SELECT pg_stat_get_xact_numscans('{table}'::regclass)::text");
+    let mut session = db.hold("BEGIN");
+    let before: i64 = session.string(&count).parse().unwrap();
+    session.exec(statement);
+    let after: i64 = session.string(&count).parse().unwrap();
+    let names = tables
+        .iter()
+        .map(|t| format!("'{t}'::regclass"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let locks = db.strings(&format!(
+        "SELECT c.relname || ':' || l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+         WHERE l.locktype = 'relation' AND l.granted AND l.relation IN ({names}) \
+         AND l.pid <> pg_backend_pid() ORDER BY 1"
+    ));
+    session.exec("ROLLBACK");
+    (after - before, locks)
+}
+
+/// Inline constraints on `ADD COLUMN` lock and scan like their `ADD CONSTRAINT` forms: an
+/// inline CHECK or UNIQUE reads every row under ACCESS EXCLUSIVE (so add-check-without-not-valid
+/// and add-unique-without-index fire); an inline REFERENCES is checked row by row only when
+/// the column has a default (add-foreign-key-without-not-valid fires on that form only).
+#[test]
+fn inline_constraints_on_add_column_scan_like_their_add_constraint_forms() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE p (id int PRIMARY KEY); INSERT INTO p VALUES (1); \
+         CREATE TABLE c (id int); INSERT INTO c SELECT generate_series(1, 1000)",
+    );
+    let exclusive = vec!["c:AccessExclusiveLock".to_string()];
+    let plain = scans_and_locks(&db, "c", "ALTER TABLE c ADD COLUMN n int", &["c"]);
+    assert_eq!(plain, (0, exclusive.clone()), "plain ADD COLUMN");
+    let check = scans_and_locks(
+        &db,
+        "c",
+        "ALTER TABLE c ADD COLUMN n int CHECK (n > 0)",
+        &["c"],
+    );
+    assert_eq!(check, (1, exclusive.clone()), "inline CHECK");
+    let unique = scans_and_locks(&db, "c", "ALTER TABLE c ADD COLUMN u int UNIQUE", &["c"]);
+    assert_eq!(unique.0, 1, "inline UNIQUE");
+    assert!(unique.1.contains(&exclusive[0]), "{:?}", unique.1);
+    let fk = scans_and_locks(
+        &db,
+        "c",
+        "ALTER TABLE c ADD COLUMN p_id int REFERENCES p (id)",
+        &["c", "p"],
+    );
+    assert_eq!(fk.0, 0, "inline REFERENCES without a default scanned c");
+    let fk_default = scans_and_locks(
+        &db,
+        "c",
+        "ALTER TABLE c ADD COLUMN p_id int DEFAULT 1 REFERENCES p (id)",
+        &["c", "p"],
+    );
+    assert_eq!(
+        fk_default.0, 1,
+        "inline REFERENCES with a default did not check the rows"
+    );
+    assert!(
+        fk_default
+            .1
+            .contains(&"p:ShareRowExclusiveLock".to_string()),
+        "{:?}",
+        fk_default.1
+    );
+}
+
+/// The old app inserts naming only the columns it knows. Each case is a release applied in one
+/// transaction, then the old app's INSERT: it fails exactly where `check` reports an error.
+#[test]
+fn old_app_inserts_fail_where_check_says_so() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let base = "CREATE TABLE users (id int PRIMARY KEY, name text, role text NOT NULL DEFAULT 'member', nickname text);";
+    let cases: &[(&str, &str, bool)] = &[
+        (
+            "org",
+            "ALTER TABLE users ADD COLUMN org_id bigint;\nUPDATE users SET org_id = 1;\nALTER TABLE users ALTER COLUMN org_id SET NOT NULL;",
+            false,
+        ),
+        (
+            "flag",
+            "ALTER TABLE users ADD COLUMN flag int NOT NULL DEFAULT 10;\nALTER TABLE users ALTER COLUMN flag DROP DEFAULT;",
+            false,
+        ),
+        (
+            "inline_check",
+            "ALTER TABLE users ADD COLUMN x text CHECK (x IS NOT NULL);",
+            false,
+        ),
+        (
+            "not_valid",
+            "ALTER TABLE users ADD COLUMN y text;\nALTER TABLE users ADD CONSTRAINT y_nn CHECK (y IS NOT NULL) NOT VALID;",
+            false,
+        ),
+        (
+            "default_reset",
+            "ALTER TABLE users ALTER COLUMN role DROP DEFAULT;\nALTER TABLE users ALTER COLUMN role SET DEFAULT 'guest';",
+            true,
+        ),
+        (
+            "rename_back",
+            "ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users RENAME COLUMN full_name TO name;",
+            true,
+        ),
+        (
+            "refilled",
+            "ALTER TABLE users ADD COLUMN z text;\nALTER TABLE users ALTER COLUMN z SET DEFAULT 'z';\nALTER TABLE users ALTER COLUMN z SET NOT NULL;",
+            true,
+        ),
+    ];
+    for (i, (name, release, works)) in cases.iter().enumerate() {
+        let table = format!("users_{i}");
+        let base = base.replace("users", &table);
+        let release = release.replace("users", &table);
+        db.exec(&base);
+        db.write(&format!("{:04}_base_{name}.sql", 2 * i + 1), &base);
+        db.write(&format!("{:04}_{name}.sql", 2 * i + 2), &release);
+        db.exec(&format!("BEGIN; {release}; COMMIT"));
+        let mut old_app = db.hold("");
+        let insert = old_app.try_exec(&format!("INSERT INTO {table} (id, name) VALUES (1, 'a')"));
+        let read = old_app.try_exec(&format!("SELECT id, name, role, nickname FROM {table}"));
+        assert_eq!(
+            insert.is_ok() && read.is_ok(),
+            *works,
+            "{name}: {insert:?} {read:?}"
+        );
+    }
+    // check, over the same files: an error on exactly the breaking releases.
+    let run = support::cmd::migrate()
+        .check()
+        .dir(db.migrations())
+        .dialect("postgres")
+        .format("json")
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr));
+    for (i, (name, _, works)) in cases.iter().enumerate() {
+        let file = format!("{:04}_{name}.sql", 2 * i + 2);
+        let errors = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["file"].as_str().unwrap().ends_with(&file) && d["severity"] == "error")
+            .count();
+        assert_eq!(
+            errors == 0,
+            *works,
+            "{name}: {errors} errors\n{}",
+            run.stdout
+        );
+    }
+}
+
+/// MariaDB commits every DDL statement on its own, even inside an explicit transaction, so
+/// the old app sees the state between two statements of a file: a default dropped and set
+/// again breaks its inserts in between (drop-default-on-not-null-column fires on MySQL and
+/// not on PostgreSQL).
+#[test]
+fn mariadb_shows_the_state_between_ddl_statements() {
+    let Some(db) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    db.exec("CREATE TABLE users (id int PRIMARY KEY, name varchar(20), role varchar(20) NOT NULL DEFAULT 'member')");
+    let mut deployer = db.hold("START TRANSACTION");
+    deployer.exec("ALTER TABLE users ALTER COLUMN role DROP DEFAULT");
+    // The deployer's transaction was committed by the ALTER: a ROLLBACK does not undo it.
+    deployer.exec("ROLLBACK");
+    let mut old_app = db.hold("");
+    let insert = old_app.try_exec("INSERT INTO users (id, name) VALUES (1, 'a')");
+    assert!(
+        insert.is_err(),
+        "the old app's insert worked between the statements"
+    );
+    deployer.exec("ALTER TABLE users ALTER COLUMN role SET DEFAULT 'guest'");
+    old_app.exec("INSERT INTO users (id, name) VALUES (2, 'b')");
+}

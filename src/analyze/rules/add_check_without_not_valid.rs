@@ -3,11 +3,16 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind, ConstraintKind};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::inline_on_old_table;
 
 declare_rule! {
     /// ## What it does
     /// Flags `ALTER TABLE ... ADD [CONSTRAINT ...] CHECK (...)` without `NOT VALID` on a
     /// PostgreSQL table created by an earlier migration.
+    ///
+    /// An inline `CHECK` on `ADD COLUMN` is judged the same: PostgreSQL checks every existing
+    /// row against it (even when the new column holds only NULLs), and `ADD COLUMN` has no
+    /// `NOT VALID`.
     ///
     /// ## Why it breaks the running app
     /// PostgreSQL scans every row to validate the check while holding an ACCESS EXCLUSIVE lock:
@@ -30,6 +35,17 @@ declare_rule! {
 }
 
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    if let Some((table, column)) = inline_on_old_table(ctx, change) {
+        if column.check.is_some() {
+            let object = table.column(&column.name);
+            ctx.report(
+                change.span,
+                table,
+                format!("adding {object} with an inline CHECK scans every row of {table} under an ACCESS EXCLUSIVE lock (ADD COLUMN cannot say NOT VALID)"),
+            );
+        }
+        return;
+    }
     let ChangeKind::AddConstraint {
         table,
         constraint,
@@ -72,5 +88,32 @@ mod tests {
             "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;",
         ];
         assert!(fires_pg("add-check-without-not-valid", &files).is_empty());
+    }
+
+    #[test]
+    fn inline_form_on_add_column() {
+        let base = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (a int);";
+        assert_eq!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-check-without-not-valid",
+                &[base, "ALTER TABLE t ADD COLUMN n int CHECK (n > 0);"]
+            ),
+            [(2, 1)]
+        );
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-check-without-not-valid",
+                &[base, "ALTER TABLE t ADD COLUMN n int;"]
+            )
+            .is_empty()
+        );
+        let new_table = "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN n int CHECK (n > 0);";
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-check-without-not-valid",
+                &["CREATE TABLE p (id int PRIMARY KEY);", new_table]
+            )
+            .is_empty()
+        );
     }
 }

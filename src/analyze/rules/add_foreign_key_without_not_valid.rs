@@ -3,11 +3,16 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind, ConstraintKind};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::inline_on_old_table;
 
 declare_rule! {
     /// ## What it does
     /// Flags `ALTER TABLE ... ADD [CONSTRAINT ...] FOREIGN KEY` without `NOT VALID` on a
     /// PostgreSQL table created by an earlier migration.
+    ///
+    /// An inline `REFERENCES` on `ADD COLUMN` with a non-NULL `DEFAULT` is judged the same:
+    /// PostgreSQL checks every row's default against the referenced table. Without a default
+    /// every row holds NULL and PostgreSQL skips the check, so that form passes.
     ///
     /// ## Why it breaks the running app
     /// Validating the key scans the whole table while holding SHARE ROW EXCLUSIVE locks on both
@@ -31,6 +36,19 @@ declare_rule! {
 }
 
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    if let Some((table, column)) = inline_on_old_table(ctx, change) {
+        // Without a default every existing row holds NULL: PostgreSQL skips the check.
+        let filled = column.default.as_ref().is_some_and(|d| !d.is_null);
+        if let (Some(references), true) = (&column.references, filled) {
+            let object = table.column(&column.name);
+            ctx.report(
+                change.span,
+                table,
+                format!("adding {object} with a DEFAULT and an inline REFERENCES {references} checks every row of {table} while writes to both tables wait"),
+            );
+        }
+        return;
+    }
     let ChangeKind::AddConstraint {
         table,
         constraint,
@@ -77,5 +95,35 @@ mod tests {
             "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (pid) REFERENCES p (id) NOT VALID;",
         ];
         assert!(fires_pg("add-foreign-key-without-not-valid", &files).is_empty());
+    }
+
+    #[test]
+    fn inline_form_on_add_column() {
+        let base = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (a int);";
+        assert_eq!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-foreign-key-without-not-valid",
+                &[
+                    base,
+                    "ALTER TABLE t ADD COLUMN p_id int DEFAULT 1 REFERENCES p (id);"
+                ]
+            ),
+            [(2, 1)]
+        );
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-foreign-key-without-not-valid",
+                &[base, "ALTER TABLE t ADD COLUMN p_id int REFERENCES p (id);"]
+            )
+            .is_empty()
+        );
+        let new_table = "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN p_id int DEFAULT 1 REFERENCES p (id);";
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-foreign-key-without-not-valid",
+                &["CREATE TABLE p (id int PRIMARY KEY);", new_table]
+            )
+            .is_empty()
+        );
     }
 }

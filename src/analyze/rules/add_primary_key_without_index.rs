@@ -3,11 +3,14 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind, ConstraintKind};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::inline_on_old_table;
 
 declare_rule! {
     /// ## What it does
     /// Flags `ALTER TABLE ... ADD [CONSTRAINT ...] PRIMARY KEY (...)` on a PostgreSQL table
     /// created by an earlier migration, unless it is `PRIMARY KEY USING INDEX`.
+    ///
+    /// An inline `PRIMARY KEY` on `ADD COLUMN` is judged the same.
     ///
     /// ## Why it breaks the running app
     /// The index is built under an ACCESS EXCLUSIVE lock, and nullable key columns get an
@@ -31,6 +34,17 @@ declare_rule! {
 }
 
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    if let Some((table, column)) = inline_on_old_table(ctx, change) {
+        if column.primary_key {
+            let object = table.column(&column.name);
+            ctx.report(
+                change.span,
+                table,
+                format!("adding {object} as an inline PRIMARY KEY builds its index over every row of {table} under an ACCESS EXCLUSIVE lock"),
+            );
+        }
+        return;
+    }
     let ChangeKind::AddConstraint {
         table, constraint, ..
     } = &change.kind
@@ -70,5 +84,33 @@ mod tests {
         assert!(fires_pg("add-primary-key-without-index", &files).is_empty());
         let files = ["CREATE TABLE t (a int);\nALTER TABLE t ADD PRIMARY KEY (a);"];
         assert!(fires_pg("add-primary-key-without-index", &files).is_empty());
+    }
+
+    #[test]
+    fn inline_form_on_add_column() {
+        let base = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (a int);";
+        assert_eq!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-primary-key-without-index",
+                &[base, "ALTER TABLE t ADD COLUMN id2 bigserial PRIMARY KEY;"]
+            ),
+            [(2, 1)]
+        );
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-primary-key-without-index",
+                &[base, "ALTER TABLE t ADD COLUMN id2 bigserial;"]
+            )
+            .is_empty()
+        );
+        let new_table =
+            "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN id2 bigserial PRIMARY KEY;";
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-primary-key-without-index",
+                &["CREATE TABLE p (id int PRIMARY KEY);", new_table]
+            )
+            .is_empty()
+        );
     }
 }

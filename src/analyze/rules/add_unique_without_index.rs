@@ -3,11 +3,15 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind, ConstraintKind};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::inline_on_old_table;
 
 declare_rule! {
     /// ## What it does
     /// Flags `ALTER TABLE ... ADD [CONSTRAINT ...] UNIQUE (...)` on a PostgreSQL table created
     /// by an earlier migration, unless it is `UNIQUE USING INDEX` an index built beforehand.
+    ///
+    /// An inline `UNIQUE` on `ADD COLUMN` is judged the same: the index is built over every row
+    /// under the same lock.
     ///
     /// ## Why it breaks the running app
     /// The unique index is built while the table is locked (ACCESS EXCLUSIVE): every query on
@@ -30,6 +34,17 @@ declare_rule! {
 }
 
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    if let Some((table, column)) = inline_on_old_table(ctx, change) {
+        if column.unique && !column.primary_key {
+            let object = table.column(&column.name);
+            ctx.report(
+                change.span,
+                table,
+                format!("adding {object} with an inline UNIQUE builds its index over every row of {table} under an ACCESS EXCLUSIVE lock"),
+            );
+        }
+        return;
+    }
     let ChangeKind::AddConstraint {
         table, constraint, ..
     } = &change.kind
@@ -70,5 +85,32 @@ mod tests {
             "ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX u_idx;",
         ];
         assert!(fires_pg("add-unique-without-index", &files).is_empty());
+    }
+
+    #[test]
+    fn inline_form_on_add_column() {
+        let base = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE t (a int);";
+        assert_eq!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-unique-without-index",
+                &[base, "ALTER TABLE t ADD COLUMN code text UNIQUE;"]
+            ),
+            [(2, 1)]
+        );
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-unique-without-index",
+                &[base, "ALTER TABLE t ADD COLUMN code text;"]
+            )
+            .is_empty()
+        );
+        let new_table = "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN code text UNIQUE;";
+        assert!(
+            crate::analyze::rules::testing::fires_pg(
+                "add-unique-without-index",
+                &["CREATE TABLE p (id int PRIMARY KEY);", new_table]
+            )
+            .is_empty()
+        );
     }
 }

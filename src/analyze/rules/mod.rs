@@ -62,7 +62,7 @@ pub mod vacuum_full;
 pub mod validate_in_same_migration;
 
 use crate::analyze::context::Context;
-use crate::analyze::ir::{ChangeKind, ObjectKind, QName, Span};
+use crate::analyze::ir::{Change, ChangeKind, ColumnSpec, ObjectKind, QName, Span};
 use crate::analyze::schema::Release;
 use crate::dialect::Dialect;
 
@@ -70,6 +70,20 @@ use crate::dialect::Dialect;
 /// are atomic to other sessions (PostgreSQL, SQLite; not MySQL, which commits each DDL).
 pub(crate) fn transactional_ddl(ctx: &Context) -> bool {
     ctx.dialect != Dialect::Mysql
+}
+
+/// An `ADD COLUMN` on a PostgreSQL table of an earlier release: its inline constraints lock
+/// and scan like their `ADD CONSTRAINT` forms.
+pub(crate) fn inline_on_old_table<'c>(
+    ctx: &Context,
+    change: &'c Change,
+) -> Option<(&'c QName, &'c ColumnSpec)> {
+    match &change.kind {
+        ChangeKind::AddColumn { table, column } if ctx.postgres() && !ctx.is_new_table(table) => {
+            Some((table, column))
+        }
+        _ => None,
+    }
 }
 
 /// A later change of the release creates `name` again as `kind`: the drop is a replacement.

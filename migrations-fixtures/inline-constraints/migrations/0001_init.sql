@@ -1,0 +1,2 @@
+CREATE TABLE accounts (id bigint PRIMARY KEY);
+CREATE TABLE users (id bigint PRIMARY KEY, email text);
