@@ -316,3 +316,44 @@ fn mariadb_shows_the_state_between_ddl_statements() {
     deployer.exec("ALTER TABLE users ALTER COLUMN role SET DEFAULT 'guest'");
     old_app.exec("INSERT INTO users (id, name) VALUES (2, 'b')");
 }
+
+/// `PRIMARY KEY USING INDEX` over a nullable column sets it NOT NULL: PostgreSQL scans the
+/// table under ACCESS EXCLUSIVE (no scan once the column is NOT NULL), and the old app's
+/// NULL writes then fail. So set-not-null fires on a primary key over nullable columns.
+#[test]
+fn primary_key_using_index_over_a_nullable_column_scans_and_refuses_nulls() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE k (id int, v int); INSERT INTO k SELECT g, g FROM generate_series(1, 1000) g; \
+         CREATE UNIQUE INDEX k_id ON k (id); CREATE TABLE n (id int NOT NULL); \
+         INSERT INTO n SELECT generate_series(1, 1000); CREATE UNIQUE INDEX n_id ON n (id)",
+    );
+    let nullable = scans_and_locks(
+        &db,
+        "k",
+        "ALTER TABLE k ADD CONSTRAINT k_pkey PRIMARY KEY USING INDEX k_id",
+        &["k"],
+    );
+    assert_eq!(nullable.0, 1, "no scan for the implicit SET NOT NULL");
+    assert!(
+        nullable.1.contains(&"k:AccessExclusiveLock".to_string()),
+        "{:?}",
+        nullable.1
+    );
+    let not_null = scans_and_locks(
+        &db,
+        "n",
+        "ALTER TABLE n ADD CONSTRAINT n_pkey PRIMARY KEY USING INDEX n_id",
+        &["n"],
+    );
+    assert_eq!(not_null.0, 0, "a NOT NULL column was scanned");
+    db.exec("ALTER TABLE k ADD CONSTRAINT k_pkey PRIMARY KEY USING INDEX k_id");
+    let mut old_app = db.hold("");
+    assert!(
+        old_app
+            .try_exec("INSERT INTO k (id, v) VALUES (NULL, 1)")
+            .is_err()
+    );
+}

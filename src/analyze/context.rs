@@ -92,9 +92,13 @@ impl Context<'_> {
         release == Some(self.release)
     }
 
-    /// The table was created in the release under test.
+    /// The table (or the materialized view an index or statement targets) was created in the
+    /// release under test.
     pub fn is_new_table(&self, table: &QName) -> bool {
-        self.is_new(self.catalog.table(table).map(|t| t.release))
+        match self.catalog.table(table) {
+            Some(t) => self.is_new(Some(t.release)),
+            None => self.is_new(self.catalog.view(table).map(|v| v.release)),
+        }
     }
 
     /// The column (or its table) was created in the release under test.

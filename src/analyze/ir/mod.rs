@@ -142,6 +142,11 @@ pub enum ChangeKind {
         /// `IF NOT EXISTS`.
         if_not_exists: bool,
     },
+    /// `CREATE TEMP[ORARY] TABLE`: seen by the migration's own session only.
+    CreateTempTable {
+        /// The table.
+        table: QName,
+    },
     /// `DROP TABLE`.
     DropTable {
         /// The table.

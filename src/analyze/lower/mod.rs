@@ -109,10 +109,11 @@ impl Lower<'_> {
         let whole = self.stmt_span;
         match stmt {
             Statement::CreateTable(ct) => {
+                let table = self.qname(&ct.name);
                 if ct.temporary {
+                    self.push(whole, ChangeKind::CreateTempTable { table });
                     return;
                 }
-                let table = self.qname(&ct.name);
                 let columns = ct.columns.iter().map(|c| self.column(c)).collect();
                 let constraints = ct
                     .constraints

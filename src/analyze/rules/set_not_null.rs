@@ -10,6 +10,8 @@ declare_rule! {
     /// constraint, and a MySQL `MODIFY` that adds `NOT NULL`) on a column the previous release
     /// can see. On PostgreSQL 12+ it is fine when a validated `CHECK (col IS NOT NULL)`
     /// already exists: then PostgreSQL skips the scan and the old app already writes no NULLs.
+    /// A primary key over nullable columns (`ADD PRIMARY KEY`, `PRIMARY KEY USING INDEX`) sets
+    /// them NOT NULL the same way, and is flagged the same.
     ///
     /// ## Why it breaks the running app
     /// Inserts and updates of the previous release that leave the column NULL start failing.
@@ -79,6 +81,50 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             };
             ctx.report(change.span, object, message);
         }
+        ChangeKind::AddConstraint {
+            table, constraint, ..
+        } => {
+            let ConstraintKind::PrimaryKey { columns } = &constraint.kind else {
+                return;
+            };
+            let columns = match &constraint.using_index {
+                Some(index) => {
+                    let name = QName {
+                        schema: table.schema.clone(),
+                        name: index.clone(),
+                    };
+                    ctx.catalog
+                        .index(&name, Some(table))
+                        .map(|i| i.columns.clone())
+                        .unwrap_or_default()
+                }
+                None => columns.clone(),
+            };
+            for column in &columns {
+                let nullable = ctx
+                    .catalog
+                    .column(table, column)
+                    .is_some_and(|c| !c.not_null);
+                let (_, validated) = not_null_checks(ctx, table, column);
+                if !nullable
+                    || ctx.is_new_column(table, column)
+                    || (validated && ctx.pg_version >= 12)
+                {
+                    continue;
+                }
+                let object = table.column(column);
+                let message = if ctx.postgres() {
+                    format!(
+                        "the primary key sets nullable {object} NOT NULL: the table is scanned under an ACCESS EXCLUSIVE lock and writes of NULL by the previous release fail"
+                    )
+                } else {
+                    format!(
+                        "the primary key sets nullable {object} NOT NULL: writes of NULL by the previous release fail"
+                    )
+                };
+                ctx.report(change.span, &object, message);
+            }
+        }
         ChangeKind::RedefineColumn {
             table,
             from,
@@ -117,6 +163,27 @@ mod tests {
             "ALTER TABLE t MODIFY a int NOT NULL;",
         ];
         assert_eq!(fires("set-not-null", Dialect::Mysql, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn primary_key_over_nullable_columns() {
+        let base = "CREATE TABLE t (a int, b int NOT NULL);\nCREATE UNIQUE INDEX t_a ON t (a);";
+        let using = "ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_a;";
+        assert_eq!(fires_pg("set-not-null", &[base, using]), [(2, 1)]);
+        assert_eq!(
+            fires_pg(
+                "set-not-null",
+                &[base, "ALTER TABLE t ADD PRIMARY KEY (a);"]
+            ),
+            [(2, 1)]
+        );
+        assert!(
+            fires_pg(
+                "set-not-null",
+                &[base, "ALTER TABLE t ADD PRIMARY KEY (b);"]
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -210,6 +210,19 @@ impl Catalog {
                     self.drop_indexes_of(table);
                 }
             }
+            ChangeKind::CreateTempTable { table } => {
+                let ident = self.fresh_ident();
+                self.tables.insert(
+                    table.clone(),
+                    Table {
+                        columns: Vec::new(),
+                        constraints: Vec::new(),
+                        release,
+                        renamed_in: None,
+                        ident,
+                    },
+                );
+            }
             ChangeKind::DropTable { table } => {
                 self.tables.remove(table);
                 self.drop_indexes_of(table);

@@ -1,0 +1,1 @@
+CREATE TABLE events (id bigint, code text NOT NULL, v int);
