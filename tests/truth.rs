@@ -357,3 +357,36 @@ fn primary_key_using_index_over_a_nullable_column_scans_and_refuses_nulls() {
             .is_err()
     );
 }
+
+/// A statement the replay knows fails (replay-fails): on MariaDB the DDL before it in the
+/// same transaction stays applied (the file half-applies); on PostgreSQL it all rolls back.
+#[test]
+fn a_failing_statement_half_applies_a_file_on_mariadb_only() {
+    let file = "START TRANSACTION; ALTER TABLE users ADD COLUMN nickname varchar(100); ALTER TABLE users ADD COLUMN email varchar(255)";
+    let Some(maria) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    maria.exec("CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255))");
+    let mut deployer = maria.hold("");
+    assert!(
+        deployer.try_exec(file).is_err(),
+        "adding an existing column worked"
+    );
+    deployer.exec("ROLLBACK");
+    let columns = maria.columns("users");
+    assert!(columns.contains(&"nickname".to_string()), "{columns:?}");
+
+    let Some(pg) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    pg.exec("CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255))");
+    let mut deployer = pg.hold("");
+    assert!(
+        deployer
+            .try_exec(&file.replace("START TRANSACTION", "BEGIN"))
+            .is_err()
+    );
+    deployer.exec("ROLLBACK");
+    let columns = pg.columns("users");
+    assert!(!columns.contains(&"nickname".to_string()), "{columns:?}");
+}

@@ -152,6 +152,9 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
     let (Some(before), Some(now)) = (catalog.previous_table(name), catalog.table(name)) else {
         return Vec::new();
     };
+    if now.replaced && now.ident != before.ident {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut push = |column: &str, kind| {
         out.push(Difference {
@@ -185,6 +188,12 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
                 }
             }
             None => match now.any_column(&b.name) {
+                // Another column of the old app's, of the same type, renamed into the name: the
+                // break is the rename (rename-column's).
+                Some(n)
+                    if same_table
+                        && same_type(b, n)
+                        && before.columns.iter().any(|o| o.ident == n.ident) => {}
                 Some(n) => {
                     let new_type = (!b.synthetic && !same_type(b, n)).then(|| n.ty.text.clone());
                     push(&b.name, DiffKind::Replaced { new_type });

@@ -49,6 +49,8 @@ pub struct Context<'a> {
     pub stmt_index: usize,
     /// An explicit `BEGIN` in the file is open.
     pub in_transaction_block: bool,
+    /// The statement says `IF [NOT] EXISTS`.
+    pub guarded: bool,
     /// Facts about the file.
     pub file: &'a FileFacts,
     pub(crate) later: &'a [&'a Change],

@@ -355,6 +355,9 @@ impl Replay<'_> {
         let mut position = 0;
         for (stmt_index, stmt) in file.statements.iter().enumerate() {
             let mut findings: Vec<Finding> = Vec::new();
+            if stmt.failure.is_some() {
+                self.catalog.mark_uncertain();
+            }
             if let (Some(failure), true) = (&stmt.failure, unit.lint) {
                 // A position past the statement (an unterminated string or dollar quote is
                 // reported at the end of the file) points at the statement instead.
@@ -385,6 +388,7 @@ impl Replay<'_> {
                             file_no,
                             stmt_index,
                             in_transaction_block,
+                            guarded: stmt.guarded,
                             file: &facts,
                             later,
                             cause: None,
@@ -450,6 +454,7 @@ impl Replay<'_> {
                     file_no,
                     stmt_index: cause.stmt_index,
                     in_transaction_block: false,
+                    guarded: false,
                     file: facts,
                     later: &[],
                     cause: Some(&cause),

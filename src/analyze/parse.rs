@@ -44,6 +44,9 @@ pub struct ParsedStatement {
     pub changes: Vec<Change>,
     /// Why it could not be understood.
     pub failure: Option<ParseFailure>,
+    /// It says `IF EXISTS` or `IF NOT EXISTS` somewhere: it may be a no-op where the object
+    /// is missing or present, so the replay cannot be sure it fails.
+    pub guarded: bool,
 }
 
 /// sqlparser's complaint about a statement no front end understood.
@@ -76,6 +79,7 @@ pub fn failed_file(text: &str) -> ParsedFile {
             end: text.len(),
             span: Span { start, end: start },
             changes: Vec::new(),
+            guarded: false,
             failure: Some(ParseFailure {
                 message: "the parser crashed on this file".into(),
                 pos: start,
@@ -137,6 +141,7 @@ pub fn split_file(text: &str, dialect: Dialect) -> ParsedFile {
             },
             changes: Vec::new(),
             failure: None,
+            guarded: false,
         })
         .collect();
     ParsedFile {
@@ -211,6 +216,7 @@ fn parse_piece(
         },
         changes: Vec::new(),
         failure: None,
+        guarded: false,
     };
     let mut tokens = match tokenize(sql, origin, sp) {
         Ok(tokens) => tokens,
@@ -223,6 +229,10 @@ fn parse_piece(
     };
     // The parser skips whitespace and comments anyway; dropping them here saves it the work.
     tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+    record.guarded = tokens.windows(2).any(|w| {
+        is_word(Some(&w[0]), "IF")
+            && (is_word(Some(&w[1]), "EXISTS") || is_word(Some(&w[1]), "NOT"))
+    });
     let operators = tokens.iter().filter(|t| is_operator(&t.token)).count();
     if operators > MAX_OPERATORS {
         record.span.end = end_of_text(sql, origin);

@@ -87,6 +87,46 @@ mod tests {
     }
 
     #[test]
+    fn renaming_an_old_column_into_a_dropped_name_is_no_swap() {
+        let files = [
+            "CREATE TABLE t (a text);",
+            "ALTER TABLE t ADD COLUMN a_json jsonb;",
+            "ALTER TABLE t DROP COLUMN a;\nALTER TABLE t RENAME COLUMN a_json TO a;",
+        ];
+        assert_eq!(fires_pg("drop-column", &files), [(3, 2)]);
+        assert_eq!(fires_pg("rename-column", &files), [(3, 2)]);
+        assert!(fires_pg("drop-and-add-column", &files).is_empty());
+        let same_type = [
+            files[0],
+            "ALTER TABLE t ADD COLUMN a_2 text;",
+            files[2].replace("a_json", "a_2").leak(),
+        ];
+        // Same type: the break the old app sees is the rename of a_2.
+        assert!(fires_pg("drop-column", &same_type).is_empty());
+        assert_eq!(fires_pg("rename-column", &same_type), [(3, 2)]);
+        assert!(fires_pg("drop-and-add-column", &same_type).is_empty());
+    }
+
+    #[test]
+    fn create_table_over_a_table_only_mentioned_is_not_compared() {
+        let files = [
+            "ALTER TABLE t ADD COLUMN a int;",
+            "CREATE TABLE t (b int NOT NULL);",
+        ];
+        assert!(fires_pg("drop-column", &files).is_empty());
+        assert!(fires_pg("add-not-null-column-without-default", &files).is_empty());
+    }
+
+    #[test]
+    fn a_renamed_table_keeps_its_columns_judged() {
+        let files = [
+            "CREATE TABLE user_ (id int, email text);",
+            "ALTER TABLE user_ RENAME TO person;\nALTER TABLE person DROP COLUMN email;",
+        ];
+        assert_eq!(fires_pg("drop-column", &files), [(2, 2)]);
+    }
+
+    #[test]
     fn same_release_columns_are_free() {
         let files = [
             "CREATE TABLE t (a int);",

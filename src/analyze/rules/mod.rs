@@ -50,6 +50,7 @@ pub mod rename_table;
 pub mod rename_type;
 pub mod rename_view;
 pub mod replace_view_changing_columns;
+pub mod replay_fails;
 pub mod restrict_old_writes;
 pub mod set_not_null;
 pub mod set_schema;

@@ -121,17 +121,38 @@ impl Catalog {
             }
             self.journal.last.push(table.clone());
         }
+        // A renamed table is still the old app's table: what its new name is compared with is
+        // what the old name was (the rename itself is rename-table's).
+        if let ChangeKind::RenameTable { from, to }
+        | ChangeKind::RenameObject {
+            kind: ObjectKind::Table,
+            from,
+            to,
+        } = &change.kind
+            && !self.tables.contains_key(to)
+            && matches!(self.journal.tables.get(to), Some(None))
+        {
+            let before = self.journal.tables.get(from).cloned().flatten();
+            self.journal.tables.insert(to.clone(), before);
+        }
     }
 
-    /// The identity a column renamed to `to` takes: that of the previous release's column of
-    /// that name when the release dropped it (the add, copy, drop, rename swap), else its own.
-    pub(super) fn swapped_ident(&self, table: &QName, to: &str, own: u32) -> u32 {
+    /// The identity a column renamed from `from` to `to` takes: that of the previous
+    /// release's column named `to` when the release dropped it and `from` is new in the release
+    /// (the add, copy, drop, rename swap), else its own. Renaming a column the old app knows is
+    /// a rename, whatever its new name.
+    pub(super) fn swapped_ident(&self, table: &QName, from: &str, to: &str, own: u32) -> u32 {
+        let Some(Some(before)) = self.journal.tables.get(table) else {
+            return own;
+        };
         let dropped = self
             .tables
             .get(table)
             .is_some_and(|t| t.any_column(to).is_none());
-        match self.journal.tables.get(table) {
-            Some(Some(before)) if dropped => before.any_column(to).map_or(own, |c| c.ident),
+        let new =
+            before.columns.iter().all(|c| c.ident != own) && before.any_column(from).is_none();
+        match before.any_column(to) {
+            Some(c) if dropped && new => c.ident,
             _ => own,
         }
     }

@@ -37,6 +37,13 @@ pub struct Catalog {
     schemas: HashMap<String, Release>,
     next_ident: u32,
     journal: Journal,
+    /// Changes applied so far.
+    seq: u64,
+    /// The last change after which the replay cannot be sure of the schema (opaque DDL, a
+    /// statement not understood).
+    uncertain_after: u64,
+    /// Tables dropped (or renamed away) and not created again, with the change that did it.
+    dropped_tables: HashMap<QName, u64>,
 }
 
 impl Catalog {
@@ -155,6 +162,9 @@ impl Catalog {
                     release: 0,
                     renamed_in: None,
                     ident,
+                    made: self.seq,
+                    complete: false,
+                    replaced: false,
                 },
             );
         }
@@ -172,8 +182,10 @@ impl Catalog {
 
     /// Applies one change made by file number `file` of release `release`.
     pub fn apply(&mut self, change: &Change, release: Release, file: u32) {
+        self.seq += 1;
         self.record(change, release);
         match &change.kind {
+            ChangeKind::Opaque { ddl: Some(_), .. } => self.mark_uncertain(),
             ChangeKind::CreateTable {
                 table,
                 columns,
@@ -200,7 +212,11 @@ impl Catalog {
                     release,
                     renamed_in: None,
                     ident: idents[columns.len()],
+                    made: self.seq,
+                    complete: !columns.is_empty(),
+                    replaced: self.tables.contains_key(table),
                 };
+                self.dropped_tables.remove(table);
                 for c in columns {
                     t.constraints.extend(inline_constraints(c, release, file));
                 }
@@ -220,15 +236,22 @@ impl Catalog {
                         release,
                         renamed_in: None,
                         ident,
+                        made: self.seq,
+                        complete: false,
+                        replaced: false,
                     },
                 );
             }
             ChangeKind::DropTable { table } => {
-                self.tables.remove(table);
+                if self.tables.remove(table).is_some() {
+                    self.dropped_tables.insert(table.clone(), self.seq);
+                }
                 self.drop_indexes_of(table);
             }
             ChangeKind::RenameTable { from, to } => {
+                self.dropped_tables.remove(to);
                 if let Some(mut t) = self.tables.remove(from) {
+                    self.dropped_tables.insert(from.clone(), self.seq);
                     if t.release != release {
                         t.renamed_in = Some(release);
                     }
@@ -243,6 +266,9 @@ impl Catalog {
             ChangeKind::AddColumn { table, column } => {
                 let ident = self.fresh_ident();
                 let t = self.table_or_stub(table);
+                if t.column(&column.name).is_some() {
+                    return; // it exists: the statement fails (or IF NOT EXISTS skips it)
+                }
                 t.columns.retain(|c| c.name != column.name);
                 t.columns.push(new_column(column, release, ident));
                 let extra = inline_constraints(column, release, file);
@@ -256,7 +282,7 @@ impl Catalog {
             ChangeKind::RenameColumn { table, from, to } => {
                 let own = self.column_ident(table, from);
                 if let Some(own) = own {
-                    let ident = self.swapped_ident(table, to, own);
+                    let ident = self.swapped_ident(table, from, to, own);
                     if let Some(c) = self.tables.get_mut(table).and_then(|t| t.column_mut(from)) {
                         c.name = to.clone();
                         c.ident = ident;
@@ -290,7 +316,7 @@ impl Catalog {
                 let ident = if *from == column.name {
                     own
                 } else {
-                    self.swapped_ident(table, &column.name, own)
+                    self.swapped_ident(table, from, &column.name, own)
                 };
                 let t = self.table_or_stub(table);
                 let keep = t.any_column(from).map_or(release, |c| c.release);
@@ -570,6 +596,27 @@ impl Catalog {
             }
             _ => {}
         }
+    }
+
+    /// From here on the replay cannot be sure of the schema (opaque DDL, a statement not
+    /// understood): nothing made so far is certain any more.
+    pub fn mark_uncertain(&mut self) {
+        self.uncertain_after = self.seq;
+    }
+
+    /// The replay knows every column of the table for certain: the migrations made it with its
+    /// column list and nothing opaque ran since.
+    pub fn certain(&self, table: &Table) -> bool {
+        table.release > 0 && table.complete && table.made > self.uncertain_after
+    }
+
+    /// The migrations dropped (or renamed away) the table for certain and did not make it again.
+    pub fn dropped_table(&self, name: &QName) -> bool {
+        self.dropped_tables
+            .get(name)
+            .is_some_and(|at| *at > self.uncertain_after)
+            && !self.tables.contains_key(name)
+            && !self.views.contains_key(name)
     }
 
     fn column_ident(&self, table: &QName, column: &str) -> Option<u32> {

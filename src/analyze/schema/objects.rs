@@ -55,6 +55,14 @@ pub struct Table {
     pub renamed_in: Option<Release>,
     /// Identity: kept through renames; a table created again under its name gets a new one.
     pub ident: u32,
+    /// Replay step that created it (see [`Catalog::certain`]).
+    pub made: u64,
+    /// Created by a `CREATE TABLE` while a table of its name was still there (one only
+    /// mentioned before, or one the statement fails on): not comparable with what was there.
+    pub replaced: bool,
+    /// Created with its column list (not `AS SELECT`, not a stub): the catalog knows every
+    /// column it has.
+    pub complete: bool,
 }
 
 impl Table {
