@@ -342,6 +342,7 @@ impl Replay<'_> {
         if self.release != Some(unit.release) {
             self.release = Some(unit.release);
             self.tracker.begin_release();
+            self.catalog.begin_release(unit.release);
         }
         self.catalog.record_previous_release(unit.lint);
         // The old app sees the state after each statement where DDL commits one statement at

@@ -52,12 +52,14 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             from,
             column,
         } => {
-            let Some(old) = ctx.catalog.column(table, from) else {
+            // The labels the previous release knows, however the release redefined the column.
+            let Some(old) = ctx
+                .catalog
+                .previous_table(table)
+                .and_then(|t| t.column(from))
+            else {
                 return;
             };
-            if ctx.is_new_column(table, from) {
-                return;
-            }
             match (&old.ty.enum_values, &column.ty.enum_values) {
                 (Some(o), Some(n)) => (table.column(from), o.clone(), n.clone()),
                 _ => return,
@@ -100,6 +102,20 @@ mod tests {
             "ALTER TABLE t MODIFY s ENUM('a');",
         ];
         assert_eq!(fires("remove-enum-value", Dialect::Mysql, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn judged_against_the_previous_release() {
+        let files = [
+            "CREATE TABLE t (s ENUM('a','b'));",
+            "ALTER TABLE t MODIFY s ENUM('a','b','c');\nALTER TABLE t MODIFY s ENUM('a','b');",
+        ];
+        assert!(fires("remove-enum-value", Dialect::Mysql, &files).is_empty());
+        let new_column = [
+            "CREATE TABLE t (id int);",
+            "ALTER TABLE t ADD COLUMN s ENUM('a','b');\nALTER TABLE t MODIFY s ENUM('a');",
+        ];
+        assert!(fires("remove-enum-value", Dialect::Mysql, &new_column).is_empty());
     }
 
     #[test]

@@ -43,18 +43,17 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     else {
         return;
     };
-    let old = match (ctx.catalog.view(view), ctx.catalog.dropped_view(view)) {
-        (Some(v), _) if *or_replace => v.clone(),
-        (None, Some(d)) if d.dropped_in == ctx.release => d.view.clone(),
-        _ => return,
-    };
-    if ctx.is_new(Some(old.release)) {
+    // Compared with the view the previous release reads, however often the release replaced it.
+    let Some(old) = ctx.catalog.previous_view(view) else {
         return;
+    };
+    if !*or_replace && ctx.catalog.view(view).is_some() {
+        return; // CREATE VIEW over a view: it fails, it replaces nothing
     }
-    let Some(old_columns) = old.columns else {
+    let Some(old_columns) = &old.columns else {
         return;
     };
-    if new.starts_with(&old_columns) {
+    if new.starts_with(old_columns) {
         return;
     }
     let removed: Vec<&str> = old_columns
@@ -92,6 +91,20 @@ mod tests {
             "DROP VIEW v;\nCREATE VIEW v AS SELECT email, id FROM users;",
         ];
         assert_eq!(fires_pg("replace-view-changing-columns", &files), [(2, 2)]);
+    }
+
+    #[test]
+    fn judged_against_the_previous_release_not_the_last_replacement() {
+        let files = [
+            OLD,
+            "CREATE OR REPLACE VIEW v AS SELECT id, email, name FROM users;\nCREATE OR REPLACE VIEW v AS SELECT id, email FROM users;",
+        ];
+        assert!(fires_pg("replace-view-changing-columns", &files).is_empty());
+        let new_view = [
+            "CREATE TABLE users (id int);",
+            "CREATE VIEW w AS SELECT id, 1 AS n FROM users;\nCREATE OR REPLACE VIEW w AS SELECT id FROM users;",
+        ];
+        assert!(fires_pg("replace-view-changing-columns", &new_view).is_empty());
     }
 
     #[test]

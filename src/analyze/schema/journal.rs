@@ -13,6 +13,8 @@ pub(super) struct Journal {
     release: Option<Release>,
     /// Each touched table at the start of the release (`None`: it did not exist).
     tables: HashMap<QName, Option<Table>>,
+    /// Each touched view at the start of the release.
+    views: HashMap<QName, Option<View>>,
     /// Tables the last applied change touched.
     last: Vec<QName>,
 }
@@ -53,7 +55,24 @@ impl Catalog {
         if !on {
             self.journal.release = None;
             self.journal.tables.clear();
+            self.journal.views.clear();
             self.journal.last.clear();
+        }
+    }
+
+    /// Starts recording `release`: nothing touched yet.
+    pub fn begin_release(&mut self, release: Release) {
+        self.journal.release = Some(release);
+        self.journal.tables.clear();
+        self.journal.views.clear();
+        self.journal.last.clear();
+    }
+
+    /// A view as the release under test found it (`None`: it did not exist then).
+    pub fn previous_view(&self, name: &QName) -> Option<&View> {
+        match self.journal.views.get(name) {
+            Some(before) => before.as_ref(),
+            None => self.views.get(name),
         }
     }
 
@@ -85,6 +104,14 @@ impl Catalog {
         if self.journal.release != Some(release) {
             self.journal.release = Some(release);
             self.journal.tables.clear();
+            self.journal.views.clear();
+        }
+        if let ChangeKind::CreateView { view, .. } | ChangeKind::DropView { view, .. } =
+            &change.kind
+            && !self.journal.views.contains_key(view)
+        {
+            let before = self.views.get(view).cloned();
+            self.journal.views.insert(view.clone(), before);
         }
         self.journal.last.clear();
         for (table, column) in touches(&change.kind) {
