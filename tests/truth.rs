@@ -390,3 +390,106 @@ fn a_failing_statement_half_applies_a_file_on_mariadb_only() {
     let columns = pg.columns("users");
     assert!(!columns.contains(&"nickname".to_string()), "{columns:?}");
 }
+
+/// On a partitioned table PostgreSQL refuses `CREATE INDEX CONCURRENTLY` (replay-fails), a
+/// plain `CREATE INDEX` holds SHARE on every partition (writes wait: create-index-not-
+/// concurrently), and the recipe the rules give instead works: `ON ONLY` the parent (nothing
+/// built), `CONCURRENTLY` on each partition, `ATTACH PARTITION`, after which the parent's index
+/// is valid.
+#[test]
+fn partitioned_tables_refuse_concurrent_indexes_and_the_recipe_works() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE ev (id int, at int) PARTITION BY RANGE (at); \
+         CREATE TABLE ev1 PARTITION OF ev FOR VALUES FROM (0) TO (10); \
+         CREATE TABLE ev2 PARTITION OF ev FOR VALUES FROM (10) TO (20); \
+         INSERT INTO ev SELECT g, g % 20 FROM generate_series(1, 1000) g",
+    );
+    let mut session = db.hold("");
+    let refused = session
+        .try_exec("CREATE INDEX CONCURRENTLY ev_id ON ev (id)")
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("partitioned table"), "{refused}");
+    let (_, locks) = scans_and_locks(&db, "ev1", "CREATE INDEX ev_at ON ev (at)", &["ev1", "ev2"]);
+    assert_eq!(locks, ["ev1:ShareLock", "ev2:ShareLock"]);
+    db.exec("CREATE INDEX ev_id ON ONLY ev (id)");
+    let valid = |db: &TestDb| {
+        db.strings("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'ev_id'::regclass")
+            .remove(0)
+    };
+    assert_eq!(valid(&db), "false");
+    for part in ["ev1", "ev2"] {
+        db.exec(&format!(
+            "CREATE INDEX CONCURRENTLY {part}_id ON {part} (id)"
+        ));
+        db.exec(&format!("ALTER INDEX ev_id ATTACH PARTITION {part}_id"));
+    }
+    assert_eq!(valid(&db), "true");
+}
+
+/// `DETACH PARTITION ... FINALIZE` (completing an interrupted concurrent detach) holds only
+/// SHARE UPDATE EXCLUSIVE on the parent, so the parent's reads and writes go on; a plain
+/// `DETACH PARTITION` holds ACCESS EXCLUSIVE on it. So detach-partition-not-concurrently
+/// passes FINALIZE. The detach-pending state is made the way production makes it: a
+/// concurrent detach waiting for an old snapshot, cancelled.
+#[test]
+fn detach_partition_finalize_does_not_lock_the_parent() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE ev (id int, at int) PARTITION BY RANGE (at); \
+         CREATE TABLE ev1 PARTITION OF ev FOR VALUES FROM (0) TO (10); \
+         CREATE TABLE ev2 PARTITION OF ev FOR VALUES FROM (10) TO (20)",
+    );
+    let mut snapshot = db.hold("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM ev");
+    let url = db.url.clone();
+    let detach = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::postgres::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql("ALTER TABLE ev DETACH PARTITION ev1 CONCURRENTLY")
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        })
+    });
+    // Wait until the detach waits for the old snapshot, then cancel it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db
+        .strings("SELECT count(*)::text FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE ev DETACH%' AND wait_event_type = 'Lock'")
+        .remove(0)
+        == "0"
+    {
+        assert!(Instant::now() < deadline, "the concurrent detach never waited");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    db.exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE ev DETACH%'");
+    assert!(
+        detach.join().unwrap().is_err(),
+        "the detach was not cancelled"
+    );
+    snapshot.exec("COMMIT");
+    let pending = db
+        .strings("SELECT inhdetachpending::text FROM pg_inherits WHERE inhrelid = 'ev1'::regclass");
+    assert_eq!(pending, ["true"]);
+    let (_, locks) = scans_and_locks(
+        &db,
+        "ev",
+        "ALTER TABLE ev DETACH PARTITION ev1 FINALIZE",
+        &["ev", "ev1"],
+    );
+    assert_eq!(
+        locks,
+        ["ev1:AccessExclusiveLock", "ev:ShareUpdateExclusiveLock"]
+    );
+    let (_, plain) = scans_and_locks(&db, "ev", "ALTER TABLE ev DETACH PARTITION ev2", &["ev"]);
+    assert_eq!(plain, ["ev:AccessExclusiveLock"]);
+}

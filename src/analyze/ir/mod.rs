@@ -141,6 +141,10 @@ pub enum ChangeKind {
         constraints: Vec<ConstraintSpec>,
         /// `IF NOT EXISTS`.
         if_not_exists: bool,
+        /// `PARTITION BY ...`: a partitioned table (its rows live in its partitions).
+        partitioned: bool,
+        /// `PARTITION OF parent`.
+        partition_of: Option<Box<QName>>,
     },
     /// `CREATE TEMP[ORARY] TABLE`: seen by the migration's own session only.
     CreateTempTable {
@@ -288,6 +292,8 @@ pub enum ChangeKind {
         unique: bool,
         /// `CONCURRENTLY`.
         concurrently: bool,
+        /// `ON ONLY parent`: an index on a partitioned table alone, built for no partition.
+        only: bool,
     },
     /// `DROP INDEX`.
     DropIndex {
@@ -445,6 +451,8 @@ pub enum ChangeKind {
         table: QName,
         /// `CONCURRENTLY`.
         concurrently: bool,
+        /// `FINALIZE`: completes an interrupted concurrent detach.
+        finalize: bool,
     },
     /// Transaction control in the file.
     Transaction(TxControl),

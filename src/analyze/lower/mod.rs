@@ -127,6 +127,8 @@ impl Lower<'_> {
                         columns,
                         constraints,
                         if_not_exists: ct.if_not_exists,
+                        partitioned: ct.partition_by.is_some(),
+                        partition_of: ct.partition_of.as_ref().map(|p| Box::new(self.qname(p))),
                     },
                 );
             }
@@ -205,6 +207,7 @@ impl Lower<'_> {
                         columns,
                         unique: ci.unique,
                         concurrently: ci.concurrently,
+                        only: false,
                     },
                 );
                 self.alter_options(&table, &ci.alter_options);

@@ -213,9 +213,11 @@ pub(super) fn table_clause(c: &mut Cursor, table: &QName) -> Option<ChangeKind> 
         c.kw("PARTITION").then_some(())?;
         c.name()?;
         let concurrently = c.kw("CONCURRENTLY");
+        let finalize = !concurrently && c.kw("FINALIZE");
         return Some(ChangeKind::DetachPartition {
             table: t,
             concurrently,
+            finalize,
         });
     }
     if c.kws(&["SET", "SCHEMA"]) {

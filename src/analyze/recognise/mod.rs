@@ -253,7 +253,7 @@ fn create(c: &mut Cursor, stmt_span: Span) -> Option<Vec<Change>> {
         if !c.kw("ON") {
             return None;
         }
-        c.kw("ONLY");
+        let only = c.kw("ONLY");
         let table = c.name()?;
         if c.kw("USING") {
             c.any_word();
@@ -265,6 +265,7 @@ fn create(c: &mut Cursor, stmt_span: Span) -> Option<Vec<Change>> {
             columns,
             unique,
             concurrently,
+            only,
         });
     }
     if unique {

@@ -3,12 +3,16 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::{PARTITIONED_INDEX_RECIPE, partitioned};
 
 declare_rule! {
     /// ## What it does
     /// Flags `CREATE [UNIQUE] INDEX` without `CONCURRENTLY` on a PostgreSQL table created by
     /// an earlier migration (or outside them). On a table created in the same release a plain
-    /// `CREATE INDEX` is fine: nobody else uses it yet.
+    /// `CREATE INDEX` is fine: nobody else uses it yet. On a partitioned table (the catalog
+    /// knows `PARTITION BY`), where PostgreSQL refuses `CONCURRENTLY`, the help is the
+    /// partition-by-partition recipe instead; `CREATE INDEX ... ON ONLY parent` builds nothing
+    /// and is fine.
     ///
     /// ## Why it breaks the running app
     /// A plain index build holds a SHARE lock for its whole duration: every `INSERT`, `UPDATE`
@@ -36,15 +40,25 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         table,
         concurrently: false,
         unique,
+        only,
         ..
     } = &change.kind
     else {
         return;
     };
-    if !ctx.postgres() || ctx.is_new_table(table) {
+    if !ctx.postgres() || ctx.is_new_table(table) || *only {
         return;
     }
     let kind = if *unique { "unique index" } else { "index" };
+    if partitioned(ctx, table) {
+        ctx.report_with_help(
+            change.span,
+            table,
+            format!("creating an {kind} on partitioned table {table} builds it on every partition while writes to all of them wait (PostgreSQL refuses CONCURRENTLY on a partitioned table)"),
+            PARTITIONED_INDEX_RECIPE,
+        );
+        return;
+    }
     ctx.report(
         change.span,
         table,

@@ -7,7 +7,10 @@ use crate::analyze::registry::declare_rule;
 declare_rule! {
     /// ## What it does
     /// Flags `ALTER TABLE ... DETACH PARTITION` without `CONCURRENTLY` on PostgreSQL 14 or later
-    /// (`pg_version`), where the concurrent form exists.
+    /// (`pg_version`), where the concurrent form exists. `DETACH PARTITION ... FINALIZE`, which
+    /// completes an interrupted concurrent detach, is not flagged: it holds only SHARE UPDATE
+    /// EXCLUSIVE on the parent (reads and writes go on) and ACCESS EXCLUSIVE on the partition
+    /// being detached, which the parent's queries no longer read.
     ///
     /// ## Why it breaks the running app
     /// A plain detach takes an ACCESS EXCLUSIVE lock on the parent table: every query on the
@@ -33,6 +36,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ChangeKind::DetachPartition {
         table,
         concurrently: false,
+        finalize: false,
     } = &change.kind
     else {
         return;
@@ -50,6 +54,12 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
 #[cfg(test)]
 mod tests {
     use crate::analyze::rules::testing::fires_pg;
+
+    #[test]
+    fn finalize_is_not_a_plain_detach() {
+        let files = ["ALTER TABLE e DETACH PARTITION e_2023 FINALIZE;"];
+        assert!(fires_pg("detach-partition-not-concurrently", &files).is_empty());
+    }
 
     #[test]
     fn flags_plain_detach() {

@@ -73,6 +73,15 @@ pub(crate) fn transactional_ddl(ctx: &Context) -> bool {
     ctx.dialect != Dialect::Mysql
 }
 
+/// How to index a partitioned PostgreSQL table without blocking writes (it refuses
+/// `CREATE INDEX CONCURRENTLY` on the parent).
+pub(crate) const PARTITIONED_INDEX_RECIPE: &str = "1. `CREATE INDEX idx ON ONLY parent (...);` (an invalid index on the parent alone: nothing is built).\n2. For each partition, in its own migration file: `CREATE INDEX CONCURRENTLY idx_part ON partition (...);`\n3. `ALTER INDEX idx ATTACH PARTITION idx_part;` for each: once every partition's index is attached, the parent's index is valid.";
+
+/// The table is a partitioned PostgreSQL table the catalog knows.
+pub(crate) fn partitioned(ctx: &Context, table: &QName) -> bool {
+    ctx.postgres() && ctx.catalog.table(table).is_some_and(|t| t.partitioned)
+}
+
 /// An `ADD COLUMN` on a PostgreSQL table of an earlier release: its inline constraints lock
 /// and scan like their `ADD CONSTRAINT` forms.
 pub(crate) fn inline_on_old_table<'c>(

@@ -3,6 +3,7 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind, QName};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::{PARTITIONED_INDEX_RECIPE, partitioned};
 use crate::dialect::Dialect;
 
 declare_rule! {
@@ -13,7 +14,8 @@ declare_rule! {
     /// table that an earlier migration dropped or renamed away. Only where the replay is
     /// certain: the table was made by a migration with its column list, no opaque DDL (a `DO`
     /// block, dynamic SQL) and no statement `check` could not read has run since, and the
-    /// statement does not say `IF [NOT] EXISTS`.
+    /// statement does not say `IF [NOT] EXISTS`. Also `CREATE INDEX CONCURRENTLY` on a table
+    /// the history made partitioned (`PARTITION BY`), which PostgreSQL refuses.
     ///
     /// ## Why it breaks the running app
     /// The deploy step fails. On PostgreSQL and SQLite the file rolls back and the deploy stops;
@@ -63,6 +65,21 @@ fn needs_table(kind: &ChangeKind) -> Option<&QName> {
 }
 
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    if let ChangeKind::CreateIndex {
+        table,
+        concurrently: true,
+        ..
+    } = &change.kind
+        && partitioned(ctx, table)
+    {
+        ctx.report_with_help(
+            change.span,
+            table,
+            format!("CREATE INDEX CONCURRENTLY on partitioned table {table} fails: PostgreSQL refuses it"),
+            PARTITIONED_INDEX_RECIPE,
+        );
+        return;
+    }
     if ctx.guarded {
         return;
     }
@@ -151,6 +168,23 @@ mod tests {
             ),
             [(2, 1)]
         );
+    }
+
+    #[test]
+    fn concurrently_on_a_partitioned_table_fails() {
+        let base = "CREATE TABLE e (id int, at int) PARTITION BY RANGE (at);\nCREATE TABLE e1 PARTITION OF e FOR VALUES FROM (0) TO (10);";
+        assert_eq!(
+            fires_pg(RULE, &[base, "CREATE INDEX CONCURRENTLY e_id ON e (id);"]),
+            [(2, 1)]
+        );
+        assert!(fires_pg(RULE, &[base, "CREATE INDEX CONCURRENTLY e1_id ON e1 (id);"]).is_empty());
+        let plain = "CREATE INDEX e_id ON e (id);";
+        assert_eq!(
+            fires_pg("create-index-not-concurrently", &[base, plain]),
+            [(2, 1)]
+        );
+        let only = "CREATE INDEX e_id ON ONLY e (id);";
+        assert!(fires_pg("create-index-not-concurrently", &[base, only]).is_empty());
     }
 
     #[test]

@@ -165,6 +165,8 @@ impl Catalog {
                     made: self.seq,
                     complete: false,
                     replaced: false,
+                    partitioned: false,
+                    partition_of: None,
                 },
             );
         }
@@ -191,6 +193,8 @@ impl Catalog {
                 columns,
                 constraints,
                 if_not_exists,
+                partitioned,
+                partition_of,
             } => {
                 if *if_not_exists && self.tables.contains_key(table) {
                     return;
@@ -215,6 +219,8 @@ impl Catalog {
                     made: self.seq,
                     complete: !columns.is_empty(),
                     replaced: self.tables.contains_key(table),
+                    partitioned: *partitioned,
+                    partition_of: partition_of.as_deref().cloned(),
                 };
                 self.dropped_tables.remove(table);
                 for c in columns {
@@ -239,6 +245,8 @@ impl Catalog {
                         made: self.seq,
                         complete: false,
                         replaced: false,
+                        partitioned: false,
+                        partition_of: None,
                     },
                 );
             }
@@ -426,6 +434,7 @@ impl Catalog {
                 columns,
                 unique,
                 concurrently,
+                ..
             } => {
                 let key = self.index_key(name, Some(table));
                 self.indexes.entry(key).or_insert(Index {

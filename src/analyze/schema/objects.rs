@@ -60,6 +60,10 @@ pub struct Table {
     /// Created by a `CREATE TABLE` while a table of its name was still there (one only
     /// mentioned before, or one the statement fails on): not comparable with what was there.
     pub replaced: bool,
+    /// Partitioned (`PARTITION BY`): its rows live in its partitions.
+    pub partitioned: bool,
+    /// The partitioned table it is a partition of.
+    pub partition_of: Option<QName>,
     /// Created with its column list (not `AS SELECT`, not a stub): the catalog knows every
     /// column it has.
     pub complete: bool,

@@ -1,0 +1,2 @@
+-- expect: create-index-not-concurrently
+CREATE INDEX events_at ON events (at);

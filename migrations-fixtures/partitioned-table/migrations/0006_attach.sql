@@ -1,0 +1,1 @@
+ALTER INDEX events_id ATTACH PARTITION events_1_id;
