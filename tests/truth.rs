@@ -493,3 +493,42 @@ fn detach_partition_finalize_does_not_lock_the_parent() {
     let (_, plain) = scans_and_locks(&db, "ev", "ALTER TABLE ev DETACH PARTITION ev2", &["ev"]);
     assert_eq!(plain, ["ev:AccessExclusiveLock"]);
 }
+
+/// A validated domain constraint (`ADD CONSTRAINT ... CHECK`, `SET NOT NULL`) scans every table
+/// using the domain under SHARE (writes wait): alter-domain-constraint. `NOT VALID` scans
+/// nothing and locks no table, but the old app's writes it refuses then fail:
+/// restrict-old-writes.
+#[test]
+fn domain_constraints_scan_the_tables_using_the_domain() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.exec(
+        "CREATE DOMAIN email AS text; CREATE TABLE users (id int, e email); \
+         INSERT INTO users SELECT g, g || '@x' FROM generate_series(1, 100) g",
+    );
+    let share = vec!["users:ShareLock".to_string()];
+    let check = scans_and_locks(
+        &db,
+        "users",
+        "ALTER DOMAIN email ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%')",
+        &["users"],
+    );
+    assert_eq!(check, (1, share.clone()), "CHECK");
+    let not_null = scans_and_locks(&db, "users", "ALTER DOMAIN email SET NOT NULL", &["users"]);
+    assert_eq!(not_null, (1, share), "SET NOT NULL");
+    let not_valid = scans_and_locks(
+        &db,
+        "users",
+        "ALTER DOMAIN email ADD CONSTRAINT short CHECK (length(VALUE) < 5) NOT VALID",
+        &["users"],
+    );
+    assert_eq!(not_valid, (0, Vec::<String>::new()), "NOT VALID");
+    db.exec("ALTER DOMAIN email ADD CONSTRAINT short CHECK (length(VALUE) < 5) NOT VALID");
+    let mut old_app = db.hold("");
+    assert!(
+        old_app
+            .try_exec("INSERT INTO users VALUES (1, 'long@example.com')")
+            .is_err()
+    );
+}

@@ -134,6 +134,7 @@ pub static RULES: &[&Rule] = &[
     &rules::drop_and_add_column::DROP_AND_ADD_COLUMN,
     &rules::restrict_old_writes::RESTRICT_OLD_WRITES,
     &rules::replay_fails::REPLAY_FAILS,
+    &rules::alter_domain_constraint::ALTER_DOMAIN_CONSTRAINT,
     &rules::create_index_not_concurrently::CREATE_INDEX_NOT_CONCURRENTLY,
     &rules::reindex_not_concurrently::REINDEX_NOT_CONCURRENTLY,
     &rules::drop_index_not_concurrently::DROP_INDEX_NOT_CONCURRENTLY,

@@ -454,6 +454,16 @@ pub enum ChangeKind {
         /// `FINALIZE`: completes an interrupted concurrent detach.
         finalize: bool,
     },
+    /// `ALTER DOMAIN ... ADD CONSTRAINT ... CHECK` or `SET NOT NULL`: a constraint on every
+    /// column of the domain's type, in every table.
+    AlterDomain {
+        /// The domain.
+        name: QName,
+        /// `SET NOT NULL` rather than a `CHECK`.
+        not_null: bool,
+        /// `NOT VALID`: existing values are not checked.
+        not_valid: bool,
+    },
     /// Transaction control in the file.
     Transaction(TxControl),
     /// Code the analysis cannot see into: a `DO` block or dynamic SQL.

@@ -308,6 +308,16 @@ impl Lower<'_> {
                 };
                 self.push(whole, kind);
             }
+            Statement::CreateDomain(cd) => {
+                let name = self.qname(&cd.name);
+                self.push(
+                    whole,
+                    ChangeKind::CreateType {
+                        name,
+                        enum_values: None,
+                    },
+                );
+            }
             Statement::CreateSequence { name, .. } => {
                 let name = self.qname(name);
                 self.push(whole, ChangeKind::CreateSequence { name });

@@ -24,7 +24,14 @@ pub(super) fn alter(
         ObjectKind::View
     } else if c.kws(&["MATERIALIZED", "VIEW"]) {
         ObjectKind::MaterializedView
-    } else if c.kw("TYPE") || c.kw("DOMAIN") {
+    } else if c.kw("DOMAIN") {
+        return alter_domain(c).map(|kind| {
+            vec![Change {
+                span: stmt_span,
+                kind,
+            }]
+        });
+    } else if c.kw("TYPE") {
         ObjectKind::Type
     } else if c.kw("FUNCTION") || c.kw("PROCEDURE") || c.kw("ROUTINE") {
         ObjectKind::Function
@@ -118,6 +125,53 @@ pub(super) fn alter(
         }
         _ => one(ChangeKind::Other),
     }
+}
+
+/// `ALTER DOMAIN name ...`: constraints added to it; renames and moves as for types.
+fn alter_domain(c: &mut Cursor) -> Option<ChangeKind> {
+    c.kws(&["IF", "EXISTS"]);
+    let name = c.name()?;
+    if c.kws(&["RENAME", "TO"]) {
+        let to = name.with_name(c.ident()?);
+        return Some(ChangeKind::RenameObject {
+            kind: ObjectKind::Type,
+            from: name,
+            to,
+        });
+    }
+    if c.kws(&["SET", "SCHEMA"]) {
+        let schema = c.ident()?;
+        return Some(ChangeKind::SetSchema {
+            kind: ObjectKind::Type,
+            object: name,
+            schema,
+        });
+    }
+    if c.kws(&["SET", "NOT", "NULL"]) {
+        return Some(ChangeKind::AlterDomain {
+            name,
+            not_null: true,
+            not_valid: false,
+        });
+    }
+    if c.kw("ADD") {
+        if c.kw("CONSTRAINT") {
+            c.ident()?;
+        }
+        let not_null = c.kws(&["NOT", "NULL"]);
+        if !not_null && !c.kw("CHECK") {
+            return Some(ChangeKind::Other);
+        }
+        let not_valid = c.t[c.i..]
+            .windows(2)
+            .any(|w| is_word(&w[0].token, "NOT") && is_word(&w[1].token, "VALID"));
+        return Some(ChangeKind::AlterDomain {
+            name,
+            not_null,
+            not_valid,
+        });
+    }
+    Some(ChangeKind::Other)
 }
 
 /// `ALTER TABLE` that sqlparser refused as a whole: parse each clause on its own, and

@@ -11,6 +11,7 @@ pub mod add_serial_column;
 pub mod add_stored_generated_column;
 pub mod add_unique_without_index;
 pub mod alter_algorithm_copy;
+pub mod alter_domain_constraint;
 pub mod alter_lock_blocking;
 pub mod change_column_type;
 pub mod cluster_table;

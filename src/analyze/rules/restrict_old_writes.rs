@@ -2,7 +2,9 @@
 
 use crate::analyze::compat::{DiffKind, Difference, Restriction};
 use crate::analyze::context::Context;
+use crate::analyze::ir::{Change, ChangeKind, ObjectKind};
 use crate::analyze::registry::declare_rule;
+use crate::analyze::rules::alter_domain_constraint::columns_of;
 
 declare_rule! {
     /// ## What it does
@@ -14,7 +16,8 @@ declare_rule! {
     /// depends on its code; where the failure is certain (a new column that must be given a
     /// value, `NOT NULL` on a column the old app may leave NULL) `add-not-null-column-without-default`
     /// and `set-not-null` report errors. `NOT VALID` does not help here: it skips the
-    /// existing rows, never new writes.
+    /// existing rows, never new writes. A `NOT VALID` constraint added to a domain counts too
+    /// (a validated one is `alter-domain-constraint`).
     ///
     /// ## Why it breaks the running app
     /// Until the new release has rolled out (and after a rollback), the previous release keeps
@@ -34,7 +37,34 @@ declare_rule! {
     /// ## Suppress
     /// `-- migrate:allow restrict-old-writes: <why the old app never writes such values>` above the statement.
     RESTRICT_OLD_WRITES, code = "M129", name = "restrict-old-writes", severity = Warning,
-    summary = "a new constraint or unique index can make writes of the previous release fail"; compat
+    summary = "a new constraint or unique index can make writes of the previous release fail", check; compat
+}
+
+/// A `NOT VALID` domain constraint: no scan (alter-domain-constraint judges the others), but
+/// every new write of the domain's columns is checked.
+pub(crate) fn check(ctx: &mut Context, change: &Change) {
+    let ChangeKind::AlterDomain {
+        name,
+        not_valid: true,
+        ..
+    } = &change.kind
+    else {
+        return;
+    };
+    if ctx.is_new_object(ObjectKind::Type, name) {
+        return;
+    }
+    let columns = columns_of(ctx, name);
+    let on = if columns.is_empty() {
+        "its columns".to_string()
+    } else {
+        columns.join(", ")
+    };
+    ctx.report(
+        change.span,
+        name,
+        format!("the new constraint on domain {name} makes the previous release's writes to {on} with values it refuses fail"),
+    );
 }
 
 pub(crate) fn compat(ctx: &mut Context, d: &Difference) {
