@@ -532,3 +532,28 @@ fn domain_constraints_scan_the_tables_using_the_domain() {
             .is_err()
     );
 }
+
+/// MariaDB adds a foreign key to an existing table in place only while foreign_key_checks is
+/// off: with it on, `ALGORITHM=INPLACE` is refused (so the key copies the table:
+/// add-foreign-key-without-not-valid fires on MySQL unless the file turned the checks off).
+/// And MariaDB makes a foreign key from an inline `REFERENCES` (MySQL ignores it, which this
+/// machine cannot show: mysql-inline-references warns that the two servers differ).
+#[test]
+fn mariadb_adds_foreign_keys_in_place_only_with_checks_off() {
+    let Some(db) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    db.exec("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int)");
+    let add = "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p (id), ALGORITHM=INPLACE, LOCK=NONE";
+    let mut session = db.hold("");
+    let refused = session.try_exec(add).unwrap_err().to_string();
+    assert!(refused.contains("foreign_key_checks"), "{refused}");
+    session.exec("SET foreign_key_checks = 0");
+    session.exec(add);
+    db.exec("ALTER TABLE c ADD COLUMN p2 int REFERENCES p (id)");
+    let keys = db.strings(
+        "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'c' ORDER BY 1",
+    );
+    assert_eq!(keys.len(), 2, "{keys:?}");
+}

@@ -16,6 +16,9 @@ pub struct FileFacts {
     pub effective_statements: usize,
     /// The file starts with `-- migrate:no-transaction`.
     pub no_transaction_directive: bool,
+    /// Per statement: a MySQL `SET foreign_key_checks = 0` (or `OFF`) earlier in the file is in
+    /// force when it runs.
+    pub foreign_key_checks_off: Vec<bool>,
 }
 
 /// A rule's report before suppressions and severity are applied.

@@ -626,12 +626,25 @@ fn file_facts(file: &ParsedFile, text: &str, options: &Options) -> FileFacts {
         }),
         ..FileFacts::default()
     };
+    let mut checks_off = false;
     for (index, stmt) in file.statements.iter().enumerate() {
         let setting_only = !stmt.changes.is_empty()
             && stmt
                 .changes
                 .iter()
                 .all(|c| matches!(c.kind, ChangeKind::SessionSetting));
+        facts.foreign_key_checks_off.push(checks_off);
+        if setting_only {
+            let words = names::expr_words(&text[stmt.start..stmt.end]);
+            if words.iter().any(|w| w == "foreign_key_checks") {
+                let sql = text[stmt.start..stmt.end].to_ascii_lowercase();
+                let value = sql
+                    .rsplit(['=', ' '])
+                    .find(|v| !v.trim().is_empty())
+                    .unwrap_or("");
+                checks_off = matches!(value.trim().trim_end_matches(';'), "0" | "off" | "false");
+            }
+        }
         if !setting_only {
             facts.effective_statements += 1;
         }

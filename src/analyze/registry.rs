@@ -135,6 +135,7 @@ pub static RULES: &[&Rule] = &[
     &rules::restrict_old_writes::RESTRICT_OLD_WRITES,
     &rules::replay_fails::REPLAY_FAILS,
     &rules::alter_domain_constraint::ALTER_DOMAIN_CONSTRAINT,
+    &rules::mysql_inline_references::MYSQL_INLINE_REFERENCES,
     &rules::create_index_not_concurrently::CREATE_INDEX_NOT_CONCURRENTLY,
     &rules::reindex_not_concurrently::REINDEX_NOT_CONCURRENTLY,
     &rules::drop_index_not_concurrently::DROP_INDEX_NOT_CONCURRENTLY,

@@ -3,6 +3,11 @@
 use crate::analyze::context::Context;
 use crate::analyze::ir::{Change, ChangeKind, ConstraintKind};
 use crate::analyze::registry::declare_rule;
+use crate::dialect::Dialect;
+
+/// MySQL and MariaDB add a foreign key in place, without copying the table, only while the
+/// session's foreign_key_checks is off.
+const MYSQL_RECIPE: &str = "1. Check for rows without a match first (`SELECT ... LEFT JOIN ... WHERE parent.id IS NULL`): with the checks off existing rows are not verified.\n2. `SET foreign_key_checks = 0;` earlier in the same migration, then the `ADD FOREIGN KEY` (MySQL and MariaDB add it in place, ALGORITHM=INPLACE, LOCK=NONE); migrate restores the setting after the migration.";
 use crate::analyze::rules::inline_on_old_table;
 
 declare_rule! {
@@ -13,6 +18,10 @@ declare_rule! {
     /// An inline `REFERENCES` on `ADD COLUMN` with a non-NULL `DEFAULT` is judged the same:
     /// PostgreSQL checks every row's default against the referenced table. Without a default
     /// every row holds NULL and PostgreSQL skips the check, so that form passes.
+    ///
+    /// On MySQL and MariaDB, which have no `NOT VALID`, an `ADD FOREIGN KEY` on an existing table
+    /// copies the table (`ALGORITHM=COPY`) unless the migration turned `foreign_key_checks` off
+    /// before it; then the key is added in place.
     ///
     /// ## Why it breaks the running app
     /// Validating the key scans the whole table while holding SHARE ROW EXCLUSIVE locks on both
@@ -60,7 +69,27 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ConstraintKind::ForeignKey { references, .. } = &constraint.kind else {
         return;
     };
-    if !ctx.postgres() || ctx.is_new_table(table) {
+    if ctx.is_new_table(table) {
+        return;
+    }
+    if ctx.dialect == Dialect::Mysql {
+        if !ctx
+            .file
+            .foreign_key_checks_off
+            .get(ctx.stmt_index)
+            .copied()
+            .unwrap_or(false)
+        {
+            ctx.report_with_help(
+                change.span,
+                table,
+                format!("adding a foreign key from {table} to {references} copies the whole table (ALGORITHM=COPY) while writes to it wait, because foreign_key_checks is on"),
+                MYSQL_RECIPE,
+            );
+        }
+        return;
+    }
+    if !ctx.postgres() {
         return;
     }
     ctx.report(
@@ -75,6 +104,18 @@ mod tests {
     use crate::analyze::rules::testing::fires_pg;
 
     const TABLES: &str = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (pid int);";
+
+    #[test]
+    fn mysql_copies_unless_foreign_key_checks_are_off() {
+        use crate::analyze::rules::testing::{Dialect, fires};
+        let add = "ALTER TABLE c ADD CONSTRAINT fk FOREIGN KEY (pid) REFERENCES p (id);";
+        let rule = "add-foreign-key-without-not-valid";
+        assert_eq!(fires(rule, Dialect::Mysql, &[TABLES, add]), [(2, 1)]);
+        let off = format!("SET foreign_key_checks = 0;\n{add}");
+        assert!(fires(rule, Dialect::Mysql, &[TABLES, &off]).is_empty());
+        let back_on = format!("SET foreign_key_checks = 0;\nSET foreign_key_checks = 1;\n{add}");
+        assert_eq!(fires(rule, Dialect::Mysql, &[TABLES, &back_on]), [(2, 3)]);
+    }
 
     #[test]
     fn flags_validated_keys() {

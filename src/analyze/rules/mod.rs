@@ -40,6 +40,7 @@ pub mod invalid_directive;
 pub mod invalid_migration_name;
 pub mod migrate_sum_mismatch;
 pub mod mixed_non_transactional;
+pub mod mysql_inline_references;
 pub mod opaque_ddl;
 pub mod reindex_not_concurrently;
 pub mod remove_enum_value;
