@@ -28,7 +28,7 @@ declare_rule! {
     /// ## Suppress
     /// `-- migrate:allow mysql-inline-references: <reason>` above the statement.
     MYSQL_INLINE_REFERENCES, code = "M132", name = "mysql-inline-references", severity = Warning,
-    summary = "MySQL ignores REFERENCES written on a column (MariaDB does not)", check
+    summary = "REFERENCES written on a column is ignored by MySQL (not by MariaDB)", check
 }
 
 fn report(ctx: &mut Context, change: &Change, table: &QName, column: &ColumnSpec) {
