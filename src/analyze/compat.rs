@@ -15,15 +15,35 @@ use std::collections::{HashMap, HashSet};
 use crate::analyze::ir::{ChangeKind, ConstraintKind, QName, Span};
 use crate::analyze::schema::{Catalog, Column, Release, Table};
 
-/// A way a visible state breaks (or may break) the previous release's app.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A way a visible state breaks (or may break) the previous release's app. Two differences
+/// are the same when they say the same of the same table of the old app, whatever the table
+/// is called now.
+#[derive(Debug, Clone)]
 pub struct Difference {
-    /// The table.
+    /// The table, by the name the old app knows.
     pub table: QName,
+    /// Its name now.
+    pub at: QName,
     /// The column concerned (the old app's name), or the constraint's columns joined by `, `.
     pub column: String,
     /// What differs.
     pub kind: DiffKind,
+}
+
+impl PartialEq for Difference {
+    fn eq(&self, other: &Self) -> bool {
+        self.table == other.table && self.column == other.column && self.kind == other.kind
+    }
+}
+
+impl Eq for Difference {}
+
+impl std::hash::Hash for Difference {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.table.hash(state);
+        self.column.hash(state);
+        self.kind.hash(state);
+    }
 }
 
 /// What differs from the previous release.
@@ -105,14 +125,16 @@ impl Tracker {
     }
 
     /// After a change of `release` was applied to `catalog`: re-reads the tables it touched.
-    /// A difference that already held keeps its cause; a new one is caused by this change.
+    /// A difference that already held keeps its cause (also through a rename of its table,
+    /// whose new name is read first); a new one is caused by this change.
     pub fn update(&mut self, catalog: &Catalog, release: Release, cause: impl Fn() -> Cause) {
-        for table in catalog.last_touched() {
+        for table in catalog.last_touched().iter().rev() {
             let now = differences(catalog, table, release);
             self.pending
-                .retain(|d, _| &d.table != table || now.contains(d));
+                .retain(|d, _| &d.at != table || now.contains(d));
             for d in now {
-                self.pending.entry(d).or_insert_with(&cause);
+                let kept = self.pending.remove(&d);
+                self.pending.insert(d, kept.unwrap_or_else(&cause));
             }
         }
     }
@@ -156,9 +178,11 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
         return Vec::new();
     }
     let mut out = Vec::new();
+    let old_name = catalog.previous_name(name);
     let mut push = |column: &str, kind| {
         out.push(Difference {
-            table: name.clone(),
+            table: old_name.clone(),
+            at: name.clone(),
             column: column.to_string(),
             kind,
         })
@@ -183,16 +207,16 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
                             renamed_to: Some(n.name.clone()),
                         },
                     );
-                } else if b.not_null && b.default.is_some() && n.not_null && !filled(n) {
+                } else if b.not_null && filled(b) && n.not_null && !filled(n) {
                     push(&b.name, DiffKind::DefaultGone);
                 }
             }
             None => match now.any_column(&b.name) {
-                // Another column of the old app's, of the same type, renamed into the name: the
-                // break is the rename (rename-column's).
+                // Another column of the old app's, of the same (or an unknown) type, renamed
+                // into the name: the break is the rename (rename-column's).
                 Some(n)
                     if same_table
-                        && same_type(b, n)
+                        && (b.synthetic || same_type(b, n))
                         && before.columns.iter().any(|o| o.ident == n.ident) => {}
                 Some(n) => {
                     let new_type = (!b.synthetic && !same_type(b, n)).then(|| n.ty.text.clone());

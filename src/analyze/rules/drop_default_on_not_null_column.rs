@@ -83,6 +83,18 @@ mod tests {
     }
 
     #[test]
+    fn a_serial_columns_default_is_its_sequence() {
+        let files = [
+            "CREATE TABLE t (id serial NOT NULL, a int);",
+            "ALTER TABLE t ALTER COLUMN id DROP DEFAULT;",
+        ];
+        assert_eq!(
+            fires_pg("drop-default-on-not-null-column", &files),
+            [(2, 1)]
+        );
+    }
+
+    #[test]
     fn nullable_columns_are_fine() {
         let files = [
             "CREATE TABLE t (a int DEFAULT 0);",

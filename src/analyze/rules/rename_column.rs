@@ -99,6 +99,16 @@ mod tests {
     }
 
     #[test]
+    fn a_table_renamed_after_its_column_keeps_the_cause_and_the_old_names() {
+        let files = [
+            "CREATE TABLE post_tag (id int, tag_id int);",
+            "ALTER TABLE post_tag RENAME tag_id TO community_tag_id;\nALTER TABLE post_tag RENAME TO post_community_tag;",
+        ];
+        assert_eq!(fires_pg("rename-column", &files), [(2, 1)]);
+        assert_eq!(fires_pg("rename-table", &files), [(2, 2)]);
+    }
+
+    #[test]
     fn renamed_back_or_swapped_in_is_the_old_column() {
         let files = [
             "CREATE TABLE t (a int);",

@@ -17,6 +17,8 @@ pub(super) struct Journal {
     views: HashMap<QName, Option<View>>,
     /// Tables the last applied change touched.
     last: Vec<QName>,
+    /// Tables renamed in the release: their name in the previous release, by their name now.
+    previous_names: HashMap<QName, QName>,
 }
 
 /// The table a change touches and the existing columns it names.
@@ -56,6 +58,7 @@ impl Catalog {
             self.journal.release = None;
             self.journal.tables.clear();
             self.journal.views.clear();
+            self.journal.previous_names.clear();
             self.journal.last.clear();
         }
     }
@@ -65,7 +68,13 @@ impl Catalog {
         self.journal.release = Some(release);
         self.journal.tables.clear();
         self.journal.views.clear();
+        self.journal.previous_names.clear();
         self.journal.last.clear();
+    }
+
+    /// The name the previous release knows a table by.
+    pub fn previous_name<'a>(&'a self, name: &'a QName) -> &'a QName {
+        self.journal.previous_names.get(name).unwrap_or(name)
     }
 
     /// A view as the release under test found it (`None`: it did not exist then).
@@ -105,6 +114,7 @@ impl Catalog {
             self.journal.release = Some(release);
             self.journal.tables.clear();
             self.journal.views.clear();
+            self.journal.previous_names.clear();
         }
         if let ChangeKind::CreateView { view, .. } | ChangeKind::DropView { view, .. } =
             &change.kind
@@ -161,6 +171,8 @@ impl Catalog {
         {
             let before = self.journal.tables.get(from).cloned().flatten();
             self.journal.tables.insert(to.clone(), before);
+            let original = self.previous_name(from).clone();
+            self.journal.previous_names.insert(to.clone(), original);
         }
     }
 

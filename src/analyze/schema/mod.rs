@@ -373,6 +373,10 @@ impl Catalog {
                     .and_then(|t| t.column_mut(column))
                 {
                     c.default = None;
+                    // A serial column's default is its sequence.
+                    if c.generated.is_none() {
+                        c.serial = false;
+                    }
                 }
             }
             ChangeKind::AddIdentity { table, column } => {
