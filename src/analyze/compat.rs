@@ -10,7 +10,9 @@
 //! each state the old app can see (after each file where the file is one transaction, after
 //! each statement on MySQL and in no-transaction files).
 
-use std::collections::{HashMap, HashSet};
+use crate::analyze::schema::hash::HashMap;
+
+type HashSet<T> = std::collections::HashSet<T, crate::analyze::schema::hash::FastState>;
 
 use crate::analyze::ir::{ChangeKind, ConstraintKind, QName, Span};
 use crate::analyze::schema::{Catalog, Column, Release, Table};
@@ -192,7 +194,10 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
     let same_table = before.ident == now.ident;
     let matching = |b: &Column| -> Option<&Column> {
         if same_table {
-            now.columns.iter().find(|c| c.ident == b.ident)
+            now.columns
+                .iter()
+                .find(|c| c.ident == b.ident)
+                .map(|c| &**c)
         } else {
             now.any_column(&b.name)
         }
@@ -266,7 +271,7 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
         !before
             .constraints
             .iter()
-            .any(|b| b.name == c.name && b.kind == c.kind)
+            .any(|b| std::sync::Arc::ptr_eq(b, c) || (b.name == c.name && b.kind == c.kind))
     }) {
         let (what, columns): (Restriction, Vec<String>) = match &c.kind {
             ConstraintKind::Check {
@@ -313,7 +318,7 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
         );
     }
     if same_table {
-        for (index_name, index) in catalog.indexes_of(name) {
+        for (index_name, index) in catalog.new_indexes_of(name) {
             if index.unique
                 && index.release == release
                 && index.columns.iter().any(|c| written(c))

@@ -230,8 +230,12 @@ fn parse_piece(
     // The parser skips whitespace and comments anyway; dropping them here saves it the work.
     tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
     record.guarded = tokens.windows(2).any(|w| {
-        is_word(Some(&w[0]), "IF")
-            && (is_word(Some(&w[1]), "EXISTS") || is_word(Some(&w[1]), "NOT"))
+        use sqlparser::keywords::Keyword;
+        let keyword = |t: &TokenWithSpan| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => w.keyword,
+            _ => Keyword::NoKeyword,
+        };
+        keyword(&w[0]) == Keyword::IF && matches!(keyword(&w[1]), Keyword::EXISTS | Keyword::NOT)
     });
     let operators = tokens.iter().filter(|t| is_operator(&t.token)).count();
     if operators > MAX_OPERATORS {

@@ -2,8 +2,8 @@
 
 use super::*;
 
-pub(super) fn new_column(c: &ColumnSpec, release: Release, ident: u32) -> Column {
-    Column {
+pub(super) fn new_column(c: &ColumnSpec, release: Release, ident: u32) -> std::sync::Arc<Column> {
+    std::sync::Arc::new(Column {
         name: c.name.clone(),
         ty: c.ty.clone(),
         not_null: c.not_null,
@@ -13,7 +13,7 @@ pub(super) fn new_column(c: &ColumnSpec, release: Release, ident: u32) -> Column
         serial: c.serial,
         ident,
         synthetic: false,
-    }
+    })
 }
 
 pub(super) fn new_constraint(

@@ -19,6 +19,8 @@ pub(super) struct Journal {
     last: Vec<QName>,
     /// Tables renamed in the release: their name in the previous release, by their name now.
     previous_names: HashMap<QName, QName>,
+    /// Keys of the indexes the release created.
+    pub(super) new_indexes: Vec<QName>,
 }
 
 /// The table a change touches and the existing columns it names.
@@ -29,8 +31,7 @@ fn touches(kind: &ChangeKind) -> Vec<(&QName, Option<&str>)> {
         | ChangeKind::AddColumn { table, .. }
         | ChangeKind::AddConstraint { table, .. }
         | ChangeKind::DropConstraint { table, .. }
-        | ChangeKind::ValidateConstraint { table, .. }
-        | ChangeKind::CreateIndex { table, .. } => vec![(table, None)],
+        | ChangeKind::ValidateConstraint { table, .. } => vec![(table, None)],
         ChangeKind::DropColumn { table, column }
         | ChangeKind::AlterColumnType { table, column, .. }
         | ChangeKind::SetNotNull { table, column }
@@ -59,6 +60,7 @@ impl Catalog {
             self.journal.tables.clear();
             self.journal.views.clear();
             self.journal.previous_names.clear();
+            self.journal.new_indexes.clear();
             self.journal.last.clear();
         }
     }
@@ -69,7 +71,20 @@ impl Catalog {
         self.journal.tables.clear();
         self.journal.views.clear();
         self.journal.previous_names.clear();
+        self.journal.new_indexes.clear();
         self.journal.last.clear();
+    }
+
+    /// The indexes the release created on `table` (still there), with their names.
+    pub fn new_indexes_of<'a>(
+        &'a self,
+        table: &'a QName,
+    ) -> impl Iterator<Item = (&'a QName, &'a Index)> {
+        self.journal
+            .new_indexes
+            .iter()
+            .filter_map(|key| Some((key, self.indexes.get(key)?)))
+            .filter(move |(_, index)| &index.table == table)
     }
 
     /// The name the previous release knows a table by.
@@ -115,6 +130,7 @@ impl Catalog {
             self.journal.tables.clear();
             self.journal.views.clear();
             self.journal.previous_names.clear();
+            self.journal.new_indexes.clear();
         }
         if let ChangeKind::CreateView { view, .. } | ChangeKind::DropView { view, .. } =
             &change.kind
@@ -124,6 +140,10 @@ impl Catalog {
             self.journal.views.insert(view.clone(), before);
         }
         self.journal.last.clear();
+        // An index leaves its table as it was: no copy, but its differences are read again.
+        if let ChangeKind::CreateIndex { table, .. } = &change.kind {
+            self.journal.last.push(table.clone());
+        }
         for (table, column) in touches(&change.kind) {
             if !self.tables.contains_key(table) && self.views.contains_key(table) {
                 continue; // a view's column
@@ -135,7 +155,7 @@ impl Catalog {
                     .is_some_and(|t| t.any_column(column).is_some());
                 if !known {
                     let ident = self.fresh_ident();
-                    let unknown = Column {
+                    let unknown = std::sync::Arc::new(Column {
                         name: column.to_string(),
                         ty: SqlType::default(),
                         not_null: false,
@@ -145,7 +165,7 @@ impl Catalog {
                         serial: false,
                         ident,
                         synthetic: true,
-                    };
+                    });
                     if let Some(Some(before)) = self.journal.tables.get_mut(table) {
                         before.columns.push(unknown.clone());
                     }

@@ -3,7 +3,8 @@
 //! this?". Objects the migrations never created (made outside them) are simply unknown, and
 //! rules treat unknown objects as old: visible to the running app.
 
-use std::collections::HashMap;
+pub(crate) mod hash;
+use hash::HashMap;
 
 use crate::analyze::ir::{
     Change, ChangeKind, ColumnSpec, ConstraintKind, ConstraintSpec, ExprInfo, Generated,
@@ -211,7 +212,7 @@ impl Catalog {
                         .collect(),
                     constraints: constraints
                         .iter()
-                        .map(|c| new_constraint(c, true, release, file))
+                        .map(|c| std::sync::Arc::new(new_constraint(c, true, release, file)))
                         .collect(),
                     release,
                     renamed_in: None,
@@ -224,7 +225,11 @@ impl Catalog {
                 };
                 self.dropped_tables.remove(table);
                 for c in columns {
-                    t.constraints.extend(inline_constraints(c, release, file));
+                    t.constraints.extend(
+                        inline_constraints(c, release, file)
+                            .into_iter()
+                            .map(std::sync::Arc::new),
+                    );
                 }
                 // Only a table that replaces another can leave indexes behind; checking for
                 // every new table would make a long history quadratic.
@@ -280,7 +285,8 @@ impl Catalog {
                 t.columns.retain(|c| c.name != column.name);
                 t.columns.push(new_column(column, release, ident));
                 let extra = inline_constraints(column, release, file);
-                t.constraints.extend(extra);
+                t.constraints
+                    .extend(extra.into_iter().map(std::sync::Arc::new));
             }
             ChangeKind::DropColumn { table, column } => {
                 if let Some(t) = self.tables.get_mut(table) {
@@ -328,10 +334,8 @@ impl Catalog {
                 };
                 let t = self.table_or_stub(table);
                 let keep = t.any_column(from).map_or(release, |c| c.release);
-                match t.column_mut(from) {
-                    Some(c) => {
-                        *c = new_column(column, keep, ident);
-                    }
+                match t.columns.iter_mut().find(|c| c.name == *from) {
+                    Some(c) => *c = new_column(column, keep, ident),
                     None => t.columns.push(new_column(column, release, ident)),
                 }
             }
@@ -406,12 +410,13 @@ impl Catalog {
                     && let Some(t) = self.tables.get_mut(table)
                 {
                     for c in t.columns.iter_mut().filter(|c| columns.contains(&c.name)) {
-                        c.not_null = true;
+                        std::sync::Arc::make_mut(c).not_null = true;
                     }
                 }
                 let t = self.table_or_stub(table);
-                t.constraints
-                    .push(new_constraint(constraint, !not_valid, release, file));
+                t.constraints.push(std::sync::Arc::new(new_constraint(
+                    constraint, !not_valid, release, file,
+                )));
             }
             ChangeKind::DropConstraint { table, name } => {
                 if let Some(t) = self.tables.get_mut(table) {
@@ -428,7 +433,7 @@ impl Catalog {
                         .iter_mut()
                         .filter(|c| c.name.as_ref() == Some(name))
                     {
-                        c.validated = true;
+                        std::sync::Arc::make_mut(c).validated = true;
                     }
                 }
             }
@@ -441,6 +446,9 @@ impl Catalog {
                 ..
             } => {
                 let key = self.index_key(name, Some(table));
+                if self.journal.enabled && !self.indexes.contains_key(&key) {
+                    self.journal.new_indexes.push(key.clone());
+                }
                 self.indexes.entry(key).or_insert(Index {
                     table: table.clone(),
                     columns: columns.clone(),
@@ -465,6 +473,7 @@ impl Catalog {
             }
             ChangeKind::RenameIndex { from, to } => {
                 let old_key = self.index_key(from, None);
+                let mut removed_key = old_key.clone();
                 let index = self.indexes.remove(&old_key).or_else(|| {
                     let found: Vec<QName> = self
                         .indexes
@@ -473,12 +482,23 @@ impl Catalog {
                         .cloned()
                         .collect();
                     match found.as_slice() {
-                        [only] => self.indexes.remove(only),
+                        [only] => {
+                            removed_key = only.clone();
+                            self.indexes.remove(only)
+                        }
                         _ => None,
                     }
                 });
                 if let Some(index) = index {
                     let key = self.index_key(to, Some(&index.table));
+                    for k in self
+                        .journal
+                        .new_indexes
+                        .iter_mut()
+                        .filter(|k| **k == removed_key)
+                    {
+                        *k = key.clone();
+                    }
                     self.indexes.insert(key, index);
                 }
             }
@@ -634,14 +654,6 @@ impl Catalog {
 
     fn column_ident(&self, table: &QName, column: &str) -> Option<u32> {
         Some(self.tables.get(table)?.any_column(column)?.ident)
-    }
-
-    /// The indexes of a table, with their names.
-    pub fn indexes_of<'a>(
-        &'a self,
-        table: &'a QName,
-    ) -> impl Iterator<Item = (&'a QName, &'a Index)> {
-        self.indexes.iter().filter(move |(_, i)| &i.table == table)
     }
 
     fn drop_indexes_of(&mut self, table: &QName) {

@@ -45,10 +45,11 @@ pub struct Constraint {
 /// A table.
 #[derive(Debug, Clone)]
 pub struct Table {
-    /// Columns in order.
-    pub columns: Vec<Column>,
+    /// Columns in order, each shared with the copies the journal keeps (a change copies only
+    /// the column it changes).
+    pub columns: Vec<std::sync::Arc<Column>>,
     /// Constraints.
-    pub constraints: Vec<Constraint>,
+    pub constraints: Vec<std::sync::Arc<Constraint>>,
     /// Release that created it (0 when it predates the migrations).
     pub release: Release,
     /// Release in which it was renamed from an older name, if any.
@@ -72,16 +73,22 @@ pub struct Table {
 impl Table {
     /// A column by folded name (columns only named by a statement excluded).
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name && !c.synthetic)
+        self.columns
+            .iter()
+            .find(|c| c.name == name && !c.synthetic)
+            .map(|c| &**c)
     }
 
     /// A column by folded name, including those only named by a statement.
     pub fn any_column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.columns.iter().find(|c| c.name == name).map(|c| &**c)
     }
 
     pub(super) fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
-        self.columns.iter_mut().find(|c| c.name == name)
+        self.columns
+            .iter_mut()
+            .find(|c| c.name == name)
+            .map(std::sync::Arc::make_mut)
     }
 }
 
