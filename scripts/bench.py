@@ -112,7 +112,7 @@ def pg_folders():
     return folders
 
 
-def bench_corpus(repeat):
+def bench_corpus(repeat, other=None):
     squawk = shutil.which("squawk")
     real = subprocess.run(["pyenv", "which", "squawk"], capture_output=True, text=True)
     if real.returncode == 0:
@@ -124,11 +124,19 @@ def bench_corpus(repeat):
     size = sum(os.path.getsize(p) for _, fs in folders for p in fs) / 1e6
     mig = [[BINARY, "check", "--format", "json", *fs] for _, fs in folders]
     sq = [[squawk, "--reporter", "gcc", *fs] for _, fs in folders]
-    (m_wall, m_rss), (s_wall, s_rss) = paired(repeat, lambda: run_parallel(mig), lambda: run_parallel(sq))
+    if other:
+        old = [[other, "check", "--format", "json", *fs] for _, fs in folders]
+        (m_wall, m_rss), (s_wall, s_rss), (o_wall, o_rss) = interleaved(
+            repeat, lambda: run_parallel(mig), lambda: run_parallel(sq), lambda: run_parallel(old))
+    else:
+        (m_wall, m_rss), (s_wall, s_rss) = paired(repeat, lambda: run_parallel(mig), lambda: run_parallel(sq))
     print(f"\n1. corpus: {files} PostgreSQL up-files, {size:.2f} MB, {len(folders)} projects, one process per project, all at once")
     print(f"   migrate check : {m_wall*1000:8.1f} ms  {files/m_wall:8.0f} files/s  {size/m_wall:6.1f} MB/s  peak RSS {m_rss:6.1f} MB")
     print(f"   squawk {squawk_version(squawk):6} : {s_wall*1000:8.1f} ms  {files/s_wall:8.0f} files/s  {size/s_wall:6.1f} MB/s  peak RSS {s_rss:6.1f} MB")
     print(f"   throughput ratio migrate/squawk: {s_wall/m_wall:.2f}x (target >= 2x); peak RSS ratio {m_rss/s_rss:.2f} (target < 1)")
+    if other:
+        print(f"   other build   : {o_wall*1000:8.1f} ms  peak RSS {o_rss:6.1f} MB; its ratio to squawk {s_wall/o_wall:.2f}x, "
+              f"this build's time / other's {m_wall/o_wall:.2f}")
     return {"corpus_ratio": s_wall / m_wall, "rss_ratio": m_rss / s_rss}
 
 
@@ -329,8 +337,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", default="corpus,growth,up,startup")
-    parser.add_argument("--other-binary", help="another build of migrate to time in the up benchmark too "
-                        "(e.g. the previous commit's), interleaved with this one")
+    parser.add_argument("--other-binary", help="another build of migrate to time in the corpus and up "
+                        "benchmarks too (e.g. the previous commit's), interleaved with this one")
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build first: cargo build --release")
@@ -339,7 +347,7 @@ def main():
     only = args.only.split(",")
     for name, fn in [("corpus", bench_corpus), ("growth", bench_growth), ("up", bench_up), ("startup", bench_startup)]:
         if name in only:
-            if name == "up":
+            if name in ("up", "corpus"):
                 fn(args.repeat, args.other_binary)
             else:
                 fn(args.repeat)
