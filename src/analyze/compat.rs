@@ -132,8 +132,10 @@ impl Tracker {
     pub fn update(&mut self, catalog: &Catalog, release: Release, cause: impl Fn() -> Cause) {
         for table in catalog.last_touched().iter().rev() {
             let now = differences(catalog, table, release);
+            let holds: HashSet<&Difference> = now.iter().collect();
             self.pending
-                .retain(|d, _| &d.at != table || now.contains(d));
+                .retain(|d, _| &d.at != table || holds.contains(d));
+            drop(holds);
             for d in now {
                 let kept = self.pending.remove(&d);
                 self.pending.insert(d, kept.unwrap_or_else(&cause));
@@ -190,18 +192,30 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
         })
     };
     // A table created again under its name (a rebuild) is matched column by column by name;
-    // otherwise a column is the same column while it keeps its identity.
+    // otherwise a column is the same column while it keeps its identity. Lookups are indexed:
+    // a table of thousands of columns is re-read after every change.
     let same_table = before.ident == now.ident;
+    let now_by_ident: HashMap<u32, &Column> = now.columns.iter().map(|c| (c.ident, &**c)).collect();
+    let now_by_name: HashMap<&str, &Column> = now
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), &**c))
+        .collect();
+    let before_by_name: HashMap<&str, &Column> = before
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), &**c))
+        .collect();
+    let before_idents: HashSet<u32> = before.columns.iter().map(|c| c.ident).collect();
     let matching = |b: &Column| -> Option<&Column> {
         if same_table {
-            now.columns
-                .iter()
-                .find(|c| c.ident == b.ident)
-                .map(|c| &**c)
+            now_by_ident.get(&b.ident).copied()
         } else {
-            now.any_column(&b.name)
+            now_by_name.get(b.name.as_str()).copied()
         }
     };
+    // The old app may leave the column out of its inserts: nullable, or filled by a default.
+    let omittable = |b: &Column| !b.not_null || filled(b);
     for b in &before.columns {
         match matching(b) {
             Some(n) => {
@@ -214,25 +228,53 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
                     );
                 } else if b.not_null && filled(b) && n.not_null && !filled(n) {
                     push(&b.name, DiffKind::DefaultGone);
+                } else if n.release == release && !b.synthetic && !same_type(b, n) {
+                    // A column of the release swapped in under the old name, of another type.
+                    push(
+                        &b.name,
+                        DiffKind::Replaced {
+                            new_type: Some(n.ty.text.clone()),
+                        },
+                    );
                 }
             }
-            None => match now.any_column(&b.name) {
+            None => match now_by_name.get(b.name.as_str()).copied() {
                 // Another column of the old app's, of the same (or an unknown) type, renamed
                 // into the name: the break is the rename (rename-column's).
                 Some(n)
                     if same_table
                         && (b.synthetic || same_type(b, n))
-                        && before.columns.iter().any(|o| o.ident == n.ident) => {}
+                        && before_idents.contains(&n.ident) => {}
                 Some(n) => {
                     let new_type = (!b.synthetic && !same_type(b, n)).then(|| n.ty.text.clone());
+                    if new_type.is_none() && omittable(b) && n.not_null && !filled(n) {
+                        // Added back NOT NULL without default: inserts that left it out fail.
+                        push(
+                            &b.name,
+                            DiffKind::Required {
+                                by: Requirement::NotNull,
+                            },
+                        );
+                    }
                     push(&b.name, DiffKind::Replaced { new_type });
                 }
                 None => push(&b.name, DiffKind::Gone { renamed_to: None }),
             },
         }
     }
-    let known = |column: &str| before.any_column(column).is_some();
-    let renamed = |n: &Column| same_table && before.columns.iter().any(|b| b.ident == n.ident);
+    let known = |column: &str| before_by_name.contains_key(column);
+    let renamed = |n: &Column| same_table && before_idents.contains(&n.ident);
+    let checked_not_null: HashSet<&str> = now
+        .constraints
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ConstraintKind::Check {
+                not_null_column: Some(col),
+                ..
+            } => Some(col.as_str()),
+            _ => None,
+        })
+        .collect();
     for n in now
         .columns
         .iter()
@@ -248,9 +290,7 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
                     by: Requirement::NotNull,
                 },
             );
-        } else if now.constraints.iter().any(|c| {
-            matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col), .. } if *col == n.name)
-        }) {
+        } else if checked_not_null.contains(n.name.as_str()) {
             push(
                 &n.name,
                 DiffKind::Required {
@@ -263,8 +303,8 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
     // new one its inserts fill with a default.
     let written = |column: &str| {
         known(column)
-            || now
-                .any_column(column)
+            || now_by_name
+                .get(column)
                 .is_some_and(|c| filled(c) && c.release == release)
     };
     for c in now.constraints.iter().filter(|c| {
@@ -278,14 +318,15 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
                 not_null_column: Some(col),
                 ..
             } if !known(col) => continue,
-            ConstraintKind::Check { words, .. } => (
-                Restriction::Check,
-                words
-                    .iter()
-                    .filter(|w| now.any_column(w).is_some())
-                    .cloned()
-                    .collect(),
-            ),
+            ConstraintKind::Check { words, .. } => {
+                // The old app sets only the columns it knows; a new column gets its default,
+                // which the check accepts or refuses for every insert alike.
+                let columns: Vec<String> = words.iter().filter(|w| known(w)).cloned().collect();
+                if columns.is_empty() {
+                    continue;
+                }
+                (Restriction::Check, columns)
+            }
             ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } => {
                 if columns.is_empty() {
                     continue; // USING INDEX: the index already enforced it

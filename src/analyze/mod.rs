@@ -637,12 +637,19 @@ fn file_facts(file: &ParsedFile, text: &str, options: &Options) -> FileFacts {
         if setting_only {
             let words = names::expr_words(&text[stmt.start..stmt.end]);
             if words.iter().any(|w| w == "foreign_key_checks") {
+                // The session's value (not SET GLOBAL's), from its own assignment in a list.
                 let sql = text[stmt.start..stmt.end].to_ascii_lowercase();
-                let value = sql
-                    .rsplit(['=', ' '])
-                    .find(|v| !v.trim().is_empty())
-                    .unwrap_or("");
-                checks_off = matches!(value.trim().trim_end_matches(';'), "0" | "off" | "false");
+                for part in sql.split(',').filter(|p| p.contains("foreign_key_checks")) {
+                    if part.contains("global") {
+                        continue;
+                    }
+                    let value = part
+                        .rsplit(['=', ' '])
+                        .find(|v| !v.trim().is_empty())
+                        .unwrap_or("");
+                    checks_off =
+                        matches!(value.trim().trim_end_matches(';'), "0" | "off" | "false");
+                }
             }
         }
         if !setting_only {

@@ -113,6 +113,10 @@ mod tests {
         assert_eq!(fires(rule, Dialect::Mysql, &[TABLES, add]), [(2, 1)]);
         let off = format!("SET foreign_key_checks = 0;\n{add}");
         assert!(fires(rule, Dialect::Mysql, &[TABLES, &off]).is_empty());
+        let global = format!("SET GLOBAL foreign_key_checks = 0;\n{add}");
+        assert_eq!(fires(rule, Dialect::Mysql, &[TABLES, &global]), [(2, 2)]);
+        let listed = format!("SET foreign_key_checks = 0, sql_mode = '';\n{add}");
+        assert!(fires(rule, Dialect::Mysql, &[TABLES, &listed]).is_empty());
         let back_on = format!("SET foreign_key_checks = 0;\nSET foreign_key_checks = 1;\n{add}");
         assert_eq!(fires(rule, Dialect::Mysql, &[TABLES, &back_on]), [(2, 3)]);
     }

@@ -103,6 +103,30 @@ mod tests {
     }
 
     #[test]
+    fn re_added_not_null_without_default_where_the_old_app_omitted_it() {
+        let rule = "add-not-null-column-without-default";
+        let base = "CREATE TABLE t (id int, a int);";
+        let readd = "ALTER TABLE t DROP COLUMN a;\nALTER TABLE t ADD COLUMN a int NOT NULL;";
+        assert_eq!(fires_pg(rule, &[base, readd]), [(2, 2)]);
+        let required = "CREATE TABLE t (id int, a int NOT NULL);";
+        assert!(fires_pg(rule, &[required, readd]).is_empty());
+    }
+
+    #[test]
+    fn each_of_many_new_columns_is_pointed_at_its_own_statement() {
+        let mut file = String::new();
+        for i in 0..200 {
+            file.push_str(&format!("ALTER TABLE t ADD COLUMN c{i} int;\nALTER TABLE t ALTER COLUMN c{i} SET NOT NULL;\n"));
+        }
+        let found = fires_pg(
+            "add-not-null-column-without-default",
+            &["CREATE TABLE t (id int);", &file],
+        );
+        let expected: Vec<(usize, u32)> = (0..200).map(|i| (2, 2 * i + 2)).collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
     fn default_or_nullable_is_fine() {
         let files = [
             "CREATE TABLE t (id int);",

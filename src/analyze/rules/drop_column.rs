@@ -118,6 +118,33 @@ mod tests {
     }
 
     #[test]
+    fn a_swap_to_another_type_is_a_drop_and_a_missing_column_is_none() {
+        let base = "CREATE TABLE t (id int, a int);";
+        let swap = "ALTER TABLE t ADD COLUMN a_new text;\nUPDATE t SET a_new = a;\nALTER TABLE t DROP COLUMN a;\nALTER TABLE t RENAME COLUMN a_new TO a;";
+        assert_eq!(fires_pg("drop-column", &[base, swap]), [(2, 4)]);
+        // The history certainly never had `nope`, or dropped `a` before: nothing to break.
+        assert!(
+            fires_pg(
+                "drop-column",
+                &[base, "ALTER TABLE t DROP COLUMN IF EXISTS nope;"]
+            )
+            .is_empty()
+        );
+        let again = [
+            base,
+            "ALTER TABLE t DROP COLUMN a;",
+            "ALTER TABLE t DROP COLUMN IF EXISTS a;",
+        ];
+        assert_eq!(fires_pg("drop-column", &again), [(2, 1)]);
+        assert!(
+            fires_pg(
+                "drop-table",
+                &[base, "DROP TABLE t;", "DROP TABLE IF EXISTS t;"]
+            ) == [(2, 1)]
+        );
+    }
+
+    #[test]
     fn a_renamed_table_keeps_its_columns_judged() {
         let files = [
             "CREATE TABLE user_ (id int, email text);",

@@ -37,6 +37,10 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         return;
     };
     let known = ctx.catalog.table(table);
+    // Dropped (or renamed away) before for certain: the old app has no such table.
+    if ctx.catalog.dropped_table(table) {
+        return;
+    }
     if ctx.is_new_table(table)
         || is_rebuild_drop(ctx, table)
         || known.is_some_and(|t| t.renamed_in == Some(ctx.release))

@@ -129,6 +129,8 @@ mod tests {
         for case in free {
             assert!(fires_pg(RULE, &[base, case]).is_empty(), "{case}");
         }
+        let checked = "ALTER TABLE t ADD COLUMN x int CONSTRAINT c CHECK (x > 0) DEFAULT 5;";
+        assert!(fires_pg(RULE, &[base, checked]).is_empty());
         let filled = "ALTER TABLE t ADD COLUMN p_id int DEFAULT 1 REFERENCES p (id);";
         assert_eq!(fires_pg(RULE, &[base, filled]), [(2, 1)]);
     }

@@ -153,7 +153,10 @@ impl Catalog {
                     .tables
                     .get(table)
                     .is_some_and(|t| t.any_column(column).is_some());
-                if !known {
+                // A table the replay knows for certain has no other columns: the old app
+                // cannot use one it does not have.
+                let certain = self.tables.get(table).is_some_and(|t| self.certain(t));
+                if !known && !certain {
                     let ident = self.fresh_ident();
                     let unknown = std::sync::Arc::new(Column {
                         name: column.to_string(),
