@@ -228,7 +228,7 @@ pub fn differences(catalog: &Catalog, name: &QName, release: Release) -> Vec<Dif
                     );
                 } else if b.not_null && filled(b) && n.not_null && !filled(n) {
                     push(&b.name, DiffKind::DefaultGone);
-                } else if n.release == release && !b.synthetic && !same_type(b, n) {
+                } else if same_table && n.release == release && !b.synthetic && !same_type(b, n) {
                     // A column of the release swapped in under the old name, of another type.
                     push(
                         &b.name,
