@@ -47,7 +47,8 @@ fn needs_column(kind: &ChangeKind) -> Option<(&QName, &str)> {
         | ChangeKind::DropNotNull { table, column }
         | ChangeKind::SetDefault { table, column, .. }
         | ChangeKind::DropDefault { table, column } => Some((table, column)),
-        ChangeKind::RenameColumn { table, from, .. } => Some((table, from)),
+        ChangeKind::RenameColumn { table, from, .. }
+        | ChangeKind::RedefineColumn { table, from, .. } => Some((table, from)),
         _ => None,
     }
 }
@@ -168,6 +169,18 @@ mod tests {
             ),
             [(2, 1)]
         );
+        for redefine in [
+            "ALTER TABLE users MODIFY COLUMN nope int;",
+            "ALTER TABLE users CHANGE COLUMN nope n2 int;",
+        ] {
+            assert_eq!(
+                fires(RULE, Dialect::Mysql, &[base, redefine]),
+                [(2, 1)],
+                "{redefine}"
+            );
+        }
+        let existing = "ALTER TABLE users MODIFY COLUMN email varchar(9);";
+        assert!(fires(RULE, Dialect::Mysql, &[base, existing]).is_empty());
     }
 
     #[test]
