@@ -152,24 +152,28 @@ impl Catalog {
         }
     }
 
+    /// A table of `release` whose columns the catalog does not know (a stub for one only
+    /// mentioned, a temporary table), made at this replay step.
+    fn columnless_table(&mut self, release: Release) -> Table {
+        let ident = self.fresh_ident();
+        Table {
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            release,
+            renamed_in: None,
+            ident,
+            made: self.seq,
+            complete: false,
+            replaced: false,
+            partitioned: false,
+            partition_of: None,
+        }
+    }
+
     fn table_or_stub(&mut self, name: &QName) -> &mut Table {
         if !self.tables.contains_key(name) {
-            let ident = self.fresh_ident();
-            self.tables.insert(
-                name.clone(),
-                Table {
-                    columns: Vec::new(),
-                    constraints: Vec::new(),
-                    release: 0,
-                    renamed_in: None,
-                    ident,
-                    made: self.seq,
-                    complete: false,
-                    replaced: false,
-                    partitioned: false,
-                    partition_of: None,
-                },
-            );
+            let stub = self.columnless_table(0);
+            self.tables.insert(name.clone(), stub);
         }
         self.tables.get_mut(name).expect("inserted")
     }
@@ -238,22 +242,8 @@ impl Catalog {
                 }
             }
             ChangeKind::CreateTempTable { table } => {
-                let ident = self.fresh_ident();
-                self.tables.insert(
-                    table.clone(),
-                    Table {
-                        columns: Vec::new(),
-                        constraints: Vec::new(),
-                        release,
-                        renamed_in: None,
-                        ident,
-                        made: self.seq,
-                        complete: false,
-                        replaced: false,
-                        partitioned: false,
-                        partition_of: None,
-                    },
-                );
+                let temp = self.columnless_table(release);
+                self.tables.insert(table.clone(), temp);
             }
             ChangeKind::DropTable { table } => {
                 if self.tables.remove(table).is_some() {
