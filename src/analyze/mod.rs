@@ -9,6 +9,7 @@ pub mod compat;
 pub mod context;
 pub mod diagnostic;
 pub mod ir;
+pub mod lex;
 pub mod lower;
 pub mod names;
 pub mod parse;

@@ -10,7 +10,7 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::analyze::ir::{Change, Span};
 use crate::analyze::split::{self, DirectiveComment};
-use crate::analyze::{lower, recognise};
+use crate::analyze::{lex, lower, recognise};
 use crate::dialect::Dialect;
 use crate::source::{LineIndex, Pos};
 
@@ -165,12 +165,21 @@ fn shift(loc: Location, origin: Pos) -> Location {
     }
 }
 
-/// Tokenizes `sql` (one statement) with positions shifted to file coordinates.
+/// Tokenizes `sql` (one statement) with positions shifted to file coordinates, without
+/// whitespace and comments (the parser skips them anyway). Plain SQL takes the fast path
+/// ([`lex::tokens`]); the rest goes through sqlparser's tokenizer.
 pub fn tokenize(
     sql: &str,
     origin: Pos,
     dialect: &dyn sqlparser::dialect::Dialect,
 ) -> Result<Vec<TokenWithSpan>, ParseFailure> {
+    if let Some(mut tokens) = lex::tokens(sql, dialect) {
+        for t in &mut tokens {
+            t.span.start = shift(t.span.start, origin);
+            t.span.end = shift(t.span.end, origin);
+        }
+        return Ok(tokens);
+    }
     // About one token per six bytes of SQL, whitespace tokens included: sized so that the
     // vector grows at most once or twice instead of a dozen times (a dollar-quoted body is one
     // token, so this rather under- than overestimates).
@@ -184,7 +193,10 @@ pub fn tokenize(
         },
     );
     match result {
-        Ok(()) => Ok(tokens),
+        Ok(()) => {
+            tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+            Ok(tokens)
+        }
         Err(e) => {
             let at = shift(e.location, origin);
             Err(ParseFailure {
@@ -218,7 +230,7 @@ fn parse_piece(
         failure: None,
         guarded: false,
     };
-    let mut tokens = match tokenize(sql, origin, sp) {
+    let tokens = match tokenize(sql, origin, sp) {
         Ok(tokens) => tokens,
         Err(failure) => {
             record.span.end = end_of_text(sql, origin);
@@ -227,8 +239,6 @@ fn parse_piece(
             return;
         }
     };
-    // The parser skips whitespace and comments anyway; dropping them here saves it the work.
-    tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
     record.guarded = tokens.windows(2).any(|w| {
         use sqlparser::keywords::Keyword;
         let keyword = |t: &TokenWithSpan| match &t.token {
@@ -285,9 +295,7 @@ fn parse_piece(
         }
         Err(failure) => {
             let tokens = if kept.is_empty() {
-                let mut again = tokenize(sql, origin, sp).unwrap_or_default();
-                again.retain(|t| !matches!(t.token, Token::Whitespace(_)));
-                again
+                tokenize(sql, origin, sp).unwrap_or_default()
             } else {
                 kept
             };
