@@ -18,6 +18,7 @@ use sqlparser::keywords::{ALL_KEYWORDS, ALL_KEYWORDS_INDEX, Keyword};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Word};
 
 use crate::analyze::schema::hash::HashMap;
+use crate::analyze::split::find;
 
 /// The longest keyword sqlparser knows, in bytes.
 const LONGEST_KEYWORD: usize = 40;
@@ -149,7 +150,7 @@ impl Lexer<'_> {
                     return None; // a MySQL hint: its text is SQL
                 }
                 let body = &self.bytes[self.at + 2..];
-                let close = body.windows(2).position(|w| w == b"*/")?;
+                let close = find(body, b"*/")?;
                 // `/*` inside (up to and including the close, for `/*/`) would nest.
                 if body[..close + 2].windows(2).any(|w| w == b"/*") {
                     return None;
@@ -303,9 +304,7 @@ impl Lexer<'_> {
         }
         let delimiter = &self.bytes[self.at..=after];
         let body = after + 1;
-        let close = self.bytes[body..]
-            .windows(delimiter.len())
-            .position(|w| w == delimiter)?;
+        let close = find(&self.bytes[body..], delimiter)?;
         let tag = if tag_len > 0 {
             Some(self.slice(self.at + 1, after)?.to_string())
         } else {
