@@ -235,6 +235,16 @@ fn old_app_inserts_fail_where_check_says_so() {
             false,
         ),
         (
+            "check_and",
+            "ALTER TABLE users ADD COLUMN w text CHECK (w IS NOT NULL AND length(w) > 0);",
+            false,
+        ),
+        (
+            "check_and_not_valid",
+            "ALTER TABLE users ADD COLUMN v text;\nALTER TABLE users ADD CONSTRAINT v_ok CHECK (length(v) < 100 AND (v IS NOT NULL)) NOT VALID;",
+            false,
+        ),
+        (
             "default_reset",
             "ALTER TABLE users ALTER COLUMN role DROP DEFAULT;\nALTER TABLE users ALTER COLUMN role SET DEFAULT 'guest';",
             true,
@@ -290,6 +300,72 @@ fn old_app_inserts_fail_where_check_says_so() {
             "{name}: {errors} errors\n{}",
             run.stdout
         );
+    }
+}
+
+/// SET NOT NULL reads every row unless a validated CHECK proves the column has no NULL, alone
+/// or as a conjunct of an AND (set-not-null accepts exactly those); a NOT VALID one does not
+/// count, and neither does a disjunction.
+#[test]
+fn set_not_null_skips_its_scan_only_for_a_validated_check_that_implies_it() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let cases: &[(&str, &str, i64)] = &[
+        ("none", "", 1),
+        ("plain", "CHECK (x IS NOT NULL)", 0),
+        ("conjunct", "CHECK (length(x) > 0 AND x IS NOT NULL)", 0),
+        ("not_valid", "CHECK (x IS NOT NULL) NOT VALID", 1),
+        ("disjunct", "CHECK (x IS NOT NULL OR id < 0)", 1),
+    ];
+    for (i, (name, check, scans)) in cases.iter().enumerate() {
+        let table = format!("t_{i}");
+        db.exec(&format!(
+            "CREATE TABLE {table} (id int, x text); INSERT INTO {table} SELECT g, 'a' FROM generate_series(1, 100) g"
+        ));
+        if !check.is_empty() {
+            db.exec(&format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_c {check}"
+            ));
+        }
+        let (seen, _) = scans_and_locks(
+            &db,
+            &table,
+            &format!("ALTER TABLE {table} ALTER COLUMN x SET NOT NULL"),
+            &[&table],
+        );
+        assert_eq!(seen, *scans, "{name}: {check}");
+        db.write(
+            &format!("{:04}_{name}.sql", 2 * i + 1),
+            &format!(
+                "CREATE TABLE {table} (id int, x text);\n{}",
+                if check.is_empty() {
+                    String::new()
+                } else {
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {table}_c {check};\n")
+                }
+            ),
+        );
+        db.write(
+            &format!("{:04}_{name}_set.sql", 2 * i + 2),
+            &format!("ALTER TABLE {table} ALTER COLUMN x SET NOT NULL;\n"),
+        );
+    }
+    let run = support::cmd::migrate()
+        .check()
+        .dir(db.migrations())
+        .dialect("postgres")
+        .format("json")
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr));
+    for (i, (name, _, scans)) in cases.iter().enumerate() {
+        let file = format!("{:04}_{name}_set.sql", 2 * i + 2);
+        let flagged =
+            report["diagnostics"].as_array().unwrap().iter().any(|d| {
+                d["file"].as_str().unwrap().ends_with(&file) && d["rule"] == "set-not-null"
+            });
+        assert_eq!(flagged, *scans == 1, "{name}\n{}", run.stdout);
     }
 }
 

@@ -52,7 +52,7 @@ pub enum ConstraintKind {
         /// Referenced table.
         references: QName,
     },
-    /// `CHECK (...)`; `not_null_column` when it is exactly `col IS NOT NULL`.
+    /// `CHECK (...)`; `not_null_column` when it is `col IS NOT NULL` (alone or ANDed with more).
     Check {
         /// The column the check proves non-null, if that is all it says.
         not_null_column: Option<String>,

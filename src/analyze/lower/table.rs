@@ -396,9 +396,19 @@ impl Lower<'_> {
     }
 
     /// `col IS NOT NULL` (in any parentheses) names `col`.
+    /// The column a CHECK requires to be non-NULL: `col IS NOT NULL`, alone or as a conjunct
+    /// of a top-level `AND` (a NULL there makes the whole check false, and PostgreSQL's
+    /// SET NOT NULL uses such a check to skip its scan: tests/truth.rs).
     pub(super) fn not_null_check(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::Nested(inner) => self.not_null_check(inner),
+            Expr::BinaryOp {
+                left,
+                op: sqlparser::ast::BinaryOperator::And,
+                right,
+            } => self
+                .not_null_check(left)
+                .or_else(|| self.not_null_check(right)),
             Expr::IsNotNull(inner) => match inner.as_ref() {
                 Expr::Identifier(i) => Some(self.fold(i)),
                 Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),

@@ -8,8 +8,9 @@ declare_rule! {
     /// ## What it does
     /// Flags `ALTER COLUMN ... SET NOT NULL` (also a PostgreSQL 18 named `NOT NULL`
     /// constraint, and a MySQL `MODIFY` that adds `NOT NULL`) on a column the previous release
-    /// can see. On PostgreSQL 12+ it is fine when a validated `CHECK (col IS NOT NULL)`
-    /// already exists: then PostgreSQL skips the scan and the old app already writes no NULLs.
+    /// can see. On PostgreSQL 12+ it is fine when a validated `CHECK (col IS NOT NULL)` (alone
+    /// or ANDed with other conditions) already exists: then PostgreSQL skips the scan and the
+    /// old app already writes no NULLs. A `NOT VALID` check, or one that ORs, does not count.
     /// A primary key over nullable columns (`ADD PRIMARY KEY`, `PRIMARY KEY USING INDEX`) sets
     /// them NOT NULL the same way, and is flagged the same.
     ///
