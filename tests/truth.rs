@@ -337,7 +337,7 @@ fn set_not_null_skips_its_scan_only_for_a_validated_check_that_implies_it() {
         assert_eq!(seen, *scans, "{name}: {check}");
         db.write(
             &format!("{:04}_{name}.sql", 2 * i + 1),
-            &format!(
+            format!(
                 "CREATE TABLE {table} (id int, x text);\n{}",
                 if check.is_empty() {
                     String::new()
@@ -348,7 +348,7 @@ fn set_not_null_skips_its_scan_only_for_a_validated_check_that_implies_it() {
         );
         db.write(
             &format!("{:04}_{name}_set.sql", 2 * i + 2),
-            &format!("ALTER TABLE {table} ALTER COLUMN x SET NOT NULL;\n"),
+            format!("ALTER TABLE {table} ALTER COLUMN x SET NOT NULL;\n"),
         );
     }
     let run = support::cmd::migrate()
