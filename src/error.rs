@@ -70,6 +70,20 @@ pub enum SourceError {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// A file carries another tool's section marker that changes what it means.
+    #[error("{}:{line}: `{marker}` is a {tool} marker, and `migrate` reads the file as one migration: {consequence}. Nothing was analysed or run", crate::source::shown(.path))]
+    ForeignMarker {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the marker.
+        line: usize,
+        /// The marker as written.
+        marker: String,
+        /// The tool it belongs to.
+        tool: &'static str,
+        /// What would go wrong, and what to do.
+        consequence: &'static str,
+    },
 }
 
 /// `migrate.toml` could not be used.

@@ -45,6 +45,10 @@ pub fn parse(comment: &str) -> Option<Directive> {
             })
         }
         "no-transaction" if args.trim().is_empty() => Some(Directive::NoTransaction),
+        // dbmate's section markers, not directives: a file with `migrate:down` (or
+        // `migrate:up transaction:false`) is refused when it is read (source::foreign), and a
+        // lone `migrate:up` heads a file that is all Up section.
+        "up" | "down" => None,
         _ => Some(Directive::Unknown {
             word: word.to_string(),
         }),

@@ -5,6 +5,7 @@
 //! of an applied file is not a change, while an edited comment is.
 
 pub mod directive;
+pub mod foreign;
 pub mod git;
 pub mod name;
 pub mod select;
@@ -169,6 +170,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             continue;
         }
         let text = read_limited(&path, limits)?;
+        refuse_foreign_markers(&path, &text)?;
         discovery.files.push(SourceFile {
             display: display_path(&path),
             path,
@@ -192,6 +194,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
 /// Reads one file given on the command line; its name need not follow the scheme.
 pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceError> {
     let text = read_limited(path, limits)?;
+    refuse_foreign_markers(path, &text)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -210,6 +213,21 @@ pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceErro
         description: escape_controls(&description),
         text,
     })
+}
+
+/// A migration that carries another tool's Down section, statement block or transaction
+/// marker is refused before anything reads it as one migration ([`foreign`]).
+fn refuse_foreign_markers(path: &Path, text: &str) -> Result<(), SourceError> {
+    match foreign::dangerous_marker(text) {
+        Some(m) => Err(SourceError::ForeignMarker {
+            path: path.to_path_buf(),
+            line: m.line,
+            marker: m.marker,
+            tool: m.tool,
+            consequence: m.consequence,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Reads a regular file (following symlinks) of at most `limits.max_file_size` bytes and

@@ -1,0 +1,141 @@
+//! Section markers of other migration tools (goose, sql-migrate, dbmate) in a file `migrate`
+//! reads as one migration.
+//!
+//! Those tools keep the rollback in the same file as the migration, below a `Down` marker:
+//! read as one stream of statements, the file would create a table and drop it again, and
+//! `check` would judge the rollback as part of the release. Until such a layout is declared
+//! (issue: layouts), a marker that changes what the file means is refused when the file is
+//! read, before anything is analysed or run: a `Down` section, a statement block
+//! (`StatementBegin`/`StatementEnd`, whose semicolons do not end statements), a marker that
+//! turns the transaction off. A lone `Up` marker is harmless (the whole file is the Up
+//! section) and is read as the comment it is to `migrate`.
+
+/// A marker that makes a file mean something else than its statements read in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignMarker {
+    /// 1-based line of the marker.
+    pub line: usize,
+    /// The marker as written (trimmed).
+    pub marker: String,
+    /// The tool it belongs to.
+    pub tool: &'static str,
+    /// What reading the file as one migration would do wrong, and what to do instead.
+    pub consequence: &'static str,
+}
+
+const DOWN: &str = "its Down section would be analysed and run as part of the migration; move \
+    the rollback to a `.down.sql` file (which `migrate` never runs) or delete it";
+const BLOCK: &str = "its statement block holds semicolons that do not end statements; remove the \
+    markers (`migrate` keeps routine bodies and dollar quotes together by itself)";
+const NO_TRANSACTION: &str = "the file must run outside a transaction; write \
+    `-- migrate:no-transaction` on its first line instead";
+const UNKNOWN: &str = "`migrate` does not know what it changes; remove it";
+
+/// The first marker of another tool in `text` that changes what the file means, if any.
+pub fn dangerous_marker(text: &str) -> Option<ForeignMarker> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let marker = line.trim();
+        let comment = marker.strip_prefix("--")?.trim_start();
+        let (tool, consequence) = judge(comment)?;
+        Some(ForeignMarker {
+            line: i + 1,
+            marker: marker.to_string(),
+            tool,
+            consequence,
+        })
+    })
+}
+
+/// `(tool, consequence)` for a comment (after `--`) that is a dangerous marker.
+fn judge(comment: &str) -> Option<(&'static str, &'static str)> {
+    let lower = comment.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let (tool, rest) = match words.split_first()? {
+        (&"+goose", rest) => ("goose", rest),
+        (&"+migrate", rest) => ("sql-migrate", rest),
+        (first, rest) if first.starts_with("migrate:") => {
+            // dbmate shares the `migrate:` prefix with `migrate`'s own directives: only its
+            // section words are its markers.
+            return match &first["migrate:".len()..] {
+                "down" => Some(("dbmate", DOWN)),
+                "up" if rest.iter().any(|w| w.starts_with("transaction:false")) => {
+                    Some(("dbmate", NO_TRANSACTION))
+                }
+                _ => None,
+            };
+        }
+        _ => return None,
+    };
+    let consequence = match rest {
+        ["up"] => return None,
+        ["down", ..] => DOWN,
+        ["statementbegin", ..] | ["statementend", ..] => BLOCK,
+        ["no", "transaction", ..] => NO_TRANSACTION,
+        ["up", "notransaction", ..] => NO_TRANSACTION,
+        _ => UNKNOWN,
+    };
+    Some((tool, consequence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool_and_line(text: &str) -> Option<(&'static str, usize)> {
+        dangerous_marker(text).map(|m| (m.tool, m.line))
+    }
+
+    #[test]
+    fn down_sections_of_each_tool_are_found() {
+        let goose = "-- +goose Up\nCREATE TABLE a (id int);\n\n-- +goose Down\nDROP TABLE a;\n";
+        assert_eq!(tool_and_line(goose), Some(("goose", 4)));
+        let sql_migrate =
+            "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;";
+        assert_eq!(tool_and_line(sql_migrate), Some(("sql-migrate", 3)));
+        let dbmate = "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nDROP TABLE a;";
+        assert_eq!(tool_and_line(dbmate), Some(("dbmate", 4)));
+        let spaced = "  --   +GOOSE   down  \nDROP TABLE a;";
+        assert_eq!(tool_and_line(spaced), Some(("goose", 1)));
+        assert_eq!(dangerous_marker(goose).unwrap().marker, "-- +goose Down");
+    }
+
+    #[test]
+    fn blocks_and_transaction_markers_are_found() {
+        assert_eq!(
+            dangerous_marker("-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION ...")
+                .map(|m| m.consequence),
+            Some(BLOCK)
+        );
+        for text in [
+            "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);",
+            "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+            "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);",
+        ] {
+            assert_eq!(
+                dangerous_marker(text).map(|m| m.consequence),
+                Some(NO_TRANSACTION),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            dangerous_marker("-- +goose ENVSUB ON\nSELECT 1;").map(|m| m.consequence),
+            Some(UNKNOWN)
+        );
+    }
+
+    #[test]
+    fn harmless_text_is_not_a_marker() {
+        for text in [
+            "-- +goose Up\nCREATE TABLE a (id int);",
+            "-- +migrate Up\n",
+            "-- migrate:up\nCREATE TABLE a (id int);",
+            "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+            "-- migrate:allow drop-table: unused since v2\nDROP TABLE a;",
+            "-- goose down the hill\nSELECT 1;",
+            "SELECT '-- +goose Down';",
+            "CREATE TABLE downs (id int); -- +goose is mentioned here",
+        ] {
+            assert_eq!(dangerous_marker(text), None, "{text}");
+        }
+    }
+}
