@@ -633,3 +633,40 @@ fn mariadb_adds_foreign_keys_in_place_only_with_checks_off() {
     );
     assert_eq!(keys.len(), 2, "{keys:?}");
 }
+
+/// replay-fails on CREATE INDEX: PostgreSQL refuses an index name that exists anywhere in the
+/// schema, and drops an index with a column it covers (so the name is free again: the
+/// replay stops being sure of a table's indexes once a column of it is dropped); MariaDB
+/// scopes index names to their table.
+#[test]
+fn index_names_collide_as_replay_fails_says() {
+    if let Some(db) = TestDb::new(Kind::Postgres) {
+        db.exec("CREATE TABLE a (id int, x int); CREATE TABLE b (id int); CREATE INDEX i ON a (x)");
+        let mut s = db.hold("");
+        assert!(
+            s.try_exec("CREATE INDEX i ON a (id)").is_err(),
+            "same table"
+        );
+        assert!(
+            s.try_exec("CREATE INDEX i ON b (id)").is_err(),
+            "another table"
+        );
+        s.exec("ALTER TABLE a DROP COLUMN x");
+        assert!(
+            s.try_exec("CREATE INDEX i ON b (id)").is_ok(),
+            "dropped with its column"
+        );
+    }
+    if let Some(db) = TestDb::new(Kind::Mariadb) {
+        db.exec("CREATE TABLE a (id int, x int); CREATE TABLE b (id int); CREATE INDEX i ON a (x)");
+        let mut s = db.hold("");
+        assert!(
+            s.try_exec("CREATE INDEX i ON a (id)").is_err(),
+            "same table"
+        );
+        assert!(
+            s.try_exec("CREATE INDEX i ON b (id)").is_ok(),
+            "another table"
+        );
+    }
+}

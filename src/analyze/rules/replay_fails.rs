@@ -9,7 +9,8 @@ use crate::dialect::Dialect;
 declare_rule! {
     /// ## What it does
     /// Flags a statement that the replay of the history shows will fail when it runs:
-    /// creating a table that an earlier migration created (without `IF NOT EXISTS`), adding a
+    /// creating a table or an index that an earlier migration created (without
+    /// `IF NOT EXISTS`), adding a
     /// column that exists, altering or dropping a column that does not exist, or touching a
     /// table that an earlier migration dropped or renamed away. Only where the replay is
     /// certain: the table was made by a migration with its column list, no opaque DDL (a `DO`
@@ -99,6 +100,14 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
                 format!("table {table} already exists: an earlier migration created it"),
             ))
         }
+        ChangeKind::CreateIndex {
+            name: Some(name),
+            table,
+            ..
+        } if ctx.catalog.certain_index(name, table) => Some((
+            name.to_string(),
+            format!("index {name} already exists: an earlier migration created it"),
+        )),
         ChangeKind::AddColumn { table, column }
             if ctx
                 .catalog
@@ -150,13 +159,15 @@ mod tests {
 
     #[test]
     fn flags_what_the_replay_knows_fails() {
-        let base = "CREATE TABLE users (id int, email text);\nCREATE TABLE gone (id int);\nDROP TABLE gone;";
+        let base = "CREATE TABLE users (id int, email text);\nCREATE INDEX users_email ON users (email);\nCREATE TABLE gone (id int);\nDROP TABLE gone;";
         let cases = [
             "CREATE TABLE users (id int);",
             "ALTER TABLE users ADD COLUMN email text;",
             "ALTER TABLE users DROP COLUMN nickname;",
             "ALTER TABLE users ALTER COLUMN nickname SET NOT NULL;",
             "ALTER TABLE gone ADD COLUMN x int;",
+            "CREATE INDEX users_email ON users (email);",
+            "CREATE UNIQUE INDEX CONCURRENTLY users_email ON users (id);",
         ];
         for case in cases {
             assert_eq!(fires_pg(RULE, &[base, case]), [(2, 1)], "{case}");
@@ -216,6 +227,40 @@ mod tests {
         let opaque = "DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN nickname text'; END $$;";
         let after = "ALTER TABLE users DROP COLUMN nickname;";
         assert!(fires_pg(RULE, &[base, opaque, after]).is_empty());
+        // An index its table's changes may have dropped or renamed unseen, one dropped, one
+        // on another MySQL table: not certain to exist.
+        let indexed =
+            "CREATE TABLE users (id int, email text, nick text);\nCREATE INDEX i ON users (email);";
+        for between in [
+            "ALTER TABLE users DROP COLUMN email;",
+            "ALTER TABLE users DROP CONSTRAINT users_pkey;",
+            "ALTER TABLE users ADD CONSTRAINT u UNIQUE USING INDEX i;",
+            "DROP INDEX i;",
+            "DO $$ BEGIN EXECUTE 'DROP INDEX i'; END $$;",
+        ] {
+            let again = "CREATE INDEX i ON users (nick);";
+            assert!(
+                fires_pg(RULE, &[indexed, between, again]).is_empty(),
+                "{between}"
+            );
+        }
+        assert!(
+            fires_pg(
+                RULE,
+                &[indexed, "CREATE INDEX IF NOT EXISTS i ON users (nick);"]
+            )
+            .is_empty()
+        );
+        let other = "CREATE TABLE posts (id int);\nCREATE INDEX i ON posts (id);";
+        assert!(fires(RULE, Dialect::Mysql, &[indexed, other]).is_empty());
+        assert_eq!(
+            fires(
+                RULE,
+                Dialect::Mysql,
+                &[indexed, "CREATE INDEX i ON users (nick);"]
+            ),
+            [(2, 1)]
+        );
         let ctas = "CREATE TABLE copy AS SELECT * FROM users;";
         assert!(fires_pg(RULE, &[base, ctas, "ALTER TABLE copy DROP COLUMN email;"]).is_empty());
     }

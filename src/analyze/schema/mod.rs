@@ -282,6 +282,8 @@ impl Catalog {
                 if let Some(t) = self.tables.get_mut(table) {
                     t.columns.retain(|c| &c.name != column);
                 }
+                // PostgreSQL drops the indexes over the column (expression ones included).
+                self.unsure_indexes_of(table);
             }
             ChangeKind::RenameColumn { table, from, to } => {
                 let own = self.column_ident(table, from);
@@ -403,12 +405,20 @@ impl Catalog {
                         std::sync::Arc::make_mut(c).not_null = true;
                     }
                 }
+                if let ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } =
+                    &constraint.kind
+                    && columns.is_empty()
+                {
+                    // USING INDEX: PostgreSQL renames the index to the constraint's name.
+                    self.unsure_indexes_of(table);
+                }
                 let t = self.table_or_stub(table);
                 t.constraints.push(std::sync::Arc::new(new_constraint(
                     constraint, !not_valid, release, file,
                 )));
             }
             ChangeKind::DropConstraint { table, name } => {
+                self.unsure_indexes_of(table);
                 if let Some(t) = self.tables.get_mut(table) {
                     t.constraints.retain(|c| {
                         let is_pk = matches!(c.kind, ConstraintKind::PrimaryKey { .. });
@@ -445,6 +455,7 @@ impl Catalog {
                     unique: *unique,
                     concurrently: *concurrently,
                     release,
+                    made: self.seq,
                 });
             }
             ChangeKind::DropIndex { name, table, .. } => {
@@ -644,6 +655,25 @@ impl Catalog {
 
     fn column_ident(&self, table: &QName, column: &str) -> Option<u32> {
         Some(self.tables.get(table)?.any_column(column)?.ident)
+    }
+
+    /// The indexes of `table` may have gone or been renamed without the catalog following.
+    fn unsure_indexes_of(&mut self, table: &QName) {
+        for index in self.indexes.values_mut().filter(|i| &i.table == table) {
+            index.made = 0;
+        }
+    }
+
+    /// The migrations made an index of this name (scoped to `table` on MySQL) for certain and
+    /// it is still there: its table is certain, and nothing since could have dropped or
+    /// renamed it unseen.
+    pub fn certain_index(&self, name: &QName, table: &QName) -> bool {
+        self.indexes
+            .get(&self.index_key(name, Some(table)))
+            .is_some_and(|i| {
+                i.made > self.uncertain_after
+                    && self.tables.get(&i.table).is_some_and(|t| self.certain(t))
+            })
     }
 
     fn drop_indexes_of(&mut self, table: &QName) {

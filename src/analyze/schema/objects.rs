@@ -105,6 +105,10 @@ pub struct Index {
     pub concurrently: bool,
     /// Release that created it.
     pub release: Release,
+    /// Replay step that created it; 0 once a change may have dropped or renamed it without the
+    /// catalog following (a column or constraint of its table dropped, a constraint built
+    /// `USING INDEX`): see [`super::Catalog::certain_index`].
+    pub made: u64,
 }
 
 /// A view or materialized view.
