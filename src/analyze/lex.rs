@@ -485,7 +485,10 @@ mod tests {
             }
         }
         // The soup must exercise the fast path, not only its refusals.
-        assert!(taken > 20_000, "the fast path took only {taken} statements");
+        assert!(
+            taken > rounds / 5,
+            "the fast path took only {taken} of {rounds} soups"
+        );
     }
 
     fn sql_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

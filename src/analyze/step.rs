@@ -121,7 +121,7 @@ pub fn step(
         || changes.iter().any(|c| {
             matches!(
                 c.kind,
-                ChangeKind::SessionSetting | ChangeKind::Opaque { .. }
+                ChangeKind::SessionSetting | ChangeKind::Opaque { .. } | ChangeKind::Call { .. }
             )
         })
         || temporary

@@ -473,6 +473,12 @@ pub enum ChangeKind {
         /// First DDL keyword found in its text, if any.
         ddl: Option<String>,
     },
+    /// `CALL routine(...)`: whatever the routine does is not seen (it may run DDL), so the
+    /// replay is no longer certain of the schema.
+    Call {
+        /// The routine called.
+        routine: QName,
+    },
     /// `DROP DATABASE` (refused inside a transaction by PostgreSQL).
     DropDatabase {
         /// The database.

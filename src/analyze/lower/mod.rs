@@ -428,6 +428,10 @@ impl Lower<'_> {
                     },
                 );
             }
+            Statement::Call(function) => {
+                let routine = self.qname(&function.name);
+                self.push(whole, ChangeKind::Call { routine });
+            }
             Statement::Execute { .. } => self.push(
                 whole,
                 ChangeKind::Opaque {

@@ -14,7 +14,7 @@ declare_rule! {
     /// column that exists, altering or dropping a column that does not exist, or touching a
     /// table that an earlier migration dropped or renamed away. Only where the replay is
     /// certain: the table was made by a migration with its column list, no opaque DDL (a `DO`
-    /// block, dynamic SQL) and no statement `check` could not read has run since, and the
+    /// block, dynamic SQL, a `CALL`) and no statement `check` could not read has run since, and the
     /// statement does not say `IF [NOT] EXISTS`. Also `CREATE INDEX CONCURRENTLY` on a table
     /// the history made partitioned (`PARTITION BY`), which PostgreSQL refuses.
     ///
@@ -237,6 +237,7 @@ mod tests {
             "ALTER TABLE users ADD CONSTRAINT u UNIQUE USING INDEX i;",
             "DROP INDEX i;",
             "DO $$ BEGIN EXECUTE 'DROP INDEX i'; END $$;",
+            "CALL drop_index('users', 'i');",
         ] {
             let again = "CREATE INDEX i ON users (nick);";
             assert!(
@@ -251,6 +252,9 @@ mod tests {
             )
             .is_empty()
         );
+        let call = "CALL PROC_DROP_INDEX('users', 'i');";
+        let again = "CREATE INDEX i ON users (nick);";
+        assert!(fires(RULE, Dialect::Mysql, &[indexed, call, again]).is_empty());
         let other = "CREATE TABLE posts (id int);\nCREATE INDEX i ON posts (id);";
         assert!(fires(RULE, Dialect::Mysql, &[indexed, other]).is_empty());
         assert_eq!(

@@ -192,7 +192,9 @@ impl Catalog {
         self.seq += 1;
         self.record(change, release);
         match &change.kind {
-            ChangeKind::Opaque { ddl: Some(_), .. } => self.mark_uncertain(),
+            ChangeKind::Opaque { ddl: Some(_), .. } | ChangeKind::Call { .. } => {
+                self.mark_uncertain()
+            }
             ChangeKind::CreateTable {
                 table,
                 columns,
