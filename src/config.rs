@@ -41,6 +41,8 @@ pub struct Config {
     pub lock_retries: Option<u32>,
     /// Largest migration file read (`16MiB`; bytes, or with KiB/MiB/GiB).
     pub max_file_size: Option<toml::Value>,
+    /// How the migration files are written (`migrate`, `goose`, `dbmate`, `sql-migrate`).
+    pub layout: Option<crate::source::layout::Layout>,
     /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
@@ -102,6 +104,9 @@ impl Options {
             settings.lock_retries = n;
         }
         let mut limits = Limits::default();
+        if let Some(layout) = config.layout {
+            limits.layout = layout;
+        }
         if let Some(size) = &config.max_file_size {
             limits.max_file_size =
                 parse_size(size).map_err(|e| invalid(format!("max_file_size: {e}")))?;

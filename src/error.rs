@@ -70,8 +70,20 @@ pub enum SourceError {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// A file cannot be read in the layout in force.
+    #[error("{}:{line}: {message} (layout {layout})", crate::source::shown(.path))]
+    Layout {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The layout.
+        layout: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A file carries another tool's section marker that changes what it means.
-    #[error("{}:{line}: `{marker}` is a {tool} marker, and `migrate` reads the file as one migration: {consequence}. Nothing was analysed or run", crate::source::shown(.path))]
+    #[error("{}:{line}: `{marker}` is a {tool} marker, and `migrate` reads the file as one migration: {consequence} (or set `layout = \"{tool}\"` in migrate.toml, `--layout {tool}`). Nothing was analysed or run", crate::source::shown(.path))]
     ForeignMarker {
         /// The file.
         path: PathBuf,

@@ -117,3 +117,84 @@ fn blocks_and_transaction_markers_are_refused() {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// With the layout declared (flag or `migrate.toml`), each tool's file is its Up section: `up`
+/// creates the table and runs nothing of the Down section, on every dialect; `check` judges
+/// only the Up section (the Down section's DROP TABLE is not reported).
+#[test]
+fn a_declared_layout_runs_the_up_section_only() {
+    for kind in [Kind::Postgres, Kind::Mariadb, Kind::Sqlite] {
+        for (i, (tool, text, _)) in FILES.iter().enumerate() {
+            let Some(db) = TestDb::new(kind) else {
+                continue;
+            };
+            db.write("0001_kept.sql", text);
+            let run = if i % 2 == 0 {
+                db.migrate("up", &["--layout", tool])
+            } else {
+                db.config(&format!("layout = \"{tool}\"\n"));
+                db.migrate("up", &[])
+            };
+            assert_eq!(run.code, 0, "{kind:?} {tool}: {}{}", run.stdout, run.stderr);
+            assert!(
+                db.tables().iter().any(|t| t == "kept"),
+                "{kind:?} {tool}: the Down section ran: {:?}",
+                db.tables()
+            );
+            let check = migrate()
+                .check()
+                .dir(db.migrations())
+                .dialect(dialect(kind))
+                .args(["--layout", tool, "--format", "json"])
+                .run();
+            assert_eq!(
+                check.code, 0,
+                "{kind:?} {tool}: {}{}",
+                check.stdout, check.stderr
+            );
+            assert!(!check.stdout.contains("drop-table"), "{}", check.stdout);
+        }
+    }
+}
+
+/// goose's StatementBegin/End keeps a function with semicolons in its body as one statement,
+/// and its NO TRANSACTION lets CREATE INDEX CONCURRENTLY run (PostgreSQL refuses it in a
+/// transaction).
+#[test]
+fn goose_blocks_and_no_transaction_run_on_postgres() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write(
+        "0001_f.sql",
+        "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose StatementBegin\nCREATE FUNCTION twice(x int) RETURNS int LANGUAGE plpgsql AS '\nBEGIN\n  RETURN x * 2;\nEND;';\n-- +goose StatementEnd\n\n-- +goose Down\n-- +goose StatementBegin\nDROP FUNCTION twice;\n-- +goose StatementEnd\nDROP TABLE t;\n",
+    );
+    db.write(
+        "0002_index.sql",
+        "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n\n-- +goose Down\nDROP INDEX CONCURRENTLY t_id;\n",
+    );
+    let run = db.migrate("up", &["--layout", "goose"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(db.strings("SELECT twice(21)::text"), ["42"]);
+    assert_eq!(
+        db.strings("SELECT indexname::text FROM pg_indexes WHERE tablename = 't'"),
+        ["t_id"]
+    );
+}
+
+/// In a declared layout, a file that breaks it is refused naming the file, line and layout.
+#[test]
+fn a_file_that_breaks_its_layout_is_refused() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("0001_a.sql", "CREATE TABLE a (id INT);\n-- +goose Up\n");
+    let run = db.migrate("up", &["--layout", "goose"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("0001_a.sql:1:") && run.stderr.contains("layout goose"),
+        "{}",
+        run.stderr
+    );
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+}

@@ -130,6 +130,27 @@ impl Splitter<'_> {
                 b'-' if b.get(i + 1) == Some(&b'-') => {
                     let end = line_end(b, i);
                     let body = &b[i + 2..end];
+                    if let Some((last, after)) = statement_block(b, body, end) {
+                        // goose's and sql-migrate's StatementBegin ... StatementEnd: one
+                        // statement, however many semicolons.
+                        if let Some(s) = start.take() {
+                            self.out.pieces.push(Piece { start: s, end: i });
+                        }
+                        let first = end
+                            + b[end..last]
+                                .iter()
+                                .take_while(|c| c.is_ascii_whitespace())
+                                .count();
+                        if first < last {
+                            self.out.pieces.push(Piece {
+                                start: first,
+                                end: last,
+                            });
+                        }
+                        stmt = Statement::default();
+                        i = after;
+                        continue;
+                    }
                     if body.trim_ascii_start().starts_with(b"migrate:") {
                         self.out.directives.push(DirectiveComment { start: i, end });
                     }
@@ -220,6 +241,54 @@ impl Splitter<'_> {
         }
         self.out
     }
+}
+
+/// The words of a `--` comment's body, lowercased, if it is `+goose <word>` or
+/// `+migrate <word>`.
+fn block_marker(body: &[u8]) -> Option<(&[u8], String)> {
+    let mut words = body
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
+    let tool = words.next()?;
+    let word = words.next()?;
+    if words.next().is_some()
+        || !(tool.eq_ignore_ascii_case(b"+goose") || tool.eq_ignore_ascii_case(b"+migrate"))
+    {
+        return None;
+    }
+    Some((tool, String::from_utf8_lossy(word).to_ascii_lowercase()))
+}
+
+/// If `body` (a comment ending at `end`) opens a statement block, the end of the block's
+/// text (before its `StatementEnd` line, trailing blanks left out) and the offset after that
+/// line.
+fn statement_block(b: &[u8], body: &[u8], end: usize) -> Option<(usize, usize)> {
+    let (tool, word) = block_marker(body)?;
+    if word != "statementbegin" {
+        return None;
+    }
+    let mut at = end;
+    while at < b.len() {
+        let line_start = at + 1;
+        let line_stop = line_end(b, line_start.min(b.len()));
+        let line = b.get(line_start..line_stop)?.trim_ascii();
+        if let Some(rest) = line.strip_prefix(b"--")
+            && let Some((t, w)) = block_marker(rest)
+            && t.eq_ignore_ascii_case(tool)
+            && w == "statementend"
+        {
+            let content = &b[end..line_start];
+            let last = end + content.len()
+                - content
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_ascii_whitespace())
+                    .count();
+            return Some((last, line_stop));
+        }
+        at = line_stop;
+    }
+    None
 }
 
 fn line_end(b: &[u8], from: usize) -> usize {
@@ -319,6 +388,27 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statement_blocks_are_one_statement() {
+        let sql = "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS 'SELECT 1; SELECT 2' LANGUAGE sql;\nSELECT 3;\n  -- +goose StatementEnd  \nCREATE TABLE b (id int);\n";
+        assert_eq!(
+            texts(sql, Dialect::Postgres),
+            [
+                "CREATE TABLE a (id int);",
+                "CREATE FUNCTION f() RETURNS int AS 'SELECT 1; SELECT 2' LANGUAGE sql;\nSELECT 3;",
+                "CREATE TABLE b (id int);"
+            ]
+        );
+        let mysql = "-- +migrate StatementBegin\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END;\n-- +migrate StatementEnd\n";
+        assert_eq!(
+            texts(mysql, Dialect::Mysql),
+            ["CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END;"]
+        );
+        // Without its end, or with another tool's end, the marker is a comment.
+        let open = "-- +goose StatementBegin\nSELECT 1; SELECT 2;\n-- +migrate StatementEnd\n";
+        assert_eq!(texts(open, Dialect::Postgres), ["SELECT 1;", "SELECT 2;"]);
+    }
 
     #[test]
     fn find_is_the_first_occurrence() {

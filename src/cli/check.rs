@@ -37,6 +37,9 @@ pub struct Args {
     /// SQL dialect [default: `dialect` in migrate.toml, else postgres]
     #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
     pub dialect: Option<Dialect>,
+    /// How the files are written [default: `layout` in migrate.toml, else migrate]
+    #[arg(long, value_name = "LAYOUT", value_enum)]
+    pub layout: Option<crate::source::layout::Layout>,
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
@@ -64,7 +67,10 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
 
 /// Runs the check and returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let config = config::load(args.config.as_deref())?;
+    let mut config = config::load(args.config.as_deref())?;
+    if let Some(layout) = args.layout {
+        config.limits.layout = layout;
+    }
     let dialect = args.dialect.or(config.dialect).unwrap_or_default();
     let options = config.analysis(dialect, args.strict);
     let dir = config.migration_dir(args.dir.as_deref());

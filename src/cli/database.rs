@@ -20,6 +20,9 @@ pub struct DbArgs {
     /// Database URL [default: $DATABASE_URL, else `database_url` in migrate.toml]
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
+    /// How the files are written [default: `layout` in migrate.toml, else migrate]
+    #[arg(long, value_name = "LAYOUT", value_enum)]
+    pub layout: Option<crate::source::layout::Layout>,
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -38,7 +41,10 @@ pub struct Session {
 impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
-        let options = config::load(args.config.as_deref())?;
+        let mut options = config::load(args.config.as_deref())?;
+        if let Some(layout) = args.layout {
+            options.limits.layout = layout;
+        }
         let from_env = match std::env::var("DATABASE_URL") {
             Ok(url) => Some(url).filter(|u| !u.is_empty()),
             Err(std::env::VarError::NotPresent) => None,

@@ -15,6 +15,9 @@ pub struct Args {
     /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// How the files are written [default: `layout` in migrate.toml, else migrate]
+    #[arg(long, value_name = "LAYOUT", value_enum)]
+    pub layout: Option<crate::source::layout::Layout>,
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -22,7 +25,10 @@ pub struct Args {
 
 /// Writes `migrate.sum` for the migrations of the directory.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let options = config::load(args.config.as_deref())?;
+    let mut options = config::load(args.config.as_deref())?;
+    if let Some(layout) = args.layout {
+        options.limits.layout = layout;
+    }
     let dir = options.migration_dir(args.dir.as_deref());
     let discovery = source::discover(&dir, &options.limits).context("cannot list migrations")?;
     let path = dir.join(sum::FILE_NAME);

@@ -7,6 +7,7 @@
 pub mod directive;
 pub mod foreign;
 pub mod git;
+pub mod layout;
 pub mod name;
 pub mod select;
 pub mod sum;
@@ -87,17 +88,20 @@ pub struct Discovery {
     pub problems: Vec<FileProblem>,
 }
 
-/// Limits on what is read.
+/// What is read, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest migration file read, in bytes (`max_file_size`; checked before reading).
     pub max_file_size: u64,
+    /// How the files are written (`layout`, `--layout`).
+    pub layout: layout::Layout,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_size: 16 << 20,
+            layout: layout::Layout::default(),
         }
     }
 }
@@ -169,8 +173,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             });
             continue;
         }
-        let text = read_limited(&path, limits)?;
-        refuse_foreign_markers(&path, &text)?;
+        let text = prepare(&path, read_limited(&path, limits)?, limits.layout)?;
         discovery.files.push(SourceFile {
             display: display_path(&path),
             path,
@@ -193,8 +196,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
 
 /// Reads one file given on the command line; its name need not follow the scheme.
 pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceError> {
-    let text = read_limited(path, limits)?;
-    refuse_foreign_markers(path, &text)?;
+    let text = prepare(path, read_limited(path, limits)?, limits.layout)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -215,10 +217,19 @@ pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceErro
     })
 }
 
-/// A migration that carries another tool's Down section, statement block or transaction
-/// marker is refused before anything reads it as one migration ([`foreign`]).
-fn refuse_foreign_markers(path: &Path, text: &str) -> Result<(), SourceError> {
-    match foreign::dangerous_marker(text) {
+/// A migration's text as `migrate` analyses and runs it. In `migrate`'s own layout a file that
+/// carries another tool's Down section, statement block or transaction marker is refused
+/// ([`foreign`]); in a sectioned layout the file is its Up section ([`layout`]).
+pub fn prepare(path: &Path, text: String, layout: layout::Layout) -> Result<String, SourceError> {
+    if layout != layout::Layout::Migrate {
+        return layout::up_section(layout, &text).map_err(|p| SourceError::Layout {
+            path: path.to_path_buf(),
+            line: p.line,
+            layout: layout.name(),
+            message: p.message,
+        });
+    }
+    match foreign::dangerous_marker(&text) {
         Some(m) => Err(SourceError::ForeignMarker {
             path: path.to_path_buf(),
             line: m.line,
@@ -226,7 +237,7 @@ fn refuse_foreign_markers(path: &Path, text: &str) -> Result<(), SourceError> {
             tool: m.tool,
             consequence: m.consequence,
         }),
-        None => Ok(()),
+        None => Ok(text),
     }
 }
 

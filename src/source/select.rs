@@ -189,6 +189,7 @@ pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Select
             commit: base.clone(),
             line: at.line + 1,
         })?;
+        let text = source::prepare(&path, text, limits.layout)?;
         at_base.push(SourceFile {
             display: source::display_path(&path),
             path,
