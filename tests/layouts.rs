@@ -198,3 +198,49 @@ fn a_file_that_breaks_its_layout_is_refused() {
     );
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }
+
+/// From the adversarial review: an Up section that ends inside an open comment would lose its
+/// tail silently on SQLite (which ends a comment at the end of input): refused, nothing
+/// applied. Growing the Down section of an applied file is not an edit of the history. Blocks
+/// without a closing `;` run on PostgreSQL, where a file runs as one batch.
+#[test]
+fn sections_keep_their_meaning_under_review_cases() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write(
+        "0001_a.sql",
+        "-- +goose Up\nCREATE TABLE a (id int);\n/*\n-- +goose Down\n  notes\n*/\nCREATE TABLE b (id int);\n",
+    );
+    let run = db.migrate("up", &["--layout", "goose"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("0001_a.sql:4:"), "{}", run.stderr);
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    db.write(
+        "0001_a.sql",
+        "-- +goose Up\nCREATE TABLE a (id int);\n\n-- +goose Down\nDROP TABLE a;\n",
+    );
+    let run = db.migrate("up", &["--layout", "goose"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    db.write(
+        "0001_a.sql",
+        "-- +goose Up\nCREATE TABLE a (id int);\n\n-- +goose Down\n-- drop it again\n\nDROP TABLE a;\n\n",
+    );
+    let verify = db.migrate("verify", &["--layout", "goose"]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+
+    let Some(pg) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    pg.write(
+        "0001_blocks.sql",
+        "-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE h (id int)\n-- +goose StatementEnd\n-- +goose StatementBegin\nCREATE TABLE i (id int)\n-- +goose StatementEnd\n",
+    );
+    let run = pg.migrate("up", &["--layout", "goose"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let tables = pg.tables();
+    assert!(
+        tables.iter().any(|t| t == "h") && tables.iter().any(|t| t == "i"),
+        "{tables:?}"
+    );
+}

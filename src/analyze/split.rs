@@ -272,6 +272,8 @@ fn statement_block(b: &[u8], body: &[u8], end: usize) -> Option<(usize, usize)> 
         let line_start = at + 1;
         let line_stop = line_end(b, line_start.min(b.len()));
         let line = b.get(line_start..line_stop)?.trim_ascii();
+        // The layout may have put the `;` a block lacked on its end marker's line.
+        let line = line.strip_prefix(b";").unwrap_or(line).trim_ascii_start();
         if let Some(rest) = line.strip_prefix(b"--")
             && let Some((t, w)) = block_marker(rest)
             && t.eq_ignore_ascii_case(tool)
@@ -404,6 +406,12 @@ mod tests {
         assert_eq!(
             texts(mysql, Dialect::Mysql),
             ["CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END;"]
+        );
+        let terminated =
+            "-- +goose StatementBegin\nCREATE TABLE h (id int)\n;-- +goose StatementEnd\nSELECT 1;";
+        assert_eq!(
+            texts(terminated, Dialect::Postgres),
+            ["CREATE TABLE h (id int)", "SELECT 1;"]
         );
         // Without its end, or with another tool's end, the marker is a comment.
         let open = "-- +goose StatementBegin\nSELECT 1; SELECT 2;\n-- +migrate StatementEnd\n";

@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::{EXIT_OK, ignore_broken_pipe};
 use crate::config;
+use crate::source::layout::Layout;
 use crate::source::{self, FileName};
 use crate::utc::Utc;
 
@@ -22,6 +23,9 @@ pub struct Args {
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// How the files are written [default: `layout` in migrate.toml, else migrate]
+    #[arg(long, value_name = "LAYOUT", value_enum)]
+    pub layout: Option<Layout>,
 }
 
 /// Lowercase words joined by `_`.
@@ -36,7 +40,10 @@ pub fn slug(description: &str) -> String {
 
 /// Creates the file and prints its path.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let options = config::load(args.config.as_deref())?;
+    let mut options = config::load(args.config.as_deref())?;
+    if let Some(layout) = args.layout {
+        options.limits.layout = layout;
+    }
     let dir = options.migration_dir(args.dir.as_deref());
     let slug = slug(&args.description);
     if slug.is_empty() {
@@ -68,9 +75,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .create_new(true)
         .open(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
+    // In a sectioned layout the statements go below the tool's Up marker.
+    let sections = match options.limits.layout {
+        Layout::Migrate => "",
+        Layout::Goose => "-- +goose Up\n\n-- +goose Down\n",
+        Layout::Dbmate => "-- migrate:up\n\n-- migrate:down\n",
+        Layout::SqlMigrate => "-- +migrate Up\n\n-- +migrate Down\n",
+    };
     writeln!(
         file,
-        "-- {}\n-- Expand-only: the previous release keeps running against this schema (`migrate rule --list`).\n",
+        "-- {}\n-- Expand-only: the previous release keeps running against this schema (`migrate rule --list`).\n{sections}",
         args.description.trim()
     )
     .with_context(|| format!("cannot write {}", path.display()))?;

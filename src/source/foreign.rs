@@ -33,7 +33,12 @@ const UNKNOWN: &str = "`migrate` does not know what it changes; remove it";
 
 /// The first marker of another tool in `text` that changes what the file means, if any.
 pub fn dangerous_marker(text: &str) -> Option<ForeignMarker> {
-    text.lines().enumerate().find_map(|(i, line)| {
+    dangerous_markers(text).next()
+}
+
+/// Every marker of another tool in `text` that changes what the file means.
+pub fn dangerous_markers(text: &str) -> impl Iterator<Item = ForeignMarker> + '_ {
+    text.lines().enumerate().filter_map(|(i, line)| {
         let marker = line.trim();
         let comment = marker.strip_prefix("--")?.trim_start();
         let (tool, consequence) = judge(comment)?;

@@ -56,11 +56,8 @@ fn marker(layout: Layout, line: &str) -> Option<Marker> {
     let lower = comment.to_ascii_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     let sectioned = |rest: &[&str]| match rest {
-        ["up"] => Some(Marker::Up {
-            no_transaction: false,
-        }),
-        ["up", "notransaction"] if layout == Layout::SqlMigrate => Some(Marker::Up {
-            no_transaction: true,
+        ["up", more @ ..] => Some(Marker::Up {
+            no_transaction: layout == Layout::SqlMigrate && more.first() == Some(&"notransaction"),
         }),
         ["down", ..] => Some(Marker::Down),
         ["no", "transaction"] if layout == Layout::Goose => Some(Marker::NoTransaction),
@@ -88,7 +85,84 @@ pub struct LayoutProblem {
     pub message: String,
 }
 
-/// The file as `migrate` runs it: its Up section, every other line blanked.
+/// A construct a line can leave open, for the next lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Open {
+    No,
+    Comment,
+    Quote(u8),
+    Dollar(Vec<u8>),
+}
+
+impl Open {
+    fn what(&self) -> &'static str {
+        match self {
+            Open::No => "",
+            Open::Comment => "a /* comment",
+            Open::Quote(b'\'') => "a quoted string",
+            Open::Quote(_) => "a quoted name",
+            Open::Dollar(_) => "a dollar-quoted body",
+        }
+    }
+
+    /// The state after `line`, from this one. Approximate on purpose where the dialect
+    /// matters (no nesting of comments, no backslash escapes): it only decides whether a
+    /// marker line sits inside SQL text, where a wrong "open" refuses the file, never runs it.
+    fn after(mut self, line: &[u8]) -> Open {
+        let mut i = 0;
+        while i < line.len() {
+            match &self {
+                Open::No => match line[i] {
+                    b'-' if line.get(i + 1) == Some(&b'-') => return Open::No,
+                    b'/' if line.get(i + 1) == Some(&b'*') => {
+                        self = Open::Comment;
+                        i += 1;
+                    }
+                    q @ (b'\'' | b'"' | b'`') => self = Open::Quote(q),
+                    b'$' if i == 0
+                        || !(line[i - 1].is_ascii_alphanumeric() || line[i - 1] == b'_') =>
+                    {
+                        let tag = line[i + 1..]
+                            .iter()
+                            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                            .count();
+                        if line.get(i + 1 + tag) == Some(&b'$') {
+                            self = Open::Dollar(line[i..=i + 1 + tag].to_vec());
+                            i += 1 + tag;
+                        }
+                    }
+                    _ => {}
+                },
+                Open::Comment => {
+                    if line[i] == b'*' && line.get(i + 1) == Some(&b'/') {
+                        self = Open::No;
+                        i += 1;
+                    }
+                }
+                Open::Quote(q) => {
+                    if line[i] == *q {
+                        if line.get(i + 1) == Some(q) {
+                            i += 1;
+                        } else {
+                            self = Open::No;
+                        }
+                    }
+                }
+                Open::Dollar(tag) => {
+                    if line[i..].starts_with(tag) {
+                        i += tag.len() - 1;
+                        self = Open::No;
+                    }
+                }
+            }
+            i += 1;
+        }
+        self
+    }
+}
+
+/// The file as `migrate` runs it: its Up section, every other line blanked (trailing blank
+/// lines dropped, so the Down section's length does not change the checksum).
 pub fn up_section(layout: Layout, text: &str) -> Result<String, LayoutProblem> {
     if layout == Layout::Migrate {
         return Ok(text.to_string());
@@ -101,32 +175,52 @@ pub fn up_section(layout: Layout, text: &str) -> Result<String, LayoutProblem> {
     }
     let mut state = State::Before;
     let mut out = String::with_capacity(text.len());
-    let mut up_line: Option<(usize, usize)> = None; // (line, offset in out)
+    let mut up_at: Option<usize> = None; // offset of the Up marker line in `out`
+    let mut down_line: Option<usize> = None;
     let mut no_transaction = false;
+    let mut open = Open::No;
+    // The open StatementBegin (its line), and whether the block's text so far ends with `;`.
+    let mut block: Option<usize> = None;
+    let mut block_terminated = true;
+    let name = layout.name();
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let newline = if line.ends_with('\n') { "\n" } else { "" };
         let problem = |message: String| LayoutProblem {
             line: i + 1,
             message,
         };
-        match marker(layout, line) {
+        let found = marker(layout, line);
+        if found.is_some() && open != Open::No {
+            return Err(problem(format!(
+                "`{}` sits inside {} that an earlier line of the section leaves open",
+                line.trim(),
+                open.what()
+            )));
+        }
+        let leaves_section = matches!(found, Some(Marker::Up { .. } | Marker::Down));
+        if leaves_section && let Some(at) = block {
+            return Err(problem(format!(
+                "the StatementBegin of line {at} has no StatementEnd in its section"
+            )));
+        }
+        match found {
             Some(Marker::Up {
                 no_transaction: off,
             }) => {
-                if up_line.is_some() {
+                if up_at.is_some() {
                     return Err(problem(format!(
-                        "a second Up marker (`{}`): a {} file has one Up section",
-                        line.trim(),
-                        layout.name()
+                        "a second Up marker (`{}`): a {name} file has one Up section",
+                        line.trim()
                     )));
                 }
                 no_transaction |= off;
                 state = State::Up;
-                up_line = Some((i + 1, out.len()));
+                up_at = Some(out.len());
                 out.push_str(line);
             }
             Some(Marker::Down) => {
                 state = State::Down;
+                down_line.get_or_insert(i + 1);
                 out.push_str(newline);
             }
             Some(Marker::NoTransaction) => {
@@ -135,35 +229,94 @@ pub fn up_section(layout: Layout, text: &str) -> Result<String, LayoutProblem> {
             }
             Some(Marker::Unsupported) => {
                 return Err(problem(format!(
-                    "`{}` is a {} marker `migrate` cannot honour",
-                    line.trim(),
-                    layout.name()
+                    "`{}` is a {name} marker `migrate` cannot honour",
+                    line.trim()
                 )));
             }
-            Some(Marker::Block) | None => match state {
-                State::Up => out.push_str(line),
+            Some(Marker::Block) => {
+                let begins = line.to_ascii_lowercase().contains("statementbegin");
+                match (begins, block) {
+                    (true, Some(at)) => {
+                        return Err(problem(format!(
+                            "a StatementBegin inside the block opened on line {at}"
+                        )));
+                    }
+                    (false, None) => {
+                        return Err(problem("a StatementEnd without its StatementBegin".into()));
+                    }
+                    (true, None) => {
+                        block = Some(i + 1);
+                        block_terminated = true;
+                    }
+                    (false, Some(_)) => block = None,
+                }
+                match state {
+                    // A block need not end with `;`; a file runs as one batch, so the
+                    // block's end gets one (on the marker's line: no statement moves).
+                    State::Up if !begins && !block_terminated => {
+                        out.push(';');
+                        out.push_str(line);
+                    }
+                    State::Up | State::Before => out.push_str(line),
+                    State::Down => out.push_str(newline),
+                }
+            }
+            None => match state {
+                State::Up => {
+                    out.push_str(line);
+                    open = std::mem::replace(&mut open, Open::No).after(line.as_bytes());
+                    let t = line.trim();
+                    if block.is_some() && !t.is_empty() && !t.starts_with("--") {
+                        block_terminated = t.ends_with(';');
+                    }
+                }
                 State::Down => out.push_str(newline),
                 State::Before => {
                     let t = line.trim();
                     if !t.is_empty() && !t.starts_with("--") {
                         return Err(problem(format!(
-                            "SQL before the Up marker: in the {} layout a migration's statements follow its Up marker",
-                            layout.name()
+                            "SQL before the Up marker: in the {name} layout a migration's statements follow its Up marker"
                         )));
                     }
                     out.push_str(line);
                 }
             },
         }
+        if leaves_section {
+            open = Open::No;
+        }
     }
-    let Some((_, at)) = up_line else {
-        // A file with nothing but comments is an empty migration; SQL needs an Up marker.
+    let lines = text.split_inclusive('\n').count();
+    if let Some(at) = block {
+        return Err(LayoutProblem {
+            line: lines,
+            message: format!("the StatementBegin of line {at} has no StatementEnd"),
+        });
+    }
+    if state == State::Up && open != Open::No {
+        return Err(LayoutProblem {
+            line: lines,
+            message: format!("the Up section ends inside {}", open.what()),
+        });
+    }
+    let Some(at) = up_at else {
+        if let Some(line) = down_line {
+            return Err(LayoutProblem {
+                line,
+                message: "a Down section without an Up marker: the file has no migration to run"
+                    .into(),
+            });
+        }
+        // Nothing but comments: an empty migration.
         return Ok(out);
     };
     if no_transaction {
         let end = out[at..].find('\n').map_or(out.len(), |p| at + p);
         out.replace_range(at..end, "-- migrate:no-transaction");
     }
+    let kept = out.trim_end().len();
+    out.truncate(kept);
+    out.push('\n');
     Ok(out)
 }
 
@@ -175,11 +328,67 @@ mod tests {
     fn goose_reads_the_up_section_only_with_lines_kept() {
         let text = "-- a comment\n-- +goose Up\nCREATE TABLE a (id int);\n\n-- +goose Down\nDROP TABLE a;\n";
         let up = up_section(Layout::Goose, text).unwrap();
+        assert_eq!(up, "-- a comment\n-- +goose Up\nCREATE TABLE a (id int);\n");
+        // The Down section's length does not change the text (nor its checksum).
+        let longer = format!("{text}-- more notes\n\n\n");
+        assert_eq!(up_section(Layout::Goose, &longer).unwrap(), up);
+        // A Down section before the Up section keeps its lines blank: positions hold.
+        let first = "-- +goose Down\nDROP TABLE a;\n-- +goose Up\nCREATE TABLE a (id int);\n";
         assert_eq!(
-            up,
-            "-- a comment\n-- +goose Up\nCREATE TABLE a (id int);\n\n\n\n"
+            up_section(Layout::Goose, first).unwrap(),
+            "\n\n-- +goose Up\nCREATE TABLE a (id int);\n"
         );
-        assert_eq!(up.lines().count(), text.lines().count());
+    }
+
+    #[test]
+    fn sections_that_would_lose_or_run_the_wrong_sql_are_refused() {
+        let refused = [
+            // the Up section ends inside a comment, string or body: its tail would be lost
+            (
+                "-- +goose Up\nCREATE TABLE a (id int);\n/*\n-- +goose Down\n*/\nCREATE TABLE b (id int);\n",
+                4,
+            ),
+            (
+                "-- +goose Up\nINSERT INTO a VALUES ('x\n-- +goose Down\n');\n",
+                3,
+            ),
+            (
+                "-- +goose Up\nCREATE FUNCTION f() RETURNS int AS $f$\n-- +goose Down\n$f$;\n",
+                3,
+            ),
+            ("-- +goose Up\nSELECT 1; /* never closed\n", 2),
+            // a Down section and no Up marker
+            ("-- +goose Down\nDROP TABLE x;\n", 1),
+            // unpaired blocks
+            ("-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n", 3),
+            (
+                "-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n-- +goose Down\n-- +goose StatementEnd\n",
+                4,
+            ),
+            ("-- +goose Up\nSELECT 1;\n-- +goose StatementEnd\n", 3),
+            (
+                "-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementBegin\n",
+                3,
+            ),
+        ];
+        for (text, line) in refused {
+            let problem = up_section(Layout::Goose, text).unwrap_err();
+            assert_eq!(problem.line, line, "{text}: {}", problem.message);
+        }
+        let dbmate = "-- migrate:down\nDROP TABLE x;\n";
+        assert!(up_section(Layout::Dbmate, dbmate).is_err());
+        // A closed comment, string and body before the Down marker are fine.
+        let fine = "-- +goose Up\n/* a\n b */ SELECT 'it''s\n'; SELECT $$ x\n $$;\n-- +goose Down\nSELECT 1;\n";
+        assert!(up_section(Layout::Goose, fine).is_ok());
+    }
+
+    #[test]
+    fn a_block_without_its_semicolon_gets_one_on_the_end_marker_line() {
+        let text = "-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE h (id int)\n-- +goose StatementEnd\n-- +goose StatementBegin\nCREATE TABLE i (id int);\n-- +goose StatementEnd\n";
+        assert_eq!(
+            up_section(Layout::Goose, text).unwrap(),
+            "-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE h (id int)\n;-- +goose StatementEnd\n-- +goose StatementBegin\nCREATE TABLE i (id int);\n-- +goose StatementEnd\n"
+        );
     }
 
     #[test]
@@ -193,7 +402,7 @@ mod tests {
         let dbmate = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON a (id);\n-- migrate:down\nDROP INDEX i;\n";
         assert_eq!(
             up_section(Layout::Dbmate, dbmate).unwrap(),
-            "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON a (id);\n\n\n"
+            "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON a (id);\n"
         );
         let sql_migrate = "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON a (id);\n";
         assert!(
@@ -211,6 +420,8 @@ mod tests {
         assert_eq!(up_section(Layout::Goose, twice).unwrap_err().line, 3);
         let envsub = "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\n";
         assert_eq!(up_section(Layout::Goose, envsub).unwrap_err().line, 1);
+        // Trailing words after a section marker are a comment, as for Down.
+        assert!(up_section(Layout::Goose, "-- +goose Up -- first\nSELECT 1;\n").is_ok());
     }
 
     #[test]

@@ -221,15 +221,19 @@ pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceErro
 /// carries another tool's Down section, statement block or transaction marker is refused
 /// ([`foreign`]); in a sectioned layout the file is its Up section ([`layout`]).
 pub fn prepare(path: &Path, text: String, layout: layout::Layout) -> Result<String, SourceError> {
-    if layout != layout::Layout::Migrate {
-        return layout::up_section(layout, &text).map_err(|p| SourceError::Layout {
+    let text = if layout == layout::Layout::Migrate {
+        text
+    } else {
+        layout::up_section(layout, &text).map_err(|p| SourceError::Layout {
             path: path.to_path_buf(),
             line: p.line,
             layout: layout.name(),
             message: p.message,
-        });
-    }
-    match foreign::dangerous_marker(&text) {
+        })?
+    };
+    // In a sectioned layout the file's own markers are read; another tool's are refused.
+    let foreign = foreign::dangerous_markers(&text).find(|m| m.tool != layout.name());
+    match foreign {
         Some(m) => Err(SourceError::ForeignMarker {
             path: path.to_path_buf(),
             line: m.line,
