@@ -278,7 +278,14 @@ fn parse_piece(
     record.span.end = lower::span(last.span).end;
     // Only ALTER TABLE needs its tokens after parsing (for the spans of its clauses); other
     // statements hand theirs to the parser without a copy.
-    let kept = if is_word(tokens.first(), "ALTER") {
+    // A piece may hold several statements (a goose StatementBegin/End block): then each is
+    // lowered with its own span and the clause spans need the tokens too.
+    let several = tokens
+        .iter()
+        .filter(|t| t.token == Token::SemiColon)
+        .count()
+        > 1;
+    let kept = if several || is_word(tokens.first(), "ALTER") {
         tokens.clone()
     } else {
         Vec::new()
@@ -286,9 +293,16 @@ fn parse_piece(
     match parse_tokens(tokens, sp) {
         Ok(statements) => {
             for stmt in &statements {
+                use sqlparser::ast::Spanned;
+                let own = lower::span(stmt.span());
+                let stmt_span = if statements.len() > 1 && own.start.line > 0 {
+                    own
+                } else {
+                    record.span
+                };
                 record
                     .changes
-                    .extend(lower::lower(stmt, &kept, record.span, dialect));
+                    .extend(lower::lower(stmt, &kept, stmt_span, dialect));
             }
             // Every statement keeps its changes until the replay: no spare capacity.
             record.changes.shrink_to_fit();
@@ -455,6 +469,25 @@ mod tests {
         let change = &drop.changes[0];
         assert!(matches!(change.kind, ChangeKind::DropColumn { .. }));
         assert_eq!(change.span.start, Pos { line: 4, column: 5 });
+    }
+
+    #[test]
+    fn statements_of_one_piece_keep_their_own_positions() {
+        let text = "-- +goose StatementBegin\nSELECT 1;\nALTER TABLE a DROP COLUMN x;\n-- +goose StatementEnd\n";
+        let parsed = parse_file(text, Dialect::Postgres);
+        assert_eq!(parsed.statements.len(), 1);
+        let drop = parsed.statements[0]
+            .changes
+            .iter()
+            .find(|c| matches!(c.kind, ChangeKind::DropColumn { .. }))
+            .expect("the DROP COLUMN");
+        assert_eq!(
+            drop.span.start,
+            Pos {
+                line: 3,
+                column: 15
+            }
+        );
     }
 
     #[test]
