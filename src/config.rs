@@ -220,6 +220,18 @@ pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
     Options::from_config(config, Some(path))
 }
 
+/// [`load`], with the layout a command's `--layout` gives (if any) over the file's.
+pub fn load_with_layout(
+    path: Option<&Path>,
+    layout: Option<crate::source::layout::Layout>,
+) -> Result<Options, ConfigError> {
+    let mut options = load(path)?;
+    if let Some(layout) = layout {
+        options.limits.layout = layout;
+    }
+    Ok(options)
+}
+
 /// Parses and validates config text.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {

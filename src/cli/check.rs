@@ -67,10 +67,7 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
 
 /// Runs the check and returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let mut config = config::load(args.config.as_deref())?;
-    if let Some(layout) = args.layout {
-        config.limits.layout = layout;
-    }
+    let config = config::load_with_layout(args.config.as_deref(), args.layout)?;
     let dialect = args.dialect.or(config.dialect).unwrap_or_default();
     let options = config.analysis(dialect, args.strict);
     let dir = config.migration_dir(args.dir.as_deref());

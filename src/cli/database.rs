@@ -41,10 +41,7 @@ pub struct Session {
 impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
-        let mut options = config::load(args.config.as_deref())?;
-        if let Some(layout) = args.layout {
-            options.limits.layout = layout;
-        }
+        let options = config::load_with_layout(args.config.as_deref(), args.layout)?;
         let from_env = match std::env::var("DATABASE_URL") {
             Ok(url) => Some(url).filter(|u| !u.is_empty()),
             Err(std::env::VarError::NotPresent) => None,

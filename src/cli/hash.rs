@@ -25,10 +25,7 @@ pub struct Args {
 
 /// Writes `migrate.sum` for the migrations of the directory.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let mut options = config::load(args.config.as_deref())?;
-    if let Some(layout) = args.layout {
-        options.limits.layout = layout;
-    }
+    let options = config::load_with_layout(args.config.as_deref(), args.layout)?;
     let dir = options.migration_dir(args.dir.as_deref());
     let discovery = source::discover(&dir, &options.limits).context("cannot list migrations")?;
     let path = dir.join(sum::FILE_NAME);

@@ -40,10 +40,7 @@ pub fn slug(description: &str) -> String {
 
 /// Creates the file and prints its path.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let mut options = config::load(args.config.as_deref())?;
-    if let Some(layout) = args.layout {
-        options.limits.layout = layout;
-    }
+    let options = config::load_with_layout(args.config.as_deref(), args.layout)?;
     let dir = options.migration_dir(args.dir.as_deref());
     let slug = slug(&args.description);
     if slug.is_empty() {
