@@ -41,8 +41,10 @@ pub struct Config {
     pub lock_retries: Option<u32>,
     /// Largest migration file read (`16MiB`; bytes, or with KiB/MiB/GiB).
     pub max_file_size: Option<toml::Value>,
-    /// How the migration files are written (`migrate`, `goose`, `dbmate`, `sql-migrate`).
+    /// How the migration files are written (`auto`, `migrate`, `sqlx`, `flyway`, ...).
     pub layout: Option<crate::source::layout::Layout>,
+    /// Replay the migrations up to this version without judging them (adoption).
+    pub start_after: Option<u64>,
     /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
@@ -107,6 +109,7 @@ impl Options {
         if let Some(layout) = config.layout {
             limits.layout = layout;
         }
+        limits.start_after = config.start_after;
         if let Some(size) = &config.max_file_size {
             limits.max_file_size =
                 parse_size(size).map_err(|e| invalid(format!("max_file_size: {e}")))?;
@@ -218,18 +221,6 @@ pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
     })?;
     let config = parse(&text, &path)?;
     Options::from_config(config, Some(path))
-}
-
-/// [`load`], with the layout a command's `--layout` gives (if any) over the file's.
-pub fn load_with_layout(
-    path: Option<&Path>,
-    layout: Option<crate::source::layout::Layout>,
-) -> Result<Options, ConfigError> {
-    let mut options = load(path)?;
-    if let Some(layout) = layout {
-        options.limits.layout = layout;
-    }
-    Ok(options)
 }
 
 /// Parses and validates config text.

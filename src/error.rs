@@ -82,6 +82,35 @@ pub enum SourceError {
         /// What is wrong.
         message: String,
     },
+    /// `start_after` names a version no migration has.
+    #[error("start_after = {version}: no migration in {} has that version (it must name the newest migration of the history to adopt, e.g. as `migrate init` writes it). Nothing was analysed or run", crate::source::shown(.path))]
+    StartAfter {
+        /// The migration directory.
+        path: PathBuf,
+        /// The version.
+        version: u64,
+    },
+    /// `layout = "auto"` met signs of several layouts.
+    #[error("{}: the files are written for several tools: {signals}; set `layout` in migrate.toml (or pass --layout) to the one they follow. Nothing was analysed or run", crate::source::shown(.path))]
+    MixedLayouts {
+        /// The migration directory.
+        path: PathBuf,
+        /// One sign of each layout.
+        signals: String,
+    },
+    /// A layout whose tool orders versions as text, with versions whose text and number
+    /// orders disagree.
+    #[error("{}: {first} comes after {second} for {layout}, which orders versions as text, but before it for `migrate`, which orders them as numbers; give the versions the same number of digits. Nothing was analysed or run", crate::source::shown(.path))]
+    VersionOrder {
+        /// The migration directory.
+        path: PathBuf,
+        /// The layout.
+        layout: &'static str,
+        /// The file with the smaller number.
+        first: String,
+        /// The file with the larger number.
+        second: String,
+    },
     /// A file carries another tool's section marker that changes what it means.
     #[error("{}:{line}: `{marker}` is a {tool} marker, and `migrate` reads the file as one migration: {consequence} (or set `layout = \"{tool}\"` in migrate.toml, `--layout {tool}`). Nothing was analysed or run", crate::source::shown(.path))]
     ForeignMarker {

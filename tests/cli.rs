@@ -62,11 +62,9 @@ fn violations_exit_1_with_file_line_and_recipe() {
         "migrations/20260102000000_drop_legacy.sql:1:19: error[M102 drop-column]: dropping column users.legacy"
     ), "{}", r.stdout);
     assert!(r.stdout.contains("  help: 1. "), "{}", r.stdout);
-    assert!(
-        r.stdout
-            .trim_end()
-            .ends_with("1 error, 0 warnings in 2 files (2 statements, 0 unparsed)")
-    );
+    assert!(r.stdout.trim_end().ends_with(
+        "1 error, 0 warnings in 2 files (2 statements, 0 unparsed; layout migrate (auto))"
+    ));
     assert!(!r.stdout.contains('\x1b'), "no colour when piped");
 }
 

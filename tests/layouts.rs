@@ -33,8 +33,10 @@ fn dialect(kind: Kind) -> &'static str {
     }
 }
 
-/// `up` on every dialect refuses the file before running anything: exit 2 naming the file,
-/// the line and the marker; no table, no history row. `check` refuses it the same way.
+/// In `migrate`'s own layout, `up` on every dialect refuses the file before running anything:
+/// exit 2 naming the file, the line and the marker; no table, no history row. `check` refuses
+/// it the same way. Under `auto` (the default) the markers choose the tool's layout, where the
+/// markerless first file breaks it: refused too, nothing run.
 #[test]
 fn down_sections_are_never_run_or_analysed() {
     for kind in [Kind::Postgres, Kind::Mariadb, Kind::Sqlite] {
@@ -44,6 +46,18 @@ fn down_sections_are_never_run_or_analysed() {
             };
             db.write("0001_base.sql", "CREATE TABLE base (id INT);\n");
             db.write("0002_kept.sql", text);
+            let auto = db.migrate("up", &[]);
+            assert_eq!(
+                auto.code, 2,
+                "{kind:?} {tool}: {}{}",
+                auto.stdout, auto.stderr
+            );
+            assert!(
+                auto.stderr.contains("0001_base.sql:1:") && auto.stderr.contains(tool),
+                "{kind:?} {tool}: {}",
+                auto.stderr
+            );
+            db.config("layout = \"migrate\"\n");
             let run = db.migrate("up", &[]);
             assert_eq!(run.code, 2, "{kind:?} {tool}: {}{}", run.stdout, run.stderr);
             let expected = format!("0002_kept.sql:{line}:");
@@ -61,6 +75,7 @@ fn down_sections_are_never_run_or_analysed() {
                 .check()
                 .dir(db.migrations())
                 .dialect(dialect(kind))
+                .args(["--layout", "migrate"])
                 .run();
             assert_eq!(
                 check.code, 2,
@@ -72,7 +87,8 @@ fn down_sections_are_never_run_or_analysed() {
     }
 }
 
-/// A lone Up marker is the whole file: read and applied as it stands (hydra's corpus has one).
+/// In `migrate`'s layout a lone Up marker is the whole file: read and applied as it stands
+/// (hydra's corpus has one). Under `auto` three tools' Up markers are mixed signals, listed.
 #[test]
 fn a_lone_up_marker_is_read_as_a_comment() {
     let Some(db) = TestDb::new(Kind::Sqlite) else {
@@ -81,6 +97,13 @@ fn a_lone_up_marker_is_read_as_a_comment() {
     db.write("0001_a.sql", "-- +goose Up\nCREATE TABLE a (id INT);\n");
     db.write("0002_b.sql", "-- migrate:up\nCREATE TABLE b (id INT);\n");
     db.write("0003_c.sql", "-- +migrate Up\nCREATE TABLE c (id INT);\n");
+    let mixed = db.migrate("up", &[]);
+    assert_eq!(mixed.code, 2, "{}{}", mixed.stdout, mixed.stderr);
+    for sign in ["goose (", "dbmate (", "sql-migrate (", "0003_c.sql:1"] {
+        assert!(mixed.stderr.contains(sign), "{sign}: {}", mixed.stderr);
+    }
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    db.config("layout = \"migrate\"\n");
     let run = db.migrate("up", &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let tables = db.tables();
@@ -91,11 +114,13 @@ fn a_lone_up_marker_is_read_as_a_comment() {
         .check()
         .dir(db.migrations())
         .dialect("sqlite")
+        .args(["--layout", "migrate"])
         .run();
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 }
 
-/// Statement blocks and transaction markers are refused too, also for a FILE argument.
+/// In `migrate`'s layout statement blocks and transaction markers are refused too, also for a
+/// FILE argument.
 #[test]
 fn blocks_and_transaction_markers_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -111,7 +136,12 @@ fn blocks_and_transaction_markers_are_refused() {
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let run = migrate().check().dialect("postgres").arg(&path).run();
+        let run = migrate()
+            .check()
+            .dialect("postgres")
+            .args(["--layout", "migrate"])
+            .arg(&path)
+            .run();
         assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
         assert!(run.stderr.contains(name), "{}", run.stderr);
         std::fs::remove_file(&path).unwrap();

@@ -135,6 +135,8 @@ pub struct Analysis {
     pub files: Vec<FileResult>,
     /// Totals.
     pub summary: Summary,
+    /// The layout the files were read in, for the summary (set by the caller that knows it).
+    pub layout: Option<crate::source::LayoutUsed>,
 }
 
 impl Analysis {
@@ -302,6 +304,7 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
         diagnostics,
         files: results,
         summary,
+        layout: None,
     }
 }
 
@@ -326,7 +329,8 @@ impl Replay<'_> {
         let text = &unit.file.text;
         let mut file_findings: Vec<Finding> = Vec::new();
         let mut allows = file_allows(file, text, &mut file_findings);
-        let facts = file_facts(file, text, self.options);
+        let mut facts = file_facts(file, text, self.options);
+        facts.no_transaction_directive |= unit.file.outside_transaction;
         let mut result = FileResult {
             statements: file.statements.iter().map(|s| (s.start, s.end)).collect(),
             unparsed: file

@@ -12,8 +12,19 @@ use crate::engine;
 pub struct Args {
     /// The newest migration the database's schema already contains (0: none of them; the
     /// tables there belong to something else)
-    #[arg(value_name = "VERSION")]
-    pub version: u64,
+    #[arg(
+        value_name = "VERSION",
+        required_unless_present = "from",
+        conflicts_with = "from"
+    )]
+    pub version: Option<u64>,
+    /// Adopt the history another tool kept in this database: record exactly the migrations it
+    /// applied (their checksums compared where it kept them)
+    #[arg(long, value_name = "TOOL", value_enum)]
+    pub from: Option<crate::history::adopt::Tool>,
+    /// That tool's history table [default: the tool's own name for it]
+    #[arg(long, value_name = "TABLE", requires = "from")]
+    pub table: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -22,17 +33,39 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
+    if let Some(tool) = args.from {
+        let recorded = engine::adopt(
+            driver.as_mut(),
+            &session.discovery,
+            tool,
+            args.table.as_deref(),
+            &session.options.settings,
+            &mut on_lock_event,
+        )?;
+        let pending = session.discovery.files.len() - recorded.len();
+        ignore_broken_pipe(writeln!(
+            std::io::stdout(),
+            "baseline from {}: {} migrations recorded as applied without running them{}; {pending} left for `migrate up`",
+            tool.name(),
+            recorded.len(),
+            recorded
+                .last()
+                .map(|v| format!(" (newest {v})"))
+                .unwrap_or_default()
+        ))?;
+        return Ok(EXIT_OK);
+    }
+    let version = args.version.unwrap_or(0);
     let count = engine::baseline(
         driver.as_mut(),
         &session.discovery,
-        args.version,
+        version,
         &session.options.settings,
         &mut on_lock_event,
     )?;
     ignore_broken_pipe(writeln!(
         std::io::stdout(),
-        "baseline {}: {count} migrations recorded as applied without running them",
-        args.version
+        "baseline {version}: {count} migrations recorded as applied without running them"
     ))?;
     Ok(EXIT_OK)
 }

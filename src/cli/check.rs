@@ -7,7 +7,6 @@ use anyhow::Context as _;
 
 use crate::analyze;
 use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe, stdout_color};
-use crate::config;
 use crate::dialect::Dialect;
 use crate::report::{self, Format};
 use crate::source::select;
@@ -37,9 +36,8 @@ pub struct Args {
     /// SQL dialect [default: `dialect` in migrate.toml, else postgres]
     #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
     pub dialect: Option<Dialect>,
-    /// How the files are written [default: `layout` in migrate.toml, else migrate]
-    #[arg(long, value_name = "LAYOUT", value_enum)]
-    pub layout: Option<crate::source::layout::Layout>,
+    #[command(flatten)]
+    pub read: crate::cli::ReadArgs,
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
     pub format: FormatArg,
@@ -67,9 +65,7 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
 
 /// Runs the check and returns the exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let config = config::load_with_layout(args.config.as_deref(), args.layout)?;
-    let dialect = args.dialect.or(config.dialect).unwrap_or_default();
-    let options = config.analysis(dialect, args.strict);
+    let config = args.read.load(args.config.as_deref())?;
     let dir = config.migration_dir(args.dir.as_deref());
     let limits = &config.limits;
     let selection = if let Some(reference) = &args.base {
@@ -82,7 +78,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         select::files_alone(&args.files, limits)?
     };
-    let analysis = analyze::analyze(&selection.units(), &selection.problems, &options);
+    // The flag, the config, then what the directory declares (Prisma's migration_lock.toml).
+    let dialect = args
+        .dialect
+        .or(config.dialect)
+        .or(selection.dialect)
+        .unwrap_or_default();
+    let options = config.analysis(dialect, args.strict);
+    let mut analysis = analyze::analyze(&selection.units(), &selection.problems, &options);
+    analysis.layout = selection.layout.clone();
     let sources = selection.files();
     let format = match args.format {
         FormatArg::Human => Format::Human,

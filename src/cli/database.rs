@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow};
 
 use crate::analyze;
-use crate::config::{self, Options};
+use crate::config::Options;
 use crate::db::{self, Driver, Target};
 use crate::engine::Event;
 use crate::source::{self, Discovery};
@@ -20,9 +20,8 @@ pub struct DbArgs {
     /// Database URL [default: $DATABASE_URL, else `database_url` in migrate.toml]
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
-    /// How the files are written [default: `layout` in migrate.toml, else migrate]
-    #[arg(long, value_name = "LAYOUT", value_enum)]
-    pub layout: Option<crate::source::layout::Layout>,
+    #[command(flatten)]
+    pub read: crate::cli::ReadArgs,
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -41,7 +40,7 @@ pub struct Session {
 impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
-        let options = config::load_with_layout(args.config.as_deref(), args.layout)?;
+        let options = args.read.load(args.config.as_deref())?;
         let from_env = match std::env::var("DATABASE_URL") {
             Ok(url) => Some(url).filter(|u| !u.is_empty()),
             Err(std::env::VarError::NotPresent) => None,

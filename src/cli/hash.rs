@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::cli::{EXIT_OK, ignore_broken_pipe};
-use crate::config;
 use crate::source::{self, sum};
 
 /// Arguments of `migrate hash`.
@@ -15,9 +14,8 @@ pub struct Args {
     /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// How the files are written [default: `layout` in migrate.toml, else migrate]
-    #[arg(long, value_name = "LAYOUT", value_enum)]
-    pub layout: Option<crate::source::layout::Layout>,
+    #[command(flatten)]
+    pub read: crate::cli::ReadArgs,
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -25,7 +23,7 @@ pub struct Args {
 
 /// Writes `migrate.sum` for the migrations of the directory.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let options = config::load_with_layout(args.config.as_deref(), args.layout)?;
+    let options = args.read.load(args.config.as_deref())?;
     let dir = options.migration_dir(args.dir.as_deref());
     let discovery = source::discover(&dir, &options.limits).context("cannot list migrations")?;
     let path = dir.join(sum::FILE_NAME);

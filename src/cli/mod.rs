@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod check;
 pub mod database;
 pub mod hash;
+pub mod init;
 pub mod new;
 pub mod resolve;
 pub mod rule;
@@ -44,6 +45,8 @@ enum Command {
     Status(status::Args),
     /// Exit 1 if the history drifted from the files (modified, missing, failed, running).
     Verify(verify::Args),
+    /// Write a migrate.toml for an existing migration directory (layout, dialect, history).
+    Init(init::Args),
     /// Create a new migration file named after the current UTC time.
     New(new::Args),
     /// Write migrate.sum, the integrity file that keeps the history linear.
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Up(args) => up::run(args),
         Command::Status(args) => status::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Init(args) => init::run(args),
         Command::New(args) => new::run(args),
         Command::Hash(args) => hash::run(args),
         Command::Resolve(args) => resolve::run(args),
@@ -147,5 +151,34 @@ pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+/// How the migration files are read: shared by every command that reads them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReadArgs {
+    /// How the files are written [default: `layout` in migrate.toml, else auto]
+    #[arg(long, value_name = "LAYOUT", value_enum)]
+    pub layout: Option<crate::source::layout::Layout>,
+    /// Replay the migrations up to this version (in apply order) without judging them: an
+    /// adopted project's history [default: `start_after` in migrate.toml]
+    #[arg(long, value_name = "VERSION")]
+    pub start_after: Option<u64>,
+}
+
+impl ReadArgs {
+    /// The config (found or given) with these flags over its settings.
+    pub fn load(
+        &self,
+        config: Option<&std::path::Path>,
+    ) -> Result<crate::config::Options, crate::error::ConfigError> {
+        let mut options = crate::config::load(config)?;
+        if let Some(layout) = self.layout {
+            options.limits.layout = layout;
+        }
+        if let Some(version) = self.start_after {
+            options.limits.start_after = Some(version);
+        }
+        Ok(options)
     }
 }

@@ -1,4 +1,7 @@
-//! `migrate new DESCRIPTION`: creates `<UTC yyyymmddHHMMSS>_<slug>.sql`.
+//! `migrate new DESCRIPTION`: creates `<UTC yyyymmddHHMMSS>_<slug>.sql`, or the next
+//! migration in the directory's layout (Flyway's `V<n>__`, diesel's and Prisma's folders,
+//! the sectioned tools' Up and Down markers); a directory numbered 1, 2, 3 gets the next
+//! number, not a timestamp.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -6,9 +9,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 use crate::cli::{EXIT_OK, ignore_broken_pipe};
-use crate::config;
+use crate::source;
 use crate::source::layout::Layout;
-use crate::source::{self, FileName};
 use crate::utc::Utc;
 
 /// Arguments of `migrate new`.
@@ -23,9 +25,8 @@ pub struct Args {
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// How the files are written [default: `layout` in migrate.toml, else migrate]
-    #[arg(long, value_name = "LAYOUT", value_enum)]
-    pub layout: Option<Layout>,
+    #[command(flatten)]
+    pub read: crate::cli::ReadArgs,
 }
 
 /// Lowercase words joined by `_`.
@@ -40,7 +41,7 @@ pub fn slug(description: &str) -> String {
 
 /// Creates the file and prints its path.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let options = config::load_with_layout(args.config.as_deref(), args.layout)?;
+    let options = args.read.load(args.config.as_deref())?;
     let dir = options.migration_dir(args.dir.as_deref());
     let slug = slug(&args.description);
     if slug.is_empty() {
@@ -51,33 +52,58 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create migration directory {}", dir.display()))?;
-    // Versions only grow: never below an existing one, even with a skewed clock.
-    let newest = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read migration directory {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter_map(
-            |e| match source::name::parse(&e.file_name().to_string_lossy()) {
-                FileName::Up { version, .. } | FileName::Down { version } => Some(version),
-                _ => None,
-            },
-        )
-        .max();
+    let discovery = source::discover(&dir, &options.limits)
+        .with_context(|| format!("cannot list migrations in {}", dir.display()))?;
+    let layout = discovery.layout;
+    // Versions only grow: never below an existing one, even with a skewed clock; a directory
+    // numbered 1, 2, 3 (not by timestamps) gets the next number.
+    let newest = discovery.files.iter().filter_map(|f| f.version).max();
+    let now = Utc::now().version();
     let version = match newest {
-        Some(n) if n >= Utc::now().version() => n + 1,
-        _ => Utc::now().version(),
+        Some(n) if n >= now || n < 10_000_000_000 => n + 1,
+        _ => now,
     };
-    let path = dir.join(format!("{version}_{slug}.sql"));
+    let stamp = version.to_string();
+    let diesel_stamp = if stamp.len() == 14 {
+        format!(
+            "{}-{}-{}-{}",
+            &stamp[..4],
+            &stamp[4..6],
+            &stamp[6..8],
+            &stamp[8..]
+        )
+    } else {
+        stamp.clone()
+    };
+    let (name, down) = match layout {
+        Layout::Flyway => (format!("V{stamp}__{slug}.sql"), None),
+        Layout::GolangMigrate => (
+            format!("{stamp}_{slug}.up.sql"),
+            Some(format!("{stamp}_{slug}.down.sql")),
+        ),
+        Layout::Diesel => (
+            format!("{diesel_stamp}_{slug}/up.sql"),
+            Some(format!("{diesel_stamp}_{slug}/down.sql")),
+        ),
+        Layout::Prisma => (format!("{stamp}_{slug}/migration.sql"), None),
+        _ => (format!("{stamp}_{slug}.sql"), None),
+    };
+    let path = dir.join(&name);
+    if let Some(folder) = path.parent().filter(|p| *p != dir) {
+        std::fs::create_dir(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
     // In a sectioned layout the statements go below the tool's Up marker.
-    let sections = match options.limits.layout {
-        Layout::Migrate => "",
+    let sections = match layout {
         Layout::Goose => "-- +goose Up\n\n-- +goose Down\n",
         Layout::Dbmate => "-- migrate:up\n\n-- migrate:down\n",
         Layout::SqlMigrate => "-- +migrate Up\n\n-- +migrate Down\n",
+        _ => "",
     };
     writeln!(
         file,
@@ -85,6 +111,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         args.description.trim()
     )
     .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(down) = down {
+        let down = dir.join(down);
+        std::fs::write(&down, "-- rollback; `migrate` never runs this file\n")
+            .with_context(|| format!("cannot write {}", down.display()))?;
+    }
     ignore_broken_pipe(writeln!(
         std::io::stdout(),
         "{}",

@@ -119,6 +119,9 @@ pub trait Driver {
 
     /// Records `m` as applied without running it (adopting an existing database).
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError>;
+
+    /// Rows of a read-only query of another tool's history table, each column as text.
+    fn foreign_rows(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, DbError>;
 }
 
 /// How long connecting retries while the database is too crowded to give the moment's
@@ -552,5 +555,10 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         let ran = self.run(|c| B::Db::execute(c, &insert, &values));
         ran.map(|_| ())
             .map_err(|e| self.query_error("recording the baseline", &e))
+    }
+
+    fn foreign_rows(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, DbError> {
+        let rows = self.run(|c| B::Db::texts(c, sql, &[], columns));
+        rows.map_err(|e| self.query_error("reading the other tool's history table", &e))
     }
 }

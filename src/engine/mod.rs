@@ -8,7 +8,7 @@ mod record;
 mod review;
 mod stepwise;
 
-pub use record::{RecordError, baseline, resolve};
+pub use record::{RecordError, adopt, baseline, resolve};
 use review::touches_history;
 pub use review::{Review, review, tables_without_history};
 pub use stepwise::verdicts;
@@ -247,7 +247,7 @@ fn locked_up(
         .copied()
         .filter(|i| !resumed.contains(i))
         .collect();
-    let units = select::pending_against_applied(files, &judged);
+    let units = select::pending_against_applied(files, &judged, discovery.replay_only);
     let analysis = analyze::analyze(&units, &discovery.problems, &options.analysis);
     let touching = touches_history(files, &judged, &analysis, &options.settings);
     if !touching.is_empty() {

@@ -1,8 +1,9 @@
 //! `baseline` and `resolve`: the two ways of writing history by hand, each under the lock.
 
 use crate::analyze;
-use crate::db::{DbError, Driver, Migration, Resolution, Settings};
+use crate::db::{DbError, Driver, Migration, Resolution, Settings, TableName};
 use crate::engine::{Event, migration, with_lock};
+use crate::history::adopt::{self, Tool};
 use crate::source::Discovery;
 
 /// Why `baseline` or `resolve` refused.
@@ -22,6 +23,19 @@ pub enum RecordError {
     /// The version does not fit the history table.
     #[error("version {0} is too large")]
     TooLarge(u64),
+    /// `baseline --from`: the other tool's history cannot be adopted as it is.
+    #[error("{0}")]
+    Adopt(String),
+    /// `baseline --from`: the other tool's table is not there.
+    #[error(
+        "no table {table} in the database (the {tool} history table; pass --table if it has another name)"
+    )]
+    NoTable {
+        /// The table looked for.
+        table: String,
+        /// The tool.
+        tool: &'static str,
+    },
     /// A baseline only adopts a database without history.
     #[error(
         "the history table already has {0} rows: a baseline only adopts a database without history"
@@ -58,10 +72,12 @@ pub fn baseline(
             return Ok(0);
         }
         let mut count = 0;
-        for file in files
+        // Up to that file in apply order (dbmate, diesel and Prisma order versions as text).
+        let last = files
             .iter()
-            .filter(|f| f.version.is_some_and(|v| v <= version))
-        {
+            .position(|f| f.version == Some(version))
+            .unwrap_or(0);
+        for file in files[..=last].iter().filter(|f| f.version.is_some()) {
             driver.baseline(&migration(file, &analyze::outline(file, dialect)))?;
             count += 1;
         }
@@ -70,6 +86,65 @@ pub fn baseline(
     match refused {
         Some(e) => Err(e),
         None => Ok(count),
+    }
+}
+
+/// `baseline --from TOOL`: under the lock, reads `tool`'s history table (`table`, else the
+/// tool's default), matches what it applied to the files (checksums compared where the tool
+/// kept them) and records exactly those as applied; refuses when any history of ours exists.
+/// Returns the versions recorded.
+pub fn adopt(
+    driver: &mut dyn Driver,
+    discovery: &Discovery,
+    tool: Tool,
+    table: Option<&str>,
+    settings: &Settings,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Vec<u64>, RecordError> {
+    let dialect = driver.target().dialect;
+    let name = table.unwrap_or(tool.table());
+    let parsed =
+        TableName::parse(name).map_err(|e| RecordError::Adopt(format!("--table {name}: {e}")))?;
+    let files = &discovery.files;
+    let mut refused = None;
+    let recorded = with_lock(driver, settings.lock_wait, on_event, |driver, _| {
+        let exists = driver
+            .user_tables()?
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&parsed.name));
+        if !exists {
+            refused = Some(RecordError::NoTable {
+                table: name.to_string(),
+                tool: tool.name(),
+            });
+            return Ok(Vec::new());
+        }
+        driver.ensure_history()?;
+        let rows = driver.history()?.unwrap_or_default();
+        if !rows.is_empty() {
+            refused = Some(RecordError::HasHistory(rows.len()));
+            return Ok(Vec::new());
+        }
+        let (sql, columns) = tool.select(&parsed.quoted(dialect), dialect);
+        let theirs = driver.foreign_rows(&sql, columns)?;
+        let applied = match adopt::applied(tool, name, &theirs, files) {
+            Ok(applied) => applied,
+            Err(message) => {
+                refused = Some(RecordError::Adopt(message));
+                return Ok(Vec::new());
+            }
+        };
+        let mut recorded = Vec::new();
+        for i in applied {
+            let file = &files[i];
+            driver.baseline(&migration(file, &analyze::outline(file, dialect)))?;
+            recorded.extend(file.version);
+        }
+        Ok(recorded)
+    })?;
+    match refused {
+        Some(e) => Err(e),
+        None => Ok(recorded),
     }
 }
 

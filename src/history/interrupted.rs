@@ -161,6 +161,7 @@ mod tests {
             version: Some(2),
             description: "m".into(),
             text: text.into(),
+            ..Default::default()
         }
     }
 

@@ -5,7 +5,9 @@
 mod interrupted;
 mod problem;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+pub mod adopt;
 
 pub use interrupted::{InFlight, Observation, Verdict, in_flight_statement, verdict};
 pub use problem::{Problem, ProblemKind};
@@ -93,7 +95,7 @@ pub enum State {
     Modified,
     /// Applied, and the file is gone.
     Missing,
-    /// Pending, but older than the newest applied migration.
+    /// Pending, but before the newest applied migration in apply order.
     OutOfOrder,
 }
 
@@ -130,7 +132,7 @@ pub struct Entry {
 /// Files and history compared.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
-    /// Every version of files and rows, ascending.
+    /// Every version of files and rows, in apply order.
     pub entries: Vec<Entry>,
 }
 
@@ -158,57 +160,93 @@ impl Plan {
     }
 }
 
-/// Compares `files` (each with a version) with the history `rows`.
+/// Compares `files` (each with a version, in the order their layout applies them) with the
+/// history `rows`. Entries follow the files' order; a row without a file sits before the first
+/// file of a greater version.
 pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
-    let mut by_version: BTreeMap<u64, (Option<usize>, Option<usize>)> = BTreeMap::new();
-    for (i, f) in files.iter().enumerate() {
-        if let Some(v) = f.version {
-            by_version.entry(v).or_default().0 = Some(i);
-        }
-    }
+    let mut row_of: HashMap<u64, usize> = HashMap::new();
+    let versions: std::collections::HashSet<u64> = files.iter().filter_map(|f| f.version).collect();
+    let has_file = |v: u64| versions.contains(&v);
     // Rows with a version no file can have stay apart (they are never one migration).
     let mut negative: Vec<usize> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         // `baseline 0` leaves a marker row, not a migration (unless a file has version 0).
-        let marker = r.version == 0 && r.phase == "baseline" && !by_version.contains_key(&0);
+        let marker = r.version == 0 && r.phase == "baseline" && !has_file(0);
         if r.version < 0 {
             negative.push(i);
         } else if !marker {
-            by_version.entry(r.version as u64).or_default().1 = Some(i);
+            row_of.insert(r.version as u64, i);
         }
     }
-    let newest_applied = rows
+    let applied = |v: u64| {
+        row_of
+            .get(&v)
+            .is_some_and(|&r| rows[r].state == RowState::Applied)
+    };
+    // Out of order: before the last applied file in apply order, or below an applied row
+    // whose file is gone.
+    let last_applied_file = files.iter().rposition(|f| f.version.is_some_and(applied));
+    let newest_fileless = rows
         .iter()
-        .filter(|r| r.state == RowState::Applied)
-        .map(|r| r.version.max(0) as u64)
+        .filter(|r| r.state == RowState::Applied && r.version >= 0 && !has_file(r.version as u64))
+        .map(|r| r.version as u64)
         .max();
-    let entries = by_version
-        .into_iter()
-        .map(|(version, (file, row))| {
-            let f = file.map(|i| &files[i]);
-            let r = row.map(|i| &rows[i]);
-            let state = match (f, r) {
-                (_, Some(r)) if r.state == RowState::Failed => State::Failed,
-                (_, Some(r)) if r.state == RowState::Running => State::Running,
-                (Some(f), Some(r)) if checksum(&f.text) == r.checksum => State::Applied,
-                (Some(_), Some(_)) => State::Modified,
-                (None, Some(_)) => State::Missing,
-                (Some(_), None) if newest_applied.is_some_and(|n| version < n) => State::OutOfOrder,
-                (Some(_), None) => State::Pending,
-                (None, None) => State::Pending,
-            };
+    let mut entries: Vec<Entry> = Vec::with_capacity(files.len() + rows.len());
+    let mut seen: HashMap<u64, ()> = HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        let Some(version) = f.version else { continue };
+        if seen.insert(version, ()).is_some() {
+            continue;
+        }
+        let r = row_of.get(&version).map(|&r| &rows[r]);
+        let state = match r {
+            Some(r) if r.state == RowState::Failed => State::Failed,
+            Some(r) if r.state == RowState::Running => State::Running,
+            Some(r) if checksum(&f.text) == r.checksum => State::Applied,
+            Some(_) => State::Modified,
+            None if last_applied_file.is_some_and(|last| i < last)
+                || newest_fileless.is_some_and(|n| version < n) =>
+            {
+                State::OutOfOrder
+            }
+            None => State::Pending,
+        };
+        entries.push(Entry {
+            version,
+            description: f.description.clone(),
+            state,
+            file: Some(i),
+            row: row_of.get(&version).copied(),
+        });
+    }
+    let mut fileless: Vec<(u64, usize)> = row_of
+        .iter()
+        .filter(|(v, _)| !seen.contains_key(v))
+        .map(|(v, r)| (*v, *r))
+        .collect();
+    fileless.sort();
+    for (version, r) in fileless {
+        let row = &rows[r];
+        let state = match row.state {
+            RowState::Failed => State::Failed,
+            RowState::Running => State::Running,
+            _ => State::Missing,
+        };
+        let at = entries
+            .iter()
+            .position(|e| e.version > version)
+            .unwrap_or(entries.len());
+        entries.insert(
+            at,
             Entry {
                 version,
-                description: f
-                    .map(|f| f.description.clone())
-                    .or_else(|| r.map(|r| r.description.clone()))
-                    .unwrap_or_default(),
+                description: row.description.clone(),
                 state,
-                file,
-                row,
-            }
-        })
-        .collect::<Vec<Entry>>();
+                file: None,
+                row: Some(r),
+            },
+        );
+    }
     // Negative versions first, in row order: they sort before every real version.
     let mut all: Vec<Entry> = negative
         .into_iter()
@@ -248,6 +286,7 @@ mod tests {
             version: Some(version),
             description: "m".into(),
             text: text.into(),
+            ..Default::default()
         }
     }
 

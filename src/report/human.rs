@@ -51,11 +51,23 @@ pub fn render(
         line.push_str(&format!(", {}", plural(s.infos, "note")));
     }
     line.push_str(&format!(
-        " in {} ({}, {} unparsed)",
+        " in {} ({}, {} unparsed",
         plural(s.files, "file"),
         plural(s.statements, "statement"),
         s.unparsed
     ));
+    match &analysis.layout {
+        Some(l) if l.auto => line.push_str(&format!(
+            "; layout {} (auto{}))",
+            l.layout.name(),
+            l.sign
+                .as_ref()
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        )),
+        Some(l) => line.push_str(&format!("; layout {})", l.layout.name())),
+        None => line.push(')'),
+    }
     let code = if s.errors > 0 { "1;31" } else { "1" };
     writeln!(out, "{}", style.paint(code, &line))
 }

@@ -34,6 +34,9 @@ struct Summary {
     errors: usize,
     warnings: usize,
     unparsed: usize,
+    layout: Option<&'static str>,
+    layout_chosen_by: Option<&'static str>,
+    layout_sign: Option<String>,
 }
 
 /// The diagnostics as JSON values (as `check --format json` prints them), for other reports.
@@ -81,6 +84,12 @@ pub fn render(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
             errors: analysis.summary.errors,
             warnings: analysis.summary.warnings,
             unparsed: analysis.summary.unparsed,
+            layout: analysis.layout.as_ref().map(|l| l.layout.name()),
+            layout_chosen_by: analysis
+                .layout
+                .as_ref()
+                .map(|l| if l.auto { "auto" } else { "setting" }),
+            layout_sign: analysis.layout.as_ref().and_then(|l| l.sign.clone()),
         },
     };
     serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;

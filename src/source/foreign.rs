@@ -38,21 +38,38 @@ pub fn dangerous_marker(text: &str) -> Option<ForeignMarker> {
 
 /// Every marker of another tool in `text` that changes what the file means.
 pub fn dangerous_markers(text: &str) -> impl Iterator<Item = ForeignMarker> + '_ {
+    tool_markers(text).filter_map(|(marker, dangerous)| dangerous.then_some(marker))
+}
+
+/// Every marker of another tool in `text`, with whether it changes what the file means (a
+/// lone Up marker does not; it is still a sign of the layout, for [`super::detect`]).
+pub fn tool_markers(text: &str) -> impl Iterator<Item = (ForeignMarker, bool)> + '_ {
     text.lines().enumerate().filter_map(|(i, line)| {
         let marker = line.trim();
+        if i == 0 && super::layout::is_sqlx_no_transaction(line) {
+            let found = ForeignMarker {
+                line: 1,
+                marker: marker.to_string(),
+                tool: "sqlx",
+                consequence: NO_TRANSACTION,
+            };
+            return Some((found, true));
+        }
         let comment = marker.strip_prefix("--")?.trim_start();
         let (tool, consequence) = judge(comment)?;
-        Some(ForeignMarker {
+        let found = ForeignMarker {
             line: i + 1,
             marker: marker.to_string(),
             tool,
-            consequence,
-        })
+            consequence: consequence.unwrap_or(""),
+        };
+        Some((found, consequence.is_some()))
     })
 }
 
-/// `(tool, consequence)` for a comment (after `--`) that is a dangerous marker.
-fn judge(comment: &str) -> Option<(&'static str, &'static str)> {
+/// `(tool, consequence)` for a comment (after `--`) that is a tool's marker; the consequence
+/// is `None` for a harmless one (a lone Up marker).
+fn judge(comment: &str) -> Option<(&'static str, Option<&'static str>)> {
     let lower = comment.to_ascii_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     let (tool, rest) = match words.split_first()? {
@@ -62,24 +79,25 @@ fn judge(comment: &str) -> Option<(&'static str, &'static str)> {
             // dbmate shares the `migrate:` prefix with `migrate`'s own directives: only its
             // section words are its markers.
             return match &first["migrate:".len()..] {
-                "down" => Some(("dbmate", DOWN)),
+                "down" => Some(("dbmate", Some(DOWN))),
                 "up" if rest.iter().any(|w| w.starts_with("transaction:false")) => {
-                    Some(("dbmate", NO_TRANSACTION))
+                    Some(("dbmate", Some(NO_TRANSACTION)))
                 }
+                "up" => Some(("dbmate", None)),
                 _ => None,
             };
         }
         _ => return None,
     };
     let consequence = match rest {
-        ["up"] => return None,
+        ["up"] => return Some((tool, None)),
         ["down", ..] => DOWN,
         ["statementbegin", ..] | ["statementend", ..] => BLOCK,
         ["no", "transaction", ..] => NO_TRANSACTION,
         ["up", "notransaction", ..] => NO_TRANSACTION,
         _ => UNKNOWN,
     };
-    Some((tool, consequence))
+    Some((tool, Some(consequence)))
 }
 
 #[cfg(test)]
@@ -126,6 +144,11 @@ mod tests {
             dangerous_marker("-- +goose ENVSUB ON\nSELECT 1;").map(|m| m.consequence),
             Some(UNKNOWN)
         );
+        // sqlx reads its marker on the first line only.
+        assert_eq!(
+            tool_and_line("-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);"),
+            Some(("sqlx", 1))
+        );
     }
 
     #[test]
@@ -135,6 +158,7 @@ mod tests {
             "-- +migrate Up\n",
             "-- migrate:up\nCREATE TABLE a (id int);",
             "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+            "SELECT 1;\n-- no-transaction\n",
             "-- migrate:allow drop-table: unused since v2\nDROP TABLE a;",
             "-- goose down the hill\nSELECT 1;",
             "SELECT '-- +goose Down';",

@@ -91,10 +91,11 @@ pub fn merge_base(dir: &Path, reference: &str) -> Result<String, GitError> {
     Ok(String::from_utf8_lossy(&base).trim().to_string())
 }
 
-/// The files directly in `dir` as they were in `commit`: (file name, content). One
+/// The files in `dir` (and its folders) as they were in `commit`: (relative name, content). One
 /// `git cat-file --batch` reads them all.
 pub fn files_at(dir: &Path, commit: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-    let listing = git(dir, &["ls-tree", commit, "--", "."])?;
+    // Recursive: diesel's and Prisma's migrations are folders.
+    let listing = git(dir, &["ls-tree", "-r", commit, "--", "."])?;
     let mut entries: Vec<(String, String)> = Vec::new();
     for line in String::from_utf8_lossy(&listing).lines() {
         // `<mode> <type> <sha>\t<name>`

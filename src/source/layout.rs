@@ -11,29 +11,85 @@
 use serde::Deserialize;
 
 /// The layout of the migration files (`layout` in `migrate.toml`, `--layout`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
-    /// `<version>_<description>[.up].sql`, the whole file is the migration.
+    /// Decided from the files: markers, name patterns, `migration_lock.toml` ([`super::detect`]).
     #[default]
+    Auto,
+    /// `<version>_<description>[.up].sql`, the whole file is the migration.
     Migrate,
+    /// sqlx: `<version>_<description>[.up].sql`, `-- no-transaction` on the first line.
+    Sqlx,
+    /// golang-migrate: `<version>_<description>.up.sql` (and `.down.sql`).
+    GolangMigrate,
+    /// Flyway: `V<version>__<description>.sql`, `.sql.conf` `executeInTransaction=false`.
+    Flyway,
     /// goose: `-- +goose Up` / `-- +goose Down` sections, `-- +goose NO TRANSACTION`.
     Goose,
     /// dbmate: `-- migrate:up [transaction:false]` / `-- migrate:down` sections.
     Dbmate,
     /// sql-migrate: `-- +migrate Up [notransaction]` / `-- +migrate Down` sections.
     SqlMigrate,
+    /// diesel: folders `<version>_<name>/up.sql`, `metadata.toml` `run_in_transaction = false`.
+    Diesel,
+    /// Prisma: folders `<timestamp>_<name>/migration.sql`, `migration_lock.toml`.
+    Prisma,
 }
 
 impl Layout {
+    /// Every layout a directory can have (not [`Layout::Auto`]).
+    pub const CONCRETE: [Layout; 9] = [
+        Layout::Migrate,
+        Layout::Sqlx,
+        Layout::GolangMigrate,
+        Layout::Flyway,
+        Layout::Goose,
+        Layout::Dbmate,
+        Layout::SqlMigrate,
+        Layout::Diesel,
+        Layout::Prisma,
+    ];
+
     /// The name written in `migrate.toml`.
     pub fn name(self) -> &'static str {
         match self {
+            Layout::Auto => "auto",
             Layout::Migrate => "migrate",
+            Layout::Sqlx => "sqlx",
+            Layout::GolangMigrate => "golang-migrate",
+            Layout::Flyway => "flyway",
             Layout::Goose => "goose",
             Layout::Dbmate => "dbmate",
             Layout::SqlMigrate => "sql-migrate",
+            Layout::Diesel => "diesel",
+            Layout::Prisma => "prisma",
         }
+    }
+
+    /// The layout named `name` (as in `migrate.toml`).
+    pub fn from_name(name: &str) -> Option<Layout> {
+        Layout::CONCRETE
+            .into_iter()
+            .chain([Layout::Auto])
+            .find(|l| l.name() == name)
+    }
+
+    /// Up and Down sections in one file (goose, dbmate, sql-migrate).
+    pub fn sectioned(self) -> bool {
+        matches!(self, Layout::Goose | Layout::Dbmate | Layout::SqlMigrate)
+    }
+
+    /// Each migration is a folder (diesel, Prisma).
+    pub fn folders(self) -> bool {
+        matches!(self, Layout::Diesel | Layout::Prisma)
+    }
+
+    /// The tool orders versions as strings, not numbers (dbmate, diesel, Prisma).
+    pub fn string_order(self) -> bool {
+        matches!(self, Layout::Dbmate | Layout::Diesel | Layout::Prisma)
     }
 }
 
@@ -164,7 +220,10 @@ impl Open {
 /// The file as `migrate` runs it: its Up section, every other line blanked (trailing blank
 /// lines dropped, so the Down section's length does not change the checksum).
 pub fn up_section(layout: Layout, text: &str) -> Result<String, LayoutProblem> {
-    if layout == Layout::Migrate {
+    if layout == Layout::Sqlx {
+        return Ok(sqlx_directive(text));
+    }
+    if !layout.sectioned() {
         return Ok(text.to_string());
     }
     #[derive(PartialEq)]
@@ -318,6 +377,57 @@ pub fn up_section(layout: Layout, text: &str) -> Result<String, LayoutProblem> {
     out.truncate(kept);
     out.push('\n');
     Ok(out)
+}
+
+/// Whether the settings `layout` keeps beside the file `rel` (relative to the directory) say it
+/// runs outside a transaction: diesel's `<folder>/metadata.toml` with `run_in_transaction =
+/// false`, Flyway's `<file>.conf` with `executeInTransaction=false`. `read` gives a file's text.
+pub fn outside_transaction(
+    layout: Layout,
+    rel: &str,
+    read: impl Fn(&str) -> Option<String>,
+) -> bool {
+    match layout {
+        Layout::Diesel => {
+            let Some((folder, _)) = rel.split_once('/') else {
+                return false;
+            };
+            // As diesel reads it: a metadata.toml that parses without the key means false; one
+            // that does not parse (or a value that is not a boolean) is ignored.
+            let Some(table) = read(&format!("{folder}/metadata.toml"))
+                .and_then(|text| text.parse::<toml::Table>().ok())
+            else {
+                return false;
+            };
+            match table.get("run_in_transaction") {
+                None => true,
+                Some(value) => value.as_bool() == Some(false),
+            }
+        }
+        Layout::Flyway => read(&format!("{rel}.conf")).is_some_and(|text| {
+            text.lines().any(|line| {
+                line.split_once('=').is_some_and(|(key, value)| {
+                    key.trim() == "executeInTransaction" && value.trim() == "false"
+                })
+            })
+        }),
+        _ => false,
+    }
+}
+
+/// sqlx's `-- no-transaction` (its first line) as `-- migrate:no-transaction`, in place.
+fn sqlx_directive(text: &str) -> String {
+    let first = text.split('\n').next().unwrap_or("");
+    if is_sqlx_no_transaction(first) {
+        format!("-- migrate:no-transaction{}", &text[first.len()..])
+    } else {
+        text.to_string()
+    }
+}
+
+/// sqlx's marker, which counts on the first line only (as sqlx reads it).
+pub fn is_sqlx_no_transaction(first_line: &str) -> bool {
+    first_line.starts_with("-- no-transaction")
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! CRLF and lone CR turned into LF. The checksum hashes exactly that text, so a Windows checkout
 //! of an applied file is not a change, while an edited comment is.
 
+pub mod detect;
 pub mod directive;
 pub mod foreign;
 pub mod git;
@@ -20,7 +21,7 @@ use crate::error::SourceError;
 pub use name::FileName;
 
 /// One migration file, read and normalised.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SourceFile {
     /// Where it was read from.
     pub path: PathBuf,
@@ -32,6 +33,12 @@ pub struct SourceFile {
     pub description: String,
     /// Normalised content (no BOM, LF line endings).
     pub text: String,
+    /// Where it sorts among the directory's migrations: its tool's order (the version as text
+    /// for dbmate, diesel and Prisma, which sort so; the version zero-padded for the others).
+    pub order: String,
+    /// Its layout's settings beside the file say it runs outside a transaction (diesel's
+    /// `metadata.toml`, Flyway's `.sql.conf`), as `-- migrate:no-transaction` in it would.
+    pub outside_transaction: bool,
 }
 
 /// A problem with a file in the migration directory that does not stop the analysis.
@@ -79,6 +86,28 @@ pub enum FileProblem {
     },
 }
 
+/// The layout files were read in, and how it was chosen: what summaries show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutUsed {
+    /// The layout (never `auto`).
+    pub layout: layout::Layout,
+    /// Chosen by `auto` (else set by `layout` or `--layout`).
+    pub auto: bool,
+    /// With `auto`: the sign that chose it.
+    pub sign: Option<String>,
+}
+
+impl Discovery {
+    /// The layout used, for summaries.
+    pub fn layout_used(&self) -> LayoutUsed {
+        LayoutUsed {
+            layout: self.layout,
+            auto: self.detected.is_some(),
+            sign: self.detected.as_ref().and_then(|d| d.because.clone()),
+        }
+    }
+}
+
 /// The migrations found in a directory, in version order, and the problems met on the way.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -86,6 +115,14 @@ pub struct Discovery {
     pub files: Vec<SourceFile>,
     /// Names that are wrong, duplicated or ignored.
     pub problems: Vec<FileProblem>,
+    /// The layout the files were read in (never `auto`).
+    pub layout: layout::Layout,
+    /// With `auto`: the sign that chose it (`None`: nothing pointed to another tool).
+    pub detected: Option<detect::Detected>,
+    /// How many of the first files `start_after` leaves to replay only (never judged).
+    pub replay_only: usize,
+    /// The dialect the directory declares (Prisma's `migration_lock.toml`).
+    pub dialect: Option<crate::dialect::Dialect>,
 }
 
 /// What is read, and how.
@@ -95,6 +132,8 @@ pub struct Limits {
     pub max_file_size: u64,
     /// How the files are written (`layout`, `--layout`).
     pub layout: layout::Layout,
+    /// The migrations up to this version are replayed, never judged (`start_after`).
+    pub start_after: Option<u64>,
 }
 
 impl Default for Limits {
@@ -102,13 +141,14 @@ impl Default for Limits {
         Limits {
             max_file_size: 16 << 20,
             layout: layout::Layout::default(),
+            start_after: None,
         }
     }
 }
 
 /// Lists, classifies and reads every migration in `dir`. Only regular files (after
 /// following symlinks) are read, each within `limits`; anything else named like a
-/// migration is an error naming it.
+/// migration is an error naming it. With `layout = "auto"` the files decide the layout.
 pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
     let meta = std::fs::metadata(dir).map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => SourceError::MissingDir {
@@ -124,63 +164,112 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             path: dir.to_path_buf(),
         });
     }
-    let read_dir_err = |error| SourceError::ReadDir {
-        path: dir.to_path_buf(),
-        error,
+    let entries = list(dir)?;
+    let rels: Vec<String> = entries.iter().map(|(rel, _)| rel.clone()).collect();
+    let mut raw: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut discovery = Discovery {
+        layout: limits.layout,
+        ..Discovery::default()
     };
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_dir_err)? {
-        let entry = entry.map_err(read_dir_err)?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        // A folder is not a migration, unless it is named like one.
-        if path.is_dir() && !name.to_ascii_lowercase().ends_with(".sql") {
-            continue;
+    if limits.layout == layout::Layout::Auto {
+        if !detect::by_structure(&rels) {
+            for (rel, path) in &entries {
+                if !rel.contains('/') && rel.to_ascii_lowercase().ends_with(".sql") {
+                    raw.insert(rel.clone(), read_limited(path, limits)?);
+                }
+            }
         }
-        entries.push((name, path));
+        let shown = |rel: &str| display_path(&dir.join(rel));
+        let texts = raw.iter().map(|(r, t)| (r.as_str(), t.as_str()));
+        let mut sorted: Vec<(&str, &str)> = texts.collect();
+        sorted.sort();
+        let detected =
+            detect::detect(&rels, shown, sorted).map_err(|mixed| SourceError::MixedLayouts {
+                path: dir.to_path_buf(),
+                signals: mixed.to_string(),
+            })?;
+        discovery.layout = detected.layout;
+        discovery.detected = Some(detected);
     }
-    entries.sort();
-
-    let mut discovery = Discovery::default();
-    let mut up: Vec<(u64, String, PathBuf)> = Vec::new();
-    for (file_name, path) in entries {
-        match name::parse(&file_name) {
+    let layout = discovery.layout;
+    if layout == layout::Layout::Prisma {
+        let lock = dir.join("migration_lock.toml");
+        if lock.is_file() {
+            discovery.dialect = detect::prisma_dialect(&lock, &read_limited(&lock, limits)?)?;
+        }
+    }
+    let mut up: Vec<(u64, String, String, PathBuf)> = Vec::new();
+    for (rel, path) in &entries {
+        match name::classify(layout, rel) {
             FileName::NotSql => {}
             FileName::Invalid { reason } => discovery.problems.push(FileProblem::InvalidName {
-                file: display_path(&path),
+                file: display_path(path),
                 reason,
             }),
             FileName::Down { .. } => discovery.problems.push(FileProblem::DownFile {
-                file: display_path(&path),
+                file: display_path(path),
             }),
             FileName::Up {
                 version,
                 description,
-            } => up.push((version, description, path)),
+            } => up.push((version, description, rel.clone(), path.clone())),
         }
     }
-    up.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
-    for (version, description, path) in up {
-        if let Some(kept) = discovery
-            .files
-            .last()
-            .filter(|f| f.version == Some(version))
-        {
+    let mut up: Vec<(String, u64, String, String, PathBuf)> = up
+        .into_iter()
+        .map(|(version, description, rel, path)| {
+            (
+                name::order(layout, &rel, version),
+                version,
+                description,
+                rel,
+                path,
+            )
+        })
+        .collect();
+    up.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.4.cmp(&b.4)));
+    let mut kept: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
+    let beside = |rel: &str| {
+        let path = dir.join(rel);
+        path.is_file()
+            .then(|| read_limited(&path, limits).ok())
+            .flatten()
+    };
+    for (order, version, description, rel, path) in up {
+        if let Some(kept) = kept.get(&version) {
             discovery.problems.push(FileProblem::DuplicateVersion {
                 file: display_path(&path),
-                kept: kept.display.clone(),
+                kept: kept.clone(),
                 version,
             });
             continue;
         }
-        let text = prepare(&path, read_limited(&path, limits)?, limits.layout)?;
+        kept.insert(version, display_path(&path));
+        let text = match raw.remove(&rel) {
+            Some(text) => text,
+            None => read_limited(&path, limits)?,
+        };
+        let text = prepare(&path, text, layout)?;
         discovery.files.push(SourceFile {
             display: display_path(&path),
+            outside_transaction: layout::outside_transaction(layout, &rel, beside),
+            order,
             path,
             version: Some(version),
             description: escape_controls(&description),
             text,
         });
+    }
+    if let Some(version) = limits.start_after {
+        let at = discovery
+            .files
+            .iter()
+            .position(|f| f.version == Some(version))
+            .ok_or_else(|| SourceError::StartAfter {
+                path: dir.to_path_buf(),
+                version,
+            })?;
+        discovery.replay_only = at + 1;
     }
     let sum_path = dir.join(sum::FILE_NAME);
     if sum_path.is_file() {
@@ -194,14 +283,69 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
     Ok(discovery)
 }
 
-/// Reads one file given on the command line; its name need not follow the scheme.
+/// The directory's entries as `(relative name, path)`, sorted: its files, and the files one
+/// level down in its folders (diesel's and Prisma's migrations are folders).
+fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
+    let read_dir_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| SourceError::ReadDir { path, error }
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_dir_err(dir))? {
+        let entry = entry.map_err(read_dir_err(dir))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // A folder named like a migration file is listed (and refused when read); hidden
+        // folders (`.git`, an editor's) are not migrations.
+        if name.starts_with('.') && path.is_dir() {
+            continue;
+        }
+        if path.is_dir() && !name.to_ascii_lowercase().ends_with(".sql") {
+            let Ok(inner) = std::fs::read_dir(&path) else {
+                continue;
+            };
+            for item in inner.flatten() {
+                let inner_name = item.file_name().to_string_lossy().into_owned();
+                entries.push((format!("{name}/{inner_name}"), item.path()));
+            }
+            continue;
+        }
+        entries.push((name, path));
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+/// Reads one file given on the command line; its name need not follow the scheme. With
+/// `layout = "auto"` its own markers decide how it is read.
 pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceError> {
-    let text = prepare(path, read_limited(path, limits)?, limits.layout)?;
+    let raw = read_limited(path, limits)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (version, description) = match name::parse(&file_name) {
+    let layout = match limits.layout {
+        layout::Layout::Auto => {
+            let shown = display_path(path);
+            detect::detect(
+                std::slice::from_ref(&file_name),
+                |_| shown.clone(),
+                [(file_name.as_str(), raw.as_str())],
+            )
+            .map_err(|mixed| SourceError::MixedLayouts {
+                path: path.to_path_buf(),
+                signals: mixed.to_string(),
+            })?
+            .layout
+        }
+        layout => layout,
+    };
+    let text = prepare(path, raw, layout)?;
+    let named = match name::classify(layout, &file_name) {
+        up @ FileName::Up { .. } => up,
+        _ => name::parse(&file_name),
+    };
+    let (version, description) = match named {
         FileName::Up {
             version,
             description,
@@ -210,28 +354,32 @@ pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceErro
     };
     Ok(SourceFile {
         display: display_path(path),
+        order: version
+            .map(|v| name::order(layout, &file_name, v))
+            .unwrap_or_default(),
         path: path.to_path_buf(),
         version,
         description: escape_controls(&description),
         text,
+        outside_transaction: false,
     })
 }
 
-/// A migration's text as `migrate` analyses and runs it. In `migrate`'s own layout a file that
+/// A migration's text as `migrate` analyses and runs it, in `layout` (not `auto`). A file that
 /// carries another tool's Down section, statement block or transaction marker is refused
 /// ([`foreign`]); in a sectioned layout the file is its Up section ([`layout`]).
 pub fn prepare(path: &Path, text: String, layout: layout::Layout) -> Result<String, SourceError> {
-    let text = if layout == layout::Layout::Migrate {
-        text
-    } else {
+    let text = if layout.sectioned() || layout == layout::Layout::Sqlx {
         layout::up_section(layout, &text).map_err(|p| SourceError::Layout {
             path: path.to_path_buf(),
             line: p.line,
             layout: layout.name(),
             message: p.message,
         })?
+    } else {
+        text
     };
-    // In a sectioned layout the file's own markers are read; another tool's are refused.
+    // The layout's own markers are read; another tool's are refused.
     let foreign = foreign::dangerous_markers(&text).find(|m| m.tool != layout.name());
     match foreign {
         Some(m) => Err(SourceError::ForeignMarker {

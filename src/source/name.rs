@@ -1,5 +1,8 @@
 //! Migration file names: `<version>_<description>.sql`, `<version>_<description>.up.sql`,
-//! and `.down.sql` rollbacks, which a forward-only tool ignores.
+//! and `.down.sql` rollbacks, which a forward-only tool ignores; and each other layout's names
+//! ([`classify`]), which all come down to an integer version: the history's key.
+
+use super::layout::Layout;
 
 /// What a file name in the migration directory means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +60,177 @@ pub fn parse(file_name: &str) -> FileName {
             version,
             description: description.to_string(),
         }
+    }
+}
+
+/// Classifies `rel`, a path relative to the migration directory with `/` separators (one
+/// level deep for the folder layouts), in `layout` (not `auto`).
+pub fn classify(layout: Layout, rel: &str) -> FileName {
+    let (folder, file) = match rel.split_once('/') {
+        Some((folder, file)) if !file.contains('/') => (Some(folder), file),
+        Some(_) => return FileName::NotSql,
+        None => (None, rel),
+    };
+    let lower = file.to_ascii_lowercase();
+    if !lower.ends_with(".sql") {
+        return FileName::NotSql;
+    }
+    match (layout, folder) {
+        (Layout::Diesel | Layout::Prisma, None) => invalid(if layout == Layout::Diesel {
+            "a diesel migration is a folder `<version>_<name>/` holding `up.sql`"
+        } else {
+            "a Prisma migration is a folder `<timestamp>_<name>/` holding `migration.sql`"
+        }),
+        (Layout::Diesel, Some(folder)) => match lower.as_str() {
+            "up.sql" => folder_name(folder, true),
+            "down.sql" => match folder_name(folder, true) {
+                FileName::Up { version, .. } => FileName::Down { version },
+                other => other,
+            },
+            _ => FileName::NotSql,
+        },
+        (Layout::Prisma, Some(folder)) if lower == "migration.sql" => folder_name(folder, false),
+        (_, Some(_)) => FileName::NotSql,
+        (Layout::Flyway, None) => flyway(file),
+        (Layout::GolangMigrate, None)
+            if !lower.ends_with(".up.sql") && !lower.ends_with(".down.sql") =>
+        {
+            invalid("a golang-migrate file ends in `.up.sql` (or `.down.sql`)")
+        }
+        (Layout::SqlMigrate, None) if lower.ends_with(".down.sql") => invalid(
+            "sql-migrate would run a `.down.sql` file as a migration: its rollbacks go below `-- +migrate Down`",
+        ),
+        (Layout::SqlMigrate, None) => sql_migrate(file),
+        _ => parse(file),
+    }
+}
+
+/// Where `rel` (an Up file of `version`) sorts in `layout`: dbmate, diesel and Prisma apply
+/// migrations in the order of their version (Prisma: folder name) as text, so `9_a` after
+/// `10_b` and diesel's 14-digit versions before its newer 18-digit ones of an earlier day;
+/// the other tools in the order of the numbers.
+pub fn order(layout: Layout, rel: &str, version: u64) -> String {
+    let first = rel.split('/').next().unwrap_or(rel);
+    match layout {
+        Layout::Prisma => first.to_string(),
+        Layout::Diesel => diesel_version(first),
+        Layout::Dbmate => first.split('_').next().unwrap_or(first).to_string(),
+        _ => format!("{version:020}"),
+    }
+}
+
+/// diesel's version of a folder name: the part before the first `_`, without dashes (as
+/// diesel records it).
+pub fn diesel_version(folder: &str) -> String {
+    folder.split('_').next().unwrap_or(folder).replace('-', "")
+}
+
+/// `migrate`'s integer key for a diesel version (dashes in it or not).
+pub fn diesel_key(version: &str) -> Option<u64> {
+    let digits: String = version.chars().filter(|c| *c != '-').collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A diesel or Prisma folder name: `<version>_<name>`, the version digits (diesel's may have
+/// dashes, `2019-02-26-002946`, which diesel leaves out of the version it records).
+fn folder_name(folder: &str, diesel: bool) -> FileName {
+    let Some((version, description)) = folder.split_once('_') else {
+        return invalid("expected a folder `<version>_<name>`");
+    };
+    if description.is_empty() {
+        return invalid("the name after the version is empty");
+    }
+    let number = if diesel {
+        diesel_key(version).ok_or("the version before the first `_` of the folder must be digits (dashes aside) that fit in 64 bits")
+    } else if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        Err("the version before the first `_` of the folder must be digits")
+    } else {
+        version
+            .parse::<u64>()
+            .map_err(|_| "the version does not fit in 64 bits")
+    };
+    match number {
+        Ok(version) => FileName::Up {
+            version,
+            description: description.to_string(),
+        },
+        Err(reason) => invalid(reason),
+    }
+}
+
+/// Flyway: `V<version>__<description>.sql`; `U<version>__` undo scripts are ignored like
+/// `.down.sql` files.
+fn flyway(file: &str) -> FileName {
+    let stem = &file[..file.len() - ".sql".len()];
+    let (kind, rest) = stem.split_at(stem.chars().next().map_or(0, char::len_utf8));
+    let Some((version, description)) = rest.split_once("__") else {
+        return invalid("expected `V<version>__<description>.sql`");
+    };
+    match kind {
+        "R" => {
+            return invalid(
+                "repeatable Flyway migrations (`R__`) are not supported yet: they would be re-applied on every change",
+            );
+        }
+        "V" | "U" => {}
+        _ => return invalid("expected `V<version>__<description>.sql`"),
+    }
+    if !version.is_empty()
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
+        && !version.bytes().all(|b| b.is_ascii_digit())
+    {
+        return invalid(
+            "dotted Flyway versions (`1.2`, `1_2`) are not supported yet: the history keys versions by one integer",
+        );
+    }
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return invalid("the version after `V` must be digits");
+    }
+    let Ok(number) = version.parse::<u64>() else {
+        return invalid("the version does not fit in 64 bits");
+    };
+    if description.is_empty() {
+        return invalid("the description after `__` is empty");
+    }
+    if kind == "U" {
+        FileName::Down { version: number }
+    } else {
+        FileName::Up {
+            version: number,
+            description: description.to_string(),
+        }
+    }
+}
+
+/// sql-migrate: any `.sql` name, ordered by its leading number (`1_init.sql`,
+/// `20190101-init.sql`); a name without one cannot be given an integer version.
+fn sql_migrate(file: &str) -> FileName {
+    let stem = &file[..file.len() - ".sql".len()];
+    let stem = stem
+        .strip_suffix(".up")
+        .or_else(|| stem.strip_suffix(".UP"))
+        .unwrap_or(stem);
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return invalid(
+            "the name must start with its number (`1_init.sql`): `migrate` orders and records migrations by it",
+        );
+    }
+    let Ok(version) = stem[..digits].parse::<u64>() else {
+        return invalid("the version does not fit in 64 bits");
+    };
+    let description = stem[digits..].trim_start_matches(['_', '-', '.']);
+    if description.is_empty() {
+        return invalid("the description after the version is empty");
+    }
+    FileName::Up {
+        version,
+        description: description.to_string(),
     }
 }
 

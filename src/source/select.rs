@@ -57,6 +57,10 @@ pub struct Selection {
     pub entries: Vec<Selected>,
     /// Problems met while selecting (names, migrate.sum, edits since the base).
     pub problems: Vec<FileProblem>,
+    /// The directory's layout (`None` for files given alone, each read in its own).
+    pub layout: Option<source::LayoutUsed>,
+    /// The dialect the directory declares (Prisma's `migration_lock.toml`).
+    pub dialect: Option<crate::dialect::Dialect>,
 }
 
 impl Selection {
@@ -68,10 +72,13 @@ impl Selection {
         });
     }
 
-    /// Orders the files by version (files without one keep their place, at the end).
-    fn sort_by_version(&mut self) {
-        self.entries
-            .sort_by_key(|e| (e.file.version.is_none(), e.file.version));
+    /// Orders the files as their layout applies them (files without a version keep their
+    /// place, at the end).
+    fn sort_by_order(&mut self) {
+        self.entries.sort_by(|a, b| {
+            (a.file.version.is_none(), &a.file.order)
+                .cmp(&(b.file.version.is_none(), &b.file.order))
+        });
     }
 
     /// The units to analyse.
@@ -96,11 +103,14 @@ impl Selection {
 pub fn whole_directory(dir: &Path, limits: &Limits) -> Result<Selection, SourceError> {
     let discovery = source::discover(dir, limits)?;
     let mut selection = Selection {
+        layout: Some(discovery.layout_used()),
+        dialect: discovery.dialect,
         problems: discovery.problems,
         ..Selection::default()
     };
+    let replay_only = discovery.replay_only;
     for (i, file) in discovery.files.into_iter().enumerate() {
-        selection.push(file, i as Release + 1, true);
+        selection.push(file, i as Release + 1, i >= replay_only);
     }
     Ok(selection)
 }
@@ -126,6 +136,8 @@ pub fn files_against_directory(
     let wanted: Vec<Option<PathBuf>> = paths.iter().map(|p| canonical(p)).collect();
     let under_test = discovery.files.len() as Release + paths.len() as Release + 1;
     let mut selection = Selection {
+        layout: Some(discovery.layout_used()),
+        dialect: discovery.dialect,
         problems: discovery.problems,
         ..Selection::default()
     };
@@ -144,7 +156,7 @@ pub fn files_against_directory(
     for (path, _) in paths.iter().zip(&found).filter(|(_, found)| !**found) {
         selection.push(source::read_named(path, limits)?, under_test, true);
     }
-    selection.sort_by_version();
+    selection.sort_by_order();
     Ok(selection)
 }
 
@@ -174,32 +186,44 @@ pub enum BaseError {
 pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Selection, BaseError> {
     let base = git::merge_base(dir, reference)?;
     let current = source::discover(dir, limits)?;
+    let layout = current.layout;
     let mut at_base: Vec<SourceFile> = Vec::new();
-    for (name, bytes) in git::files_at(dir, &base)? {
+    let base_files = git::files_at(dir, &base)?;
+    let beside = |rel: &str| {
+        base_files
+            .iter()
+            .find(|(name, _)| name == rel)
+            .and_then(|(_, bytes)| source::normalise(bytes.clone()).ok())
+    };
+    for (name, bytes) in &base_files {
         let FileName::Up {
             version,
             description,
-        } = source::name::parse(&name)
+        } = source::name::classify(layout, name)
         else {
             continue;
         };
-        let path = dir.join(&name);
-        let text = source::normalise(bytes).map_err(|at| BaseError::NotUtf8 {
+        let path = dir.join(name);
+        let text = source::normalise(bytes.clone()).map_err(|at| BaseError::NotUtf8 {
             file: path.display().to_string(),
             commit: base.clone(),
             line: at.line + 1,
         })?;
-        let text = source::prepare(&path, text, limits.layout)?;
+        let text = source::prepare(&path, text, layout)?;
         at_base.push(SourceFile {
             display: source::display_path(&path),
+            outside_transaction: source::layout::outside_transaction(layout, name, beside),
+            order: source::name::order(layout, name, version),
             path,
             version: Some(version),
             description,
             text,
         });
     }
-    let name_of = |f: &SourceFile| f.path.file_name().map(|n| n.to_os_string());
+    let name_of = |f: &SourceFile| f.path.strip_prefix(dir).ok().map(Path::to_path_buf);
     let mut selection = Selection {
+        layout: Some(current.layout_used()),
+        dialect: current.dialect,
         problems: current.problems,
         ..Selection::default()
     };
@@ -230,13 +254,18 @@ pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Select
         }
         .into());
     }
-    selection.sort_by_version();
+    selection.sort_by_order();
     Ok(selection)
 }
 
 /// `up`'s gate: the applied files (everything not `pending`) replayed as the releases they
-/// were, the pending ones judged together as one release after them.
-pub fn pending_against_applied<'a>(files: &'a [SourceFile], pending: &[usize]) -> Vec<Unit<'a>> {
+/// were, the pending ones judged together as one release after them (those among the first
+/// `replay_only`, an adopted history under `start_after`, replayed unjudged).
+pub fn pending_against_applied<'a>(
+    files: &'a [SourceFile],
+    pending: &[usize],
+    replay_only: usize,
+) -> Vec<Unit<'a>> {
     let under_test = files.len() as Release + 1;
     files
         .iter()
@@ -250,7 +279,7 @@ pub fn pending_against_applied<'a>(files: &'a [SourceFile], pending: &[usize]) -
                 } else {
                     i as Release + 1
                 },
-                lint: is_pending,
+                lint: is_pending && i >= replay_only,
             }
         })
         .collect()

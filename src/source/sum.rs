@@ -139,6 +139,7 @@ mod tests {
             version: None,
             description: String::new(),
             text: text.into(),
+            ..Default::default()
         }
     }
 

@@ -182,6 +182,7 @@ pub(crate) mod testing {
                 version: Some(i as u64 + 1),
                 description: "m".into(),
                 text: text.to_string(),
+                ..Default::default()
             })
             .collect();
         let units = Unit::each_own_release(&sources);
