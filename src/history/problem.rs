@@ -189,6 +189,31 @@ impl Problem {
                 line.map(|l| format!(":{l}")).unwrap_or_default()
             ),
             ProblemKind::Unbaselined { tables } => {
+                // Another migration tool's history: adopt what it applied.
+                let foreign: Vec<(String, Vec<&str>)> = tables
+                    .iter()
+                    .filter_map(|t| {
+                        let tools: Vec<&str> = super::adopt::Tool::ALL
+                            .iter()
+                            .filter(|tool| tool.table().eq_ignore_ascii_case(t))
+                            .map(|tool| tool.name())
+                            .collect();
+                        (!tools.is_empty()).then(|| (t.clone(), tools))
+                    })
+                    .collect();
+                if let Some((table, tools)) = foreign.first() {
+                    let commands: Vec<String> = tools
+                        .iter()
+                        .map(|t| format!("`migrate baseline --from {t}`"))
+                        .collect();
+                    return format!(
+                        "the database has {} table{} but no `migrate` history, and {table} is the history table of {}: record what that tool applied with {} (it checks the files against it), then run `migrate up` for the rest",
+                        tables.len(),
+                        if tables.len() == 1 { "" } else { "s" },
+                        tools.join(" or "),
+                        commands.join(" or ")
+                    );
+                }
                 let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
                 let more = if tables.len() > 5 { ", ..." } else { "" };
                 format!(
