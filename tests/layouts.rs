@@ -274,3 +274,274 @@ fn sections_keep_their_meaning_under_review_cases() {
         "{tables:?}"
     );
 }
+
+/// Writes `files` (`path`, text) under the test's migration directory, folders included.
+fn write_tree(db: &TestDb, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let full = db.migrations().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+}
+
+/// Every file layout under `auto` on PostgreSQL: the layout is told in the JSON summary, the
+/// rollbacks (golang-migrate's and diesel's down files, Flyway's `U` scripts) are never run,
+/// and the tool's way of running a migration outside a transaction (diesel's metadata.toml,
+/// Flyway's .sql.conf, sqlx's first line) lets CREATE INDEX CONCURRENTLY run, which
+/// PostgreSQL refuses inside a transaction.
+#[test]
+fn file_layouts_are_detected_and_run_on_postgres() {
+    let create = "CREATE TABLE t (id int);\n";
+    let index = "CREATE INDEX CONCURRENTLY t_id ON t (id);\n";
+    let drop = "DROP TABLE t;\n";
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        (
+            "sqlx",
+            vec![
+                ("1_t.sql", create.to_string()),
+                ("2_i.sql", format!("-- no-transaction\n{index}")),
+            ],
+        ),
+        (
+            "flyway",
+            vec![
+                ("V1__t.sql", create.to_string()),
+                ("U1__t.sql", drop.to_string()),
+                ("V2__i.sql", index.to_string()),
+                ("V2__i.sql.conf", "executeInTransaction=false\n".to_string()),
+            ],
+        ),
+        (
+            "diesel",
+            vec![
+                (
+                    "00000000000000_diesel_initial_setup/up.sql",
+                    "SELECT 1;\n".to_string(),
+                ),
+                ("2019-01-01-000000_t/up.sql", create.to_string()),
+                ("2019-01-01-000000_t/down.sql", drop.to_string()),
+                // diesel >= 2.2 names folders with 18 digits; it orders versions as text.
+                ("2019-01-02-000000-0000_i/up.sql", index.to_string()),
+                (
+                    "2019-01-02-000000-0000_i/metadata.toml",
+                    "run_in_transaction = false\n".to_string(),
+                ),
+                ("2019-01-02-000000-0000_i/down.sql", drop.to_string()),
+            ],
+        ),
+        (
+            "prisma",
+            vec![
+                (
+                    "migration_lock.toml",
+                    "provider = \"postgresql\"\n".to_string(),
+                ),
+                ("20190101000000_t/migration.sql", create.to_string()),
+                (
+                    "20190102000000_i/migration.sql",
+                    "CREATE INDEX t_id ON t (id);\n".to_string(),
+                ),
+            ],
+        ),
+        (
+            "migrate",
+            vec![
+                ("1_t.up.sql", create.to_string()),
+                ("1_t.down.sql", drop.to_string()),
+            ],
+        ),
+    ];
+    for (layout, files) in cases {
+        let Some(db) = TestDb::new(Kind::Postgres) else {
+            return;
+        };
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        write_tree(&db, &files);
+        let check = migrate()
+            .check()
+            .dir(db.migrations())
+            .args(["--format", "json"])
+            .run();
+        assert!(
+            check.code <= 1,
+            "{layout}: {}{}",
+            check.stdout,
+            check.stderr
+        );
+        let json: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+        assert_eq!(json["summary"]["layout"], layout, "{}", check.stdout);
+        assert_eq!(json["summary"]["layout_chosen_by"], "auto");
+        let run = db.migrate("up", &[]);
+        assert_eq!(run.code, 0, "{layout}: {}{}", run.stdout, run.stderr);
+        assert!(
+            db.tables().iter().any(|t| t == "t"),
+            "{layout}: a rollback ran"
+        );
+        if layout != "migrate" {
+            assert_eq!(
+                db.strings("SELECT indexname::text FROM pg_indexes WHERE tablename = 't'"),
+                ["t_id"],
+                "{layout}"
+            );
+        }
+        if layout == "diesel" {
+            // Recorded with diesel's versions (dashes out), in diesel's order.
+            assert_eq!(
+                db.history(),
+                [
+                    "0:applied",
+                    "20190101000000:applied",
+                    "201901020000000000:applied"
+                ]
+            );
+        }
+    }
+}
+
+/// diesel orders versions as text: a 14-digit version of a later day comes after an 18-digit
+/// one of an earlier day, the opposite of their numeric order (crates.io's history has both).
+/// `up` applies them in diesel's order: the second folder needs the first's table.
+#[test]
+fn diesel_versions_apply_in_diesels_order() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    write_tree(
+        &db,
+        &[
+            (
+                "2025-11-19-091444-0000_a/up.sql",
+                "CREATE TABLE a (id INT);\n",
+            ),
+            (
+                "2026-05-27-120000_b/up.sql",
+                "ALTER TABLE a ADD COLUMN b INT;\n",
+            ),
+        ],
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(db.columns("a"), ["id", "b"]);
+    let status = db.migrate("status", &[]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    let a = status.stdout.find("202511190914440000").unwrap();
+    let b = status.stdout.find("20260527120000").unwrap();
+    assert!(a < b, "{}", status.stdout);
+}
+
+/// Signs of two layouts are an error listing both; nothing read.
+#[test]
+fn mixed_layouts_are_refused_listing_their_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("V1__a.sql"), "CREATE TABLE a (id INT);\n").unwrap();
+    std::fs::create_dir(dir.path().join("2019-01-01-000000_b")).unwrap();
+    std::fs::write(dir.path().join("2019-01-01-000000_b/up.sql"), "SELECT 1;\n").unwrap();
+    let run = migrate().check().dir(dir.path()).run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    for sign in [
+        "flyway (",
+        "V1__a.sql",
+        "diesel (",
+        "2019-01-01-000000_b/up.sql",
+    ] {
+        assert!(run.stderr.contains(sign), "{sign}: {}", run.stderr);
+    }
+}
+
+/// `start_after` replays the history unjudged: a drop that was right at the time is not
+/// reported, a new one is; a version no file has is an error naming the setting.
+#[test]
+fn start_after_replays_old_history_without_judging_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("1_a.sql", "CREATE TABLE a (id INT, old INT);\n");
+    write("2_b.sql", "ALTER TABLE a DROP COLUMN old;\n");
+    write("3_c.sql", "ALTER TABLE a DROP COLUMN id;\n");
+    let all = migrate()
+        .check()
+        .dir(dir.path())
+        .args(["--format", "json"])
+        .run();
+    assert_eq!(
+        all.stdout.matches("drop-column").count(),
+        2,
+        "{}",
+        all.stdout
+    );
+    let adopted = migrate()
+        .check()
+        .dir(dir.path())
+        .args(["--format", "json", "--start-after", "2"])
+        .run();
+    assert_eq!(adopted.code, 1, "{}{}", adopted.stdout, adopted.stderr);
+    assert_eq!(
+        adopted.stdout.matches("drop-column").count(),
+        1,
+        "{}",
+        adopted.stdout
+    );
+    assert!(adopted.stdout.contains("3_c.sql"), "{}", adopted.stdout);
+    // The replay still knows the schema: dropping `id` is judged against the table.
+    assert!(adopted.stdout.contains("a.id"), "{}", adopted.stdout);
+    let wrong = migrate()
+        .check()
+        .dir(dir.path())
+        .args(["--start-after", "7"])
+        .run();
+    assert_eq!(wrong.code, 2, "{}{}", wrong.stdout, wrong.stderr);
+    assert!(wrong.stderr.contains("start_after = 7"), "{}", wrong.stderr);
+}
+
+/// `migrate init` on a goose project: writes migrate.toml with the layout, the dialect, the
+/// directory and start_after at the newest version, prints the next commands, refuses to
+/// overwrite; after it, `check` is clean on the old history and `new` writes goose markers.
+#[test]
+fn init_adopts_a_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let migrations = root.path().join("db/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(
+        migrations.join("20240101000000_a.sql"),
+        "-- +goose Up\nCREATE TABLE a (id INT, old INT);\n-- +goose Down\nDROP TABLE a;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        migrations.join("20240102000000_b.sql"),
+        "-- +goose Up\nALTER TABLE a DROP COLUMN old;\n-- +goose Down\n",
+    )
+    .unwrap();
+    let init = migrate().cwd(root.path()).arg("init").run();
+    assert_eq!(init.code, 0, "{}{}", init.stdout, init.stderr);
+    for said in [
+        "layout goose",
+        "start_after 20240102000000",
+        "migrate baseline --from goose",
+    ] {
+        assert!(init.stdout.contains(said), "{said}: {}", init.stdout);
+    }
+    let config = std::fs::read_to_string(root.path().join("migrate.toml")).unwrap();
+    for line in [
+        "dir = \"db/migrations\"",
+        "layout = \"goose\"",
+        "dialect = \"postgres\"",
+        "start_after = 20240102000000",
+    ] {
+        assert!(config.contains(line), "{line}: {config}");
+    }
+    let check = migrate().cwd(root.path()).arg("check").run();
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let again = migrate().cwd(root.path()).arg("init").run();
+    assert_eq!(again.code, 2, "{}{}", again.stdout, again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("migrate.toml")).unwrap(),
+        config
+    );
+    let new = migrate().cwd(root.path()).args(["new", "add b"]).run();
+    assert_eq!(new.code, 0, "{}{}", new.stdout, new.stderr);
+    let created = root.path().join(new.stdout.trim());
+    assert!(
+        std::fs::read_to_string(created)
+            .unwrap()
+            .contains("-- +goose Up")
+    );
+}
