@@ -545,3 +545,56 @@ fn init_adopts_a_directory() {
             .contains("-- +goose Up")
     );
 }
+
+/// Each tool's way of running a migration outside a transaction is honoured by `up`: the
+/// file's first statement commits on its own, so when the second fails the first's table
+/// stays (and the history says failed); the same file without the setting rolls back whole.
+/// On PostgreSQL, where DDL is transactional, this is the observable difference.
+#[test]
+fn outside_transaction_settings_are_honoured_by_up() {
+    let failing = "CREATE TABLE kept (id int);\nINSERT INTO missing VALUES (1);\n";
+    let cases: Vec<(&str, Vec<(&str, String)>, Vec<(&str, String)>)> = vec![
+        (
+            "diesel",
+            vec![
+                ("2024-01-01-000000_x/up.sql", failing.to_string()),
+                (
+                    "2024-01-01-000000_x/metadata.toml",
+                    "run_in_transaction = false\n".to_string(),
+                ),
+            ],
+            vec![("2024-01-01-000000_x/up.sql", failing.to_string())],
+        ),
+        (
+            "flyway",
+            vec![
+                ("V1__x.sql", failing.to_string()),
+                ("V1__x.sql.conf", "executeInTransaction=false\n".to_string()),
+            ],
+            vec![("V1__x.sql", failing.to_string())],
+        ),
+        (
+            "sqlx",
+            vec![("1_x.sql", format!("-- no-transaction\n{failing}"))],
+            vec![("1_x.sql", format!("-- no transaction\n{failing}"))],
+        ),
+    ];
+    for (layout, outside, inside) in cases {
+        for (files, stays) in [(outside, true), (inside, false)] {
+            let Some(db) = TestDb::new(Kind::Postgres) else {
+                return;
+            };
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            write_tree(&db, &files);
+            let run = db.migrate("up", &["--layout", layout]);
+            // A migration that fails while applying is exit 2 (docs/up.md).
+            assert_eq!(run.code, 2, "{layout}: {}{}", run.stdout, run.stderr);
+            assert_eq!(
+                db.tables().iter().any(|t| t == "kept"),
+                stays,
+                "{layout} (outside a transaction: {stays}): {:?}",
+                db.tables()
+            );
+        }
+    }
+}

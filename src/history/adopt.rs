@@ -154,6 +154,10 @@ pub fn applied(
             )
         })
     };
+    let flyway_number = |s: &str| -> Result<u64, String> {
+        name::flyway_key(s.trim())
+            .map_err(|why| format!("{table} holds version `{}`: {why}", s.trim()))
+    };
     let mut found: Vec<usize> = Vec::new();
     let mut push = |i: usize| {
         if !found.contains(&i) {
@@ -196,7 +200,7 @@ pub fn applied(
                     "SQL" | "SQL_BASELINE" | "JDBC" => {}
                     // The baseline marker: everything up to its version counts as applied.
                     "BASELINE" => {
-                        let v = number(version)?;
+                        let v = flyway_number(version)?;
                         let at = by_version(v).ok_or_else(|| no_file(&format!("baseline {v}")))?;
                         (0..=at).for_each(&mut push);
                         continue;
@@ -209,8 +213,8 @@ pub fn applied(
                         row[4].trim()
                     ));
                 }
-                let v = number(version)?;
-                let i = by_version(v).ok_or_else(|| no_file(&format!("version {v}")))?;
+                let v = flyway_number(version)?;
+                let i = by_version(v).ok_or_else(|| no_file(&format!("version {version}")))?;
                 if !checksum.is_empty() && checksum != flyway_checksum(&raw(&files[i])?).to_string()
                 {
                     return Err(differs(tool, &files[i], v));

@@ -115,6 +115,13 @@ pub fn order(layout: Layout, rel: &str, version: u64) -> String {
         Layout::Prisma => first.to_string(),
         Layout::Diesel => diesel_version(first),
         Layout::Dbmate => first.split('_').next().unwrap_or(first).to_string(),
+        Layout::Flyway => {
+            let version = first
+                .get(1..)
+                .and_then(|rest| rest.split_once("__"))
+                .map_or(first, |(v, _)| v);
+            flyway_order(version)
+        }
         _ => format!("{version:020}"),
     }
 }
@@ -178,21 +185,9 @@ fn flyway(file: &str) -> FileName {
         "V" | "U" => {}
         _ => return invalid("expected `V<version>__<description>.sql`"),
     }
-    if !version.is_empty()
-        && version
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
-        && !version.bytes().all(|b| b.is_ascii_digit())
-    {
-        return invalid(
-            "dotted Flyway versions (`1.2`, `1_2`) are not supported yet: the history keys versions by one integer",
-        );
-    }
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return invalid("the version after `V` must be digits");
-    }
-    let Ok(number) = version.parse::<u64>() else {
-        return invalid("the version does not fit in 64 bits");
+    let number = match flyway_key(version) {
+        Ok(number) => number,
+        Err(reason) => return invalid(reason),
     };
     if description.is_empty() {
         return invalid("the description after `__` is empty");
@@ -204,6 +199,58 @@ fn flyway(file: &str) -> FileName {
             version: number,
             description: description.to_string(),
         }
+    }
+}
+
+/// The parts of a Flyway version (`1.2.3`, `1_2_3`), trailing zero parts dropped (Flyway
+/// compares versions part by part as numbers: `1.0` is `1`).
+fn flyway_parts(version: &str) -> Result<Vec<&str>, &'static str> {
+    let mut parts: Vec<&str> = version.split(['.', '_']).collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("the version after `V` must be numbers separated by `.` or `_`");
+    }
+    let parts_value = |p: &str| p.trim_start_matches('0').to_string();
+    while parts.len() > 1 && parts_value(parts[parts.len() - 1]).is_empty() {
+        parts.pop();
+    }
+    Ok(parts)
+}
+
+/// `migrate`'s integer key for a Flyway version: the first part, then each further part as
+/// three digits (`1.2.3` is 1002003, `2.10` is 2010). Only a key: files apply in Flyway's
+/// order ([`order`]), part by part.
+pub fn flyway_key(version: &str) -> Result<u64, &'static str> {
+    let parts = flyway_parts(version)?;
+    let mut digits = parts[0].trim_start_matches('0').to_string();
+    for part in &parts[1..] {
+        let value: u64 = part
+            .parse()
+            .map_err(|_| "a part of the version is too large")?;
+        if value >= 1000 {
+            return Err("a part after the first of a dotted Flyway version must be below 1000");
+        }
+        digits.push_str(&format!("{value:03}"));
+    }
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    digits
+        .parse()
+        .map_err(|_| "the version does not fit in 64 bits once its parts are joined")
+}
+
+/// Flyway's order of a version: each part as a 20-digit number.
+fn flyway_order(version: &str) -> String {
+    match flyway_parts(version) {
+        Ok(parts) => parts
+            .iter()
+            .map(|p| format!("{:0>20}", p.trim_start_matches('0')))
+            .collect::<Vec<_>>()
+            .join("."),
+        Err(_) => version.to_string(),
     }
 }
 
@@ -243,6 +290,37 @@ fn invalid(reason: &str) -> FileName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flyway_versions_key_and_order_part_by_part() {
+        assert_eq!(flyway_key("1"), Ok(1));
+        assert_eq!(flyway_key("1.2.3"), Ok(1002003));
+        assert_eq!(flyway_key("1_2_3"), Ok(1002003));
+        assert_eq!(flyway_key("1.0"), flyway_key("1"));
+        assert_eq!(flyway_key("2.10"), Ok(2010));
+        assert!(flyway_key("1.1000").is_err());
+        assert!(flyway_key("1..2").is_err());
+        // Flyway's order: 1.2 < 1.10 < 2, unlike their text.
+        let order = |v: &str| order(Layout::Flyway, &format!("V{v}__x.sql"), 0);
+        assert!(order("1.2") < order("1.10"));
+        assert!(order("1.10") < order("2"));
+        assert!(order("1") < order("1.1"));
+        assert_eq!(
+            classify(Layout::Flyway, "V1.2__add_x.sql"),
+            FileName::Up {
+                version: 1002,
+                description: "add_x".into()
+            }
+        );
+        assert!(matches!(
+            classify(Layout::Flyway, "R__views.sql"),
+            FileName::Invalid { .. }
+        ));
+        assert_eq!(
+            classify(Layout::Flyway, "U3__x.sql"),
+            FileName::Down { version: 3 }
+        );
+    }
 
     #[test]
     fn accepts_plain_and_up_names() {

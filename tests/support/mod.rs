@@ -35,10 +35,16 @@ pub fn cases() -> Vec<PathBuf> {
 pub fn markers(case_dir: &Path) -> Vec<Marker> {
     let mut out = Vec::new();
     let dir = case_dir.join("migrations");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    // One level of folders too: diesel's and Prisma's migrations are folders.
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            files.push(path);
+        }
+    }
     // Files deleted since the base of a `base = true` case carry their markers in `base/`.
     if let Ok(base) = std::fs::read_dir(case_dir.join("base")) {
         for entry in base {
@@ -54,7 +60,19 @@ pub fn markers(case_dir: &Path) -> Vec<Marker> {
         let text = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
         let text = text.trim_start_matches('\u{feff}');
         let lines: Vec<&str> = text.lines().collect();
-        let file = format!("migrations/{}", path.file_name().unwrap().to_string_lossy());
+        let folder = path
+            .strip_prefix(&dir)
+            .ok()
+            .and_then(|rel| rel.parent())
+            .filter(|p| !p.as_os_str().is_empty());
+        let file = match folder {
+            Some(folder) => format!(
+                "migrations/{}/{}",
+                folder.to_string_lossy(),
+                path.file_name().unwrap().to_string_lossy()
+            ),
+            None => format!("migrations/{}", path.file_name().unwrap().to_string_lossy()),
+        };
         for (i, line) in lines.iter().enumerate() {
             let line = line.trim();
             let (kind, rest) = match line.strip_prefix("-- ").and_then(|l| l.split_once(": ")) {

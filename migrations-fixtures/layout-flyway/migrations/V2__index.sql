@@ -1,0 +1,2 @@
+-- accept: concurrently-in-transaction, mixed-non-transactional
+CREATE INDEX CONCURRENTLY users_email ON users (email);

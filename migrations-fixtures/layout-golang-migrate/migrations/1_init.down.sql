@@ -1,0 +1,2 @@
+-- expect-file: down-migration-ignored
+DROP TABLE users;

@@ -1,0 +1,1 @@
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(100), legacy TEXT);

@@ -1,0 +1,2 @@
+-- expect-file: down-migration-ignored
+ALTER TABLE users ADD COLUMN legacy TEXT;

@@ -1,0 +1,2 @@
+-- expect-file: invalid-migration-name
+SELECT 1;

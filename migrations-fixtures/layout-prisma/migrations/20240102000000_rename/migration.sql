@@ -1,0 +1,2 @@
+-- expect: rename-column
+ALTER TABLE `User` RENAME COLUMN `email` TO `mail`;

@@ -1,0 +1,3 @@
+-- +migrate Up notransaction
+-- accept: concurrently-in-transaction
+CREATE INDEX CONCURRENTLY users_email ON users (email);
