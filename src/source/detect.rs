@@ -54,7 +54,7 @@ fn structure(rel: &str) -> Option<Layout> {
         Some(_) => None,
         None if lower == "migration_lock.toml" => Some(Layout::Prisma),
         None if lower.ends_with(".sql.conf") => Some(Layout::Flyway),
-        None if lower.ends_with(".sql") => {
+        None if lower.ends_with(".sql") && (rel.starts_with(['V', 'R', 'U'])) => {
             let flyway = matches!(
                 name::classify(Layout::Flyway, rel),
                 FileName::Up { .. } | FileName::Down { .. }

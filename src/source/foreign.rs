@@ -70,6 +70,15 @@ pub fn tool_markers(text: &str) -> impl Iterator<Item = (ForeignMarker, bool)> +
 /// `(tool, consequence)` for a comment (after `--`) that is a tool's marker; the consequence
 /// is `None` for a harmless one (a lone Up marker).
 fn judge(comment: &str) -> Option<(&'static str, Option<&'static str>)> {
+    // Most comments are prose: only `+goose`, `+migrate` and `migrate:` can be markers.
+    let head = comment.as_bytes();
+    let marker_like = head.first() == Some(&b'+')
+        || head
+            .get(..8)
+            .is_some_and(|h| h.eq_ignore_ascii_case(b"migrate:"));
+    if !marker_like {
+        return None;
+    }
     let lower = comment.to_ascii_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     let (tool, rest) = match words.split_first()? {

@@ -244,14 +244,15 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             });
             continue;
         }
-        kept.insert(version, display_path(&path));
+        let display = display_path(&path);
+        kept.insert(version, display.clone());
         let text = match raw.remove(&rel) {
             Some(text) => text,
             None => read_limited(&path, limits)?,
         };
         let text = prepare(&path, text, layout)?;
         discovery.files.push(SourceFile {
-            display: display_path(&path),
+            display,
             outside_transaction: layout::outside_transaction(layout, &rel, beside),
             order,
             path,
@@ -541,10 +542,12 @@ pub fn checksum(normalised: &str) -> String {
 /// A path as users should see it: relative to the working directory when below it,
 /// without `./`, with `/` separators.
 pub fn display_path(path: &Path) -> String {
+    // The working directory does not change while `migrate` runs: asked once.
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     let relative = if path.is_absolute() {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        CWD.get_or_init(|| std::env::current_dir().ok())
+            .as_ref()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
             .unwrap_or_else(|| path.to_path_buf())
     } else {
         path.to_path_buf()
