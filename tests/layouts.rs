@@ -553,7 +553,8 @@ fn init_adopts_a_directory() {
 #[test]
 fn outside_transaction_settings_are_honoured_by_up() {
     let failing = "CREATE TABLE kept (id int);\nINSERT INTO missing VALUES (1);\n";
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<(&str, String)>)> = vec![
+    type Files = Vec<(&'static str, String)>;
+    let cases: Vec<(&str, Files, Files)> = vec![
         (
             "diesel",
             vec![
