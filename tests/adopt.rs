@@ -458,3 +458,55 @@ fn baseline_from_refuses_an_applied_version_without_a_file() {
     assert!(run.stderr.contains("20231231000000"), "{}", run.stderr);
     assert!(db.history().is_empty());
 }
+
+/// Flyway's repeatable migrations: its latest row per script counts. Unchanged since (same
+/// CRC-32, computed with Python's zlib), it is recorded as applied and `up` leaves it alone;
+/// changed since, it is left for `up`, which applies it again (as Flyway would).
+#[test]
+fn baseline_from_flyway_takes_repeatable_migrations() {
+    const VIEW: &str = "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n";
+    const VIEW_CRC: i32 = -883864728;
+    for changed in [false, true] {
+        let Some(db) = adopted(Tool::Flyway, Kind::Postgres, false) else {
+            return;
+        };
+        db.exec(VIEW);
+        db.exec(&format!(
+            "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES (3, NULL, 'v', 'SQL', 'R__v.sql', {}, 'app', 5, TRUE)",
+            VIEW_CRC - 1
+        ));
+        db.exec(&format!(
+            "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES (4, NULL, 'v', 'SQL', 'R__v.sql', {VIEW_CRC}, 'app', 5, TRUE)"
+        ));
+        let text = if changed {
+            "CREATE OR REPLACE VIEW v AS SELECT id, 1 AS one FROM a;\n"
+        } else {
+            VIEW
+        };
+        db.write("R__v.sql", text);
+        let baseline = db.migrate("baseline", &["--from", "flyway"]);
+        assert_eq!(baseline.code, 0, "{}{}", baseline.stdout, baseline.stderr);
+        let recorded = if changed {
+            "2 migrations"
+        } else {
+            "3 migrations"
+        };
+        assert!(
+            baseline.stdout.contains(recorded),
+            "{changed}: {}",
+            baseline.stdout
+        );
+        let up = db.migrate("up", &["--format", "json"]);
+        assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+        let report: serde_json::Value = serde_json::from_str(&up.stdout).unwrap();
+        let applied = report["migrations"].as_array().unwrap().len();
+        assert_eq!(
+            applied,
+            if changed { 2 } else { 1 },
+            "{changed}: {}",
+            up.stdout
+        );
+        let columns = db.columns("v");
+        assert_eq!(columns.len(), if changed { 2 } else { 1 }, "{columns:?}");
+    }
+}

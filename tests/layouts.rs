@@ -599,3 +599,49 @@ fn outside_transaction_settings_are_honoured_by_up() {
         }
     }
 }
+
+/// Flyway's repeatable migrations on PostgreSQL: applied after every versioned one (the view
+/// reads a column V2 adds, though `R__` sorts first), not again while unchanged, again once
+/// edited (the history keeps one row for it, with the new checksum); a versioned file added
+/// later is not out of order behind it.
+#[test]
+fn flyway_repeatable_migrations_apply_last_and_again_when_changed() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write("V1__t.sql", "CREATE TABLE t (a int);\n");
+    db.write(
+        "R__v.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT a, b FROM t;\n",
+    );
+    db.write("V2__b.sql", "ALTER TABLE t ADD COLUMN b int;\n");
+    let first = db.migrate("up", &[]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert_eq!(db.columns("v"), ["a", "b"]);
+    assert_eq!(db.history().len(), 3, "{:?}", db.history());
+    let again = db.migrate("up", &["--format", "json"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(report["status"], "up-to-date", "{}", again.stdout);
+    assert_eq!(
+        report["migrations"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        again.stdout
+    );
+    db.write(
+        "R__v.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT a, b, 1 AS c FROM t;\n",
+    );
+    db.write("V3__d.sql", "ALTER TABLE t ADD COLUMN d int;\n");
+    let status = db.migrate("status", &[]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    assert!(!status.stdout.contains("modified"), "{}", status.stdout);
+    let changed = db.migrate("up", &[]);
+    assert_eq!(changed.code, 0, "{}{}", changed.stdout, changed.stderr);
+    assert_eq!(db.columns("v"), ["a", "b", "c"]);
+    assert_eq!(db.columns("t"), ["a", "b", "d"]);
+    assert_eq!(db.history().len(), 4, "{:?}", db.history());
+    let verify = db.migrate("verify", &[]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}

@@ -120,6 +120,10 @@ pub trait Driver {
     /// Records `m` as applied without running it (adopting an existing database).
     fn baseline(&mut self, m: &Migration) -> Result<(), DbError>;
 
+    /// Deletes the applied row of `version` (a repeatable migration whose text changed, about
+    /// to be applied again under the lock).
+    fn forget(&mut self, version: i64) -> Result<(), DbError>;
+
     /// Rows of a read-only query of another tool's history table, each column as text.
     fn foreign_rows(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, DbError>;
 }
@@ -555,6 +559,14 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         let ran = self.run(|c| B::Db::execute(c, &insert, &values));
         ran.map(|_| ())
             .map_err(|e| self.query_error("recording the baseline", &e))
+    }
+
+    fn forget(&mut self, version: i64) -> Result<(), DbError> {
+        let forget = self.sql.forget.clone();
+        let values = [Value::Int(Some(version))];
+        let ran = self.run(|c| B::Db::execute(c, &forget, &values));
+        ran.map(|_| ())
+            .map_err(|e| self.query_error("forgetting the repeatable migration's old row", &e))
     }
 
     fn foreign_rows(&mut self, sql: &str, columns: usize) -> Result<Vec<Vec<String>>, DbError> {

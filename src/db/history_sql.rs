@@ -44,6 +44,8 @@ pub struct HistorySql {
     pub resolve_applied: String,
     /// Resolve as rolled back: bind version.
     pub resolve_rolled_back: String,
+    /// Forget an applied row (a repeatable migration about to be applied again): bind version.
+    pub forget: String,
 }
 
 /// The `SET LOCAL` that marks a migration's own transaction on PostgreSQL; a `COMMIT` or
@@ -146,6 +148,10 @@ impl HistorySql {
             ),
             resolve_rolled_back: format!(
                 "DELETE FROM {t} WHERE version = {} AND state IN ('failed', 'running')",
+                p(1)
+            ),
+            forget: format!(
+                "DELETE FROM {t} WHERE version = {} AND state = 'applied'",
                 p(1)
             ),
         }

@@ -293,6 +293,13 @@ fn locked_up(
         let file = &files[i];
         let facts = &analysis.files[i];
         let migration = migration(file, facts);
+        // A repeatable migration whose text changed: its old row goes, the new text is applied.
+        if file.repeatable
+            && let Some(version) = file.version
+            && rows.iter().any(|r| r.version == version as i64)
+        {
+            driver.forget(version as i64)?;
+        }
         let resume = resumable.iter().find(|&&(r, _, _)| r == i);
         let in_transaction = transactional(i) && resume.is_none();
         let outcome = if in_transaction {

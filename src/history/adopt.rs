@@ -208,10 +208,29 @@ pub fn applied(
                     _ => continue,
                 }
                 if version.is_empty() {
-                    return Err(format!(
-                        "{table} records the repeatable migration {}: `migrate` does not run repeatable migrations yet",
-                        row[4].trim()
-                    ));
+                    // A repeatable migration: its latest row counts; applied again by `up`
+                    // when the file changed since (as Flyway would).
+                    let script = row[4].trim();
+                    let latest = rows
+                        .iter()
+                        .rev()
+                        .find(|r| r[0].trim().is_empty() && r[4].trim() == script)
+                        .is_some_and(|r| std::ptr::eq(r, row));
+                    if !latest {
+                        continue;
+                    }
+                    let i = files
+                        .iter()
+                        .position(|f| {
+                            f.repeatable && f.path.file_name().is_some_and(|n| n == script)
+                        })
+                        .ok_or_else(|| no_file(script))?;
+                    if checksum.is_empty()
+                        || checksum == flyway_checksum(&raw(&files[i])?).to_string()
+                    {
+                        push(i);
+                    }
+                    continue;
                 }
                 let v = flyway_number(version)?;
                 let i = by_version(v).ok_or_else(|| no_file(&format!("version {version}")))?;

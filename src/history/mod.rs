@@ -185,7 +185,9 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
     };
     // Out of order: before the last applied file in apply order, or below an applied row
     // whose file is gone.
-    let last_applied_file = files.iter().rposition(|f| f.version.is_some_and(applied));
+    let last_applied_file = files
+        .iter()
+        .rposition(|f| !f.repeatable && f.version.is_some_and(applied));
     let newest_fileless = rows
         .iter()
         .filter(|r| r.state == RowState::Applied && r.version >= 0 && !has_file(r.version as u64))
@@ -203,8 +205,10 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
             Some(r) if r.state == RowState::Failed => State::Failed,
             Some(r) if r.state == RowState::Running => State::Running,
             Some(r) if checksum(&f.text) == r.checksum => State::Applied,
+            // A repeatable migration whose text changed is applied again.
+            Some(_) if f.repeatable => State::Pending,
             Some(_) => State::Modified,
-            None if last_applied_file.is_some_and(|last| i < last)
+            None if !f.repeatable && last_applied_file.is_some_and(|last| i < last)
                 || newest_fileless.is_some_and(|n| version < n) =>
             {
                 State::OutOfOrder

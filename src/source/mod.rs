@@ -36,6 +36,9 @@ pub struct SourceFile {
     /// Where it sorts among the directory's migrations: its tool's order (the version as text
     /// for dbmate, diesel and Prisma, which sort so; the version zero-padded for the others).
     pub order: String,
+    /// A Flyway repeatable migration (`R__`): applied again whenever its text changes, after
+    /// the versioned ones; its version is a key from [`name::REPEATABLE_BASE`] up.
+    pub repeatable: bool,
     /// Its layout's settings beside the file say it runs outside a transaction (diesel's
     /// `metadata.toml`, Flyway's `.sql.conf`), as `-- migrate:no-transaction` in it would.
     pub outside_transaction: bool,
@@ -254,6 +257,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
         discovery.files.push(SourceFile {
             display,
             outside_transaction: layout::outside_transaction(layout, &rel, beside),
+            repeatable: name::is_repeatable(layout, &rel),
             order,
             path,
             version: Some(version),
@@ -363,6 +367,7 @@ pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceErro
         description: escape_controls(&description),
         text,
         outside_transaction: false,
+        repeatable: false,
     })
 }
 

@@ -115,6 +115,8 @@ pub fn order(layout: Layout, rel: &str, version: u64) -> String {
         Layout::Prisma => first.to_string(),
         Layout::Diesel => diesel_version(first),
         Layout::Dbmate => first.split('_').next().unwrap_or(first).to_string(),
+        // Repeatable migrations after every versioned one, by description (as Flyway).
+        Layout::Flyway if is_repeatable(layout, rel) => format!("~{}", &first[3..]),
         Layout::Flyway => {
             let version = first
                 .get(1..)
@@ -177,15 +179,22 @@ fn flyway(file: &str) -> FileName {
         return invalid("expected `V<version>__<description>.sql`");
     };
     match kind {
-        "R" => {
-            return invalid(
-                "repeatable Flyway migrations (`R__`) are not supported yet: they would be re-applied on every change",
-            );
+        "R" if version.is_empty() && !description.is_empty() => {
+            return FileName::Up {
+                version: repeatable_key(description),
+                description: description.to_string(),
+            };
         }
+        "R" => return invalid("expected `R__<description>.sql` for a repeatable migration"),
         "V" | "U" => {}
         _ => return invalid("expected `V<version>__<description>.sql`"),
     }
     let number = match flyway_key(version) {
+        Ok(number) if number >= REPEATABLE_BASE => {
+            return invalid(
+                "the version is too large (keys from 2^62 up name repeatable migrations)",
+            );
+        }
         Ok(number) => number,
         Err(reason) => return invalid(reason),
     };
@@ -200,6 +209,25 @@ fn flyway(file: &str) -> FileName {
             description: description.to_string(),
         }
     }
+}
+
+/// Keys from here up name Flyway's repeatable migrations (`R__<description>.sql`), which have
+/// no version: each is keyed by a hash of its description, below `i64::MAX` (the history's
+/// BIGINT), far above any version.
+pub const REPEATABLE_BASE: u64 = 1 << 62;
+
+/// Whether `rel` is a Flyway repeatable migration (`R__<description>.sql`).
+pub fn is_repeatable(layout: Layout, rel: &str) -> bool {
+    layout == Layout::Flyway && !rel.contains('/') && rel.starts_with("R__")
+}
+
+/// The key of the repeatable migration `description`: stable, from its SHA-256.
+fn repeatable_key(description: &str) -> u64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(description.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    REPEATABLE_BASE + u64::from_be_bytes(first) % REPEATABLE_BASE
 }
 
 /// The parts of a Flyway version (`1.2.3`, `1_2_3`), trailing zero parts dropped (Flyway

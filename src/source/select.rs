@@ -213,6 +213,7 @@ pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Select
         at_base.push(SourceFile {
             display: source::display_path(&path),
             outside_transaction: source::layout::outside_transaction(layout, name, beside),
+            repeatable: source::name::is_repeatable(layout, name),
             order: source::name::order(layout, name, version),
             path,
             version: Some(version),
@@ -233,6 +234,8 @@ pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Select
             None => selection.problems.push(FileProblem::DeletedSinceBase {
                 file: old.display.clone(),
             }),
+            // A repeatable migration changes by design: its new text is judged below.
+            Some(now) if now.text != old.text && now.repeatable => {}
             Some(now) if now.text != old.text => {
                 selection.problems.push(FileProblem::EditedSinceBase {
                     file: now.display.clone(),
@@ -244,7 +247,10 @@ pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Select
         selection.push(old.clone(), i as Release + 1, false);
     }
     for file in current.files {
-        if !at_base.iter().any(|old| name_of(old) == name_of(&file)) {
+        let unchanged = at_base.iter().any(|old| {
+            name_of(old) == name_of(&file) && !(file.repeatable && old.text != file.text)
+        });
+        if !unchanged {
             selection.push(file, under_test, true);
         }
     }

@@ -1,0 +1,2 @@
+-- expect: replace-view-changing-columns
+CREATE OR REPLACE VIEW v AS SELECT a FROM t;

@@ -1,0 +1,2 @@
+-- accept: drop-column
+ALTER TABLE t ADD COLUMN c int;
