@@ -340,8 +340,19 @@ mod tests {
                 description: "add_x".into()
             }
         );
+        let FileName::Up {
+            version,
+            description,
+        } = classify(Layout::Flyway, "R__views.sql")
+        else {
+            panic!("R__ is a repeatable migration");
+        };
+        assert!((REPEATABLE_BASE..=i64::MAX as u64).contains(&version));
+        assert_eq!(description, "views");
+        // After every versioned migration.
+        assert!(order("99999.1") < super::order(Layout::Flyway, "R__views.sql", version));
         assert!(matches!(
-            classify(Layout::Flyway, "R__views.sql"),
+            classify(Layout::Flyway, "R1__views.sql"),
             FileName::Invalid { .. }
         ));
         assert_eq!(
