@@ -645,3 +645,41 @@ fn flyway_repeatable_migrations_apply_last_and_again_when_changed() {
     let verify = db.migrate("verify", &[]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
 }
+
+/// `migrate new` names the file the layout's way: the next Flyway version after the numbered
+/// ones (not after a repeatable's key), a diesel folder with up.sql and down.sql.
+#[test]
+fn new_follows_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let flyway = dir.path().join("flyway");
+    std::fs::create_dir(&flyway).unwrap();
+    for (name, text) in [
+        ("V1__a.sql", "SELECT 1;\n"),
+        ("V2__b.sql", "SELECT 2;\n"),
+        ("R__v.sql", "SELECT 3;\n"),
+    ] {
+        std::fs::write(flyway.join(name), text).unwrap();
+    }
+    let run = migrate().args(["new", "add c", "--dir"]).arg(&flyway).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(flyway.join("V3__add_c.sql").is_file(), "{}", run.stdout);
+    let diesel = dir.path().join("diesel");
+    std::fs::create_dir_all(diesel.join("2024-01-01-000000_a")).unwrap();
+    std::fs::write(diesel.join("2024-01-01-000000_a/up.sql"), "SELECT 1;\n").unwrap();
+    let run = migrate().args(["new", "add d", "--dir"]).arg(&diesel).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let created = std::path::PathBuf::from(run.stdout.trim());
+    assert_eq!(created.file_name().unwrap(), "up.sql", "{}", run.stdout);
+    assert!(created.with_file_name("down.sql").is_file());
+    let folder = created
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    assert!(
+        folder.ends_with("_add_d") && folder.chars().nth(4) == Some('-'),
+        "{folder}"
+    );
+}

@@ -70,7 +70,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             None => parsed_best(&discovery.files),
         },
     };
-    let newest = discovery.files.last().and_then(|f| f.version);
+    // The newest versioned migration (Flyway's repeatable ones come last but have no version).
+    let newest = discovery
+        .files
+        .iter()
+        .rev()
+        .find(|f| !f.repeatable)
+        .and_then(|f| f.version);
     let mut text = String::from(
         "# Written by `migrate init`. Every setting: docs/up.md (Settings) and docs/check.md.\n",
     );

@@ -57,7 +57,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let layout = discovery.layout;
     // Versions only grow: never below an existing one, even with a skewed clock; a directory
     // numbered 1, 2, 3 (not by timestamps) gets the next number.
-    let newest = discovery.files.iter().filter_map(|f| f.version).max();
+    let newest = discovery
+        .files
+        .iter()
+        .filter(|f| !f.repeatable)
+        .filter_map(|f| f.version)
+        .max();
     let now = Utc::now().version();
     let version = match newest {
         Some(n) if n >= now || n < 10_000_000_000 => n + 1,
