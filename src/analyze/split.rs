@@ -243,28 +243,26 @@ impl Splitter<'_> {
     }
 }
 
-/// The words of a `--` comment's body, lowercased, if it is `+goose <word>` or
-/// `+migrate <word>`.
-fn block_marker(body: &[u8]) -> Option<(&[u8], String)> {
-    let mut words = body
-        .split(|c| c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty());
-    let tool = words.next()?;
-    let word = words.next()?;
-    if words.next().is_some()
-        || !(tool.eq_ignore_ascii_case(b"+goose") || tool.eq_ignore_ascii_case(b"+migrate"))
-    {
-        return None;
+/// goose's or sql-migrate's `StatementBegin`/`StatementEnd` (alone on its line): the tool, and
+/// whether it begins a block.
+fn block_marker(body: &[u8]) -> Option<(crate::source::layout::Layout, bool)> {
+    use crate::source::{layout::Layout, marker};
+    let found = marker::parse(std::str::from_utf8(body).ok()?)?;
+    match found.kind {
+        marker::Kind::Block {
+            begin,
+            extra: false,
+        } if matches!(found.tool, Layout::Goose | Layout::SqlMigrate) => Some((found.tool, begin)),
+        _ => None,
     }
-    Some((tool, String::from_utf8_lossy(word).to_ascii_lowercase()))
 }
 
 /// If `body` (a comment ending at `end`) opens a statement block, the end of the block's
 /// text (before its `StatementEnd` line, trailing blanks left out) and the offset after that
 /// line.
 fn statement_block(b: &[u8], body: &[u8], end: usize) -> Option<(usize, usize)> {
-    let (tool, word) = block_marker(body)?;
-    if word != "statementbegin" {
+    let (tool, begins) = block_marker(body)?;
+    if !begins {
         return None;
     }
     let mut at = end;
@@ -275,9 +273,8 @@ fn statement_block(b: &[u8], body: &[u8], end: usize) -> Option<(usize, usize)> 
         // The layout may have put the `;` a block lacked on its end marker's line.
         let line = line.strip_prefix(b";").unwrap_or(line).trim_ascii_start();
         if let Some(rest) = line.strip_prefix(b"--")
-            && let Some((t, w)) = block_marker(rest)
-            && t.eq_ignore_ascii_case(tool)
-            && w == "statementend"
+            && let Some((t, false)) = block_marker(rest)
+            && t == tool
         {
             let content = &b[end..line_start];
             let last = end + content.len()

@@ -70,43 +70,23 @@ pub fn tool_markers(text: &str) -> impl Iterator<Item = (ForeignMarker, bool)> +
 /// `(tool, consequence)` for a comment (after `--`) that is a tool's marker; the consequence
 /// is `None` for a harmless one (a lone Up marker).
 fn judge(comment: &str) -> Option<(&'static str, Option<&'static str>)> {
-    // Most comments are prose: only `+goose`, `+migrate` and `migrate:` can be markers.
-    let head = comment.as_bytes();
-    let marker_like = head.first() == Some(&b'+')
-        || head
-            .get(..8)
-            .is_some_and(|h| h.eq_ignore_ascii_case(b"migrate:"));
-    if !marker_like {
-        return None;
-    }
-    let lower = comment.to_ascii_lowercase();
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    let (tool, rest) = match words.split_first()? {
-        (&"+goose", rest) => ("goose", rest),
-        (&"+migrate", rest) => ("sql-migrate", rest),
-        (first, rest) if first.starts_with("migrate:") => {
-            // dbmate shares the `migrate:` prefix with `migrate`'s own directives: only its
-            // section words are its markers.
-            return match &first["migrate:".len()..] {
-                "down" => Some(("dbmate", Some(DOWN))),
-                "up" if rest.iter().any(|w| w.starts_with("transaction:false")) => {
-                    Some(("dbmate", Some(NO_TRANSACTION)))
-                }
-                "up" => Some(("dbmate", None)),
-                _ => None,
-            };
-        }
-        _ => return None,
+    use super::marker::Kind;
+    let found = super::marker::parse(comment)?;
+    let consequence = match found.kind {
+        Kind::Up {
+            no_transaction: false,
+            extra: false,
+        } => None,
+        Kind::Up {
+            no_transaction: true,
+            ..
+        } => Some(NO_TRANSACTION),
+        Kind::Up { extra: true, .. } | Kind::Other => Some(UNKNOWN),
+        Kind::Down => Some(DOWN),
+        Kind::NoTransaction => Some(NO_TRANSACTION),
+        Kind::Block { .. } => Some(BLOCK),
     };
-    let consequence = match rest {
-        ["up"] => return Some((tool, None)),
-        ["down", ..] => DOWN,
-        ["statementbegin", ..] | ["statementend", ..] => BLOCK,
-        ["no", "transaction", ..] => NO_TRANSACTION,
-        ["up", "notransaction", ..] => NO_TRANSACTION,
-        _ => UNKNOWN,
-    };
-    Some((tool, Some(consequence)))
+    Some((found.tool.name(), consequence))
 }
 
 #[cfg(test)]

@@ -81,16 +81,6 @@ impl Layout {
     pub fn sectioned(self) -> bool {
         matches!(self, Layout::Goose | Layout::Dbmate | Layout::SqlMigrate)
     }
-
-    /// Each migration is a folder (diesel, Prisma).
-    pub fn folders(self) -> bool {
-        matches!(self, Layout::Diesel | Layout::Prisma)
-    }
-
-    /// The tool orders versions as strings, not numbers (dbmate, diesel, Prisma).
-    pub fn string_order(self) -> bool {
-        matches!(self, Layout::Dbmate | Layout::Diesel | Layout::Prisma)
-    }
 }
 
 /// What a marker line of a sectioned layout says.
@@ -108,28 +98,18 @@ enum Marker {
 }
 
 fn marker(layout: Layout, line: &str) -> Option<Marker> {
-    let comment = line.trim().strip_prefix("--")?.trim();
-    let lower = comment.to_ascii_lowercase();
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    let sectioned = |rest: &[&str]| match rest {
-        ["up", more @ ..] => Some(Marker::Up {
-            no_transaction: layout == Layout::SqlMigrate && more.first() == Some(&"notransaction"),
-        }),
-        ["down", ..] => Some(Marker::Down),
-        ["no", "transaction"] if layout == Layout::Goose => Some(Marker::NoTransaction),
-        ["statementbegin"] | ["statementend"] => Some(Marker::Block),
-        _ => Some(Marker::Unsupported),
-    };
-    match (layout, words.split_first()?) {
-        (Layout::Goose, (&"+goose", rest)) | (Layout::SqlMigrate, (&"+migrate", rest)) => {
-            sectioned(rest)
-        }
-        (Layout::Dbmate, (&"migrate:up", rest)) => Some(Marker::Up {
-            no_transaction: rest.contains(&"transaction:false"),
-        }),
-        (Layout::Dbmate, (&"migrate:down", _)) => Some(Marker::Down),
-        _ => None,
+    use super::marker::Kind;
+    let found = super::marker::parse(line.trim().strip_prefix("--")?)?;
+    if found.tool != layout {
+        return None;
     }
+    Some(match found.kind {
+        Kind::Up { no_transaction, .. } => Marker::Up { no_transaction },
+        Kind::Down => Marker::Down,
+        Kind::NoTransaction if layout == Layout::Goose => Marker::NoTransaction,
+        Kind::Block { extra: false, .. } => Marker::Block,
+        Kind::NoTransaction | Kind::Block { .. } | Kind::Other => Marker::Unsupported,
+    })
 }
 
 /// Why a file cannot be read in its layout.

@@ -9,6 +9,7 @@ pub mod directive;
 pub mod foreign;
 pub mod git;
 pub mod layout;
+pub mod marker;
 pub mod name;
 pub mod select;
 pub mod sum;
