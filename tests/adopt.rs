@@ -510,3 +510,32 @@ fn baseline_from_flyway_takes_repeatable_migrations() {
         assert_eq!(columns.len(), if changed { 2 } else { 1 }, "{columns:?}");
     }
 }
+
+/// `--table` reads the tool's history under another name (dbmate's `--migrations-table`).
+#[test]
+fn baseline_from_reads_a_renamed_table() {
+    let Some(db) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    for n in 1..=3 {
+        for (path, text) in Tool::Dbmate.files(n) {
+            db.write(&path, text);
+        }
+    }
+    db.exec(&body(1));
+    db.exec("CREATE TABLE IF NOT EXISTS app_versions (version varchar(128) NOT NULL PRIMARY KEY)");
+    db.exec("INSERT INTO app_versions (version) VALUES ('20240101000001')");
+    let missing = db.migrate("baseline", &["--from", "dbmate"]);
+    assert_eq!(missing.code, 2, "{}{}", missing.stdout, missing.stderr);
+    assert!(missing.stderr.contains("--table"), "{}", missing.stderr);
+    let run = db.migrate("baseline", &["--from", "dbmate", "--table", "app_versions"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 migration recorded"),
+        "{}",
+        run.stdout
+    );
+    let up = db.migrate("up", &[]);
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert_eq!(db.history().len(), 3, "{:?}", db.history());
+}

@@ -45,9 +45,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         let pending = session.discovery.files.len() - recorded.len();
         ignore_broken_pipe(writeln!(
             std::io::stdout(),
-            "baseline from {}: {} migrations recorded as applied without running them{}; {pending} left for `migrate up`",
+            "baseline from {}: {} recorded as applied without running them{}; {pending} left for `migrate up`",
             tool.name(),
-            recorded.len(),
+            plural(recorded.len()),
             recorded
                 .last()
                 .map(|v| format!(" (newest {v})"))
@@ -65,7 +65,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     )?;
     ignore_broken_pipe(writeln!(
         std::io::stdout(),
-        "baseline {version}: {count} migrations recorded as applied without running them"
+        "baseline {version}: {} recorded as applied without running them",
+        plural(count)
     ))?;
     Ok(EXIT_OK)
+}
+
+/// `1 migration`, `2 migrations`.
+fn plural(n: usize) -> String {
+    format!("{n} migration{}", if n == 1 { "" } else { "s" })
 }
