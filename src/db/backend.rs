@@ -92,6 +92,13 @@ pub trait Backend: Sized {
         message
     }
 
+    /// What goes before each of the engine's own history writes made while a migration runs
+    /// statement by statement, so that the limits the migration set for its own statements
+    /// (MariaDB's `max_statement_time`) do not stop its progress being recorded.
+    fn bookkeeping_prefix(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The statement creating the history table's schema, where the database has schemas.
     fn create_schema(_schema: &str) -> Option<String> {
         None

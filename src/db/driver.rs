@@ -167,13 +167,17 @@ impl<B: Backend> SqlxDriver<B> {
             }
         };
         let (conn, opened, qualified, session) = connected;
+        let mut sql = HistorySql::new(B::DIALECT, &qualified);
+        if let Some(prefix) = opened.backend.bookkeeping_prefix() {
+            sql.exempt(prefix);
+        }
         Ok(SqlxDriver {
             rt,
             target: target.clone(),
             conn: Some(conn),
             backend: opened.backend,
             lock: opened.lock,
-            sql: HistorySql::new(B::DIALECT, &qualified),
+            sql,
             table: settings.history_table.clone(),
             qualified,
             session,

@@ -60,6 +60,21 @@ pub const PG_TRANSACTION_MARK: &str = "SET LOCAL migrate.tx = 'open'";
 pub const ADDED_COLUMNS: [&str; 2] = ["session", "in_flight"];
 
 impl HistorySql {
+    /// Puts `prefix` before the writes made after a migration's statements (claimed or
+    /// inserted, in flight, progress, applied, failed, taken over): see [`crate::db::backend::Backend::bookkeeping_prefix`].
+    pub fn exempt(&mut self, prefix: &str) {
+        for statement in [
+            &mut self.insert,
+            &mut self.in_flight,
+            &mut self.progress,
+            &mut self.take_over,
+            &mut self.applied,
+            &mut self.failed,
+        ] {
+            statement.insert_str(0, prefix);
+        }
+    }
+
     /// The statements for `table` in `dialect`.
     pub fn new(dialect: Dialect, table: &TableName) -> Self {
         let t = table.quoted(dialect);

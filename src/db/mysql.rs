@@ -24,6 +24,9 @@ pub struct Mysql {
     variables: HashMap<String, String>,
 }
 
+/// MariaDB: one statement free of the session's `max_statement_time`.
+const MARIADB_EXEMPT: &str = "SET STATEMENT max_statement_time = 0 FOR ";
+
 /// Every session variable and its value.
 const SESSION_VARIABLES: &str = "SELECT CAST(VARIABLE_NAME AS CHAR), CAST(VARIABLE_VALUE AS CHAR) FROM information_schema.SESSION_VARIABLES";
 
@@ -180,13 +183,20 @@ impl Backend for Mysql {
         })
     }
 
+    fn bookkeeping_prefix(&self) -> Option<&'static str> {
+        // MariaDB only: MySQL has no SET STATEMENT (and its max_execution_time limits only
+        // SELECT).
+        self.variables
+            .contains_key("max_statement_time")
+            .then_some(MARIADB_EXEMPT)
+    }
+
     async fn transactional_dml(&mut self, conn: &mut MySqlConnection) -> bool {
-        let others = sqlx::MySql::text(
-            conn,
-            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND ENGINE <> 'InnoDB'",
-            &[],
-        )
-        .await;
+        let query = format!(
+            "{}SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND ENGINE <> 'InnoDB'",
+            self.bookkeeping_prefix().unwrap_or("")
+        );
+        let others = sqlx::MySql::text(conn, &query, &[]).await;
         // Unknown: not transactional.
         matches!(others, Ok(Some(n)) if n == "0")
     }
