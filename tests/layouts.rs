@@ -683,3 +683,48 @@ fn new_follows_the_layout() {
         "{folder}"
     );
 }
+
+/// A directory in which nothing is a migration (empty, or only other files) is not a silent
+/// success: `check` and `up` say what they looked for, on stderr, and exit 0 (a new project
+/// has no migrations yet). With a layout set, its own file names are named.
+#[test]
+fn a_directory_without_migrations_says_what_it_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(migrations.join("README.txt"), "notes\n").unwrap();
+    let check = migrate().check().dir(&migrations).run();
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stderr.contains("no migrations in")
+            && check
+                .stderr
+                .contains("expected `<version>_<description>.sql`"),
+        "{}",
+        check.stderr
+    );
+    let flyway = migrate()
+        .check()
+        .dir(&migrations)
+        .args(["--layout", "flyway"])
+        .run();
+    assert!(
+        flyway
+            .stderr
+            .contains("expected `V<version>__<description>.sql` or `R__<description>.sql` files (layout flyway)"),
+        "{}",
+        flyway.stderr
+    );
+    let db = dir.path().join("x.db");
+    let up = migrate()
+        .up()
+        .dir(&migrations)
+        .database(format!("sqlite://{}", db.display()))
+        .run();
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert!(up.stderr.contains("no migrations in"), "{}", up.stderr);
+    // One migration: nothing to say.
+    std::fs::write(migrations.join("1_a.sql"), "CREATE TABLE a (id INT);\n").unwrap();
+    let check = migrate().check().dir(&migrations).run();
+    assert!(!check.stderr.contains("no migrations"), "{}", check.stderr);
+}

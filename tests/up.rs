@@ -148,22 +148,30 @@ fn edited_applied_file_is_refused_with_a_diff(db: &TestDb) {
 
 fn deleted_applied_file_is_refused(db: &TestDb) {
     db.write("1_users.sql", USERS);
-    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    db.write("3_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
     assert_ok(&db.migrate("up", &[]));
-    db.remove("2_bio.sql");
-    db.write("3_nick.sql", "ALTER TABLE users ADD COLUMN nick TEXT;\n");
+    db.remove("3_bio.sql");
+    db.write("2_nick.sql", "ALTER TABLE users ADD COLUMN nick TEXT;\n");
     let run = db.migrate("up", &[]);
     assert_eq!(run.code, 1);
     assert!(
         run.stdout
-            .contains("migration 2 was applied but its file is gone"),
+            .contains("migration 3 (bio) was applied but no file has its version any more"),
+        "{}",
+        run.stdout
+    );
+    // The newest applied migration is 3 even though its file is gone (not 1).
+    assert!(
+        run.stdout.contains(
+            "migration 2 (nick) comes before migration 3 (bio), which is already applied"
+        ),
         "{}",
         run.stdout
     );
     assert!(!db.columns("users").contains(&"nick".to_string()));
     let verify = db.migrate("verify", &[]);
     assert_eq!(verify.code, 1);
-    assert!(verify.stdout.contains("missing 2 bio"), "{}", verify.stdout);
+    assert!(verify.stdout.contains("missing 3 bio"), "{}", verify.stdout);
 }
 
 fn out_of_order_is_refused_then_applied_with_the_flag(db: &TestDb) {
@@ -174,8 +182,9 @@ fn out_of_order_is_refused_then_applied_with_the_flag(db: &TestDb) {
     let run = db.migrate("up", &[]);
     assert_eq!(run.code, 1);
     assert!(
-        run.stdout
-            .contains("migration 2 is older than the newest applied migration 3"),
+        run.stdout.contains(
+            "migration 2 (nick) comes before migration 3 (bio), which is already applied"
+        ),
         "{}",
         run.stdout
     );
@@ -194,7 +203,7 @@ fn out_of_order_is_refused_then_applied_with_the_flag(db: &TestDb) {
     assert!(
         verify
             .stdout
-            .starts_with("out-of-order 2 nick: migration 2 is older"),
+            .starts_with("out-of-order 2 nick: migration 2 (nick) comes before migration 3"),
         "{}",
         verify.stdout
     );

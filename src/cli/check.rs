@@ -84,6 +84,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .or(config.dialect)
         .or(selection.dialect)
         .unwrap_or_default();
+    if let Some(note) = &selection.nothing_found {
+        eprintln!("migrate: {note}");
+    }
     let options = config.analysis(dialect, args.strict);
     let mut analysis = analyze::analyze(&selection.units(), &selection.problems, &options);
     analysis.layout = selection.layout.clone();

@@ -29,9 +29,9 @@ pub struct Args {
     pub read: crate::cli::ReadArgs,
 }
 
-/// Lowercase words joined by `_`.
+/// Lowercase ASCII words joined by `_` (other letters transliterated).
 pub fn slug(description: &str) -> String {
-    description
+    deunicode::deunicode(description)
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
@@ -135,5 +135,7 @@ mod tests {
     fn slugs() {
         assert_eq!(super::slug("Add e-mail to Users!"), "add_e_mail_to_users");
         assert_eq!(super::slug("  "), "");
+        assert_eq!(super::slug("Ünïcode straße"), "unicode_strasse");
+        assert_eq!(super::slug("Добавить users"), "dobavit_users");
     }
 }

@@ -78,10 +78,12 @@ pub enum ProblemKind {
         /// The file, as displayed.
         file: String,
     },
-    /// A pending file is older than the newest applied migration.
+    /// A pending file comes before an applied migration in apply order.
     OutOfOrder {
-        /// The newest applied version.
+        /// The last applied migration after it (its file may be gone).
         newest: u64,
+        /// That migration's description.
+        newest_description: String,
     },
     /// A pending file's version does not fit the history table's BIGINT.
     TooLarge {
@@ -127,7 +129,8 @@ impl Problem {
             |(applied, total): (i64, i64)| format!("{applied} of {total} statements applied");
         match &self.kind {
             ProblemKind::Missing => format!(
-                "migration {v} was applied but its file is gone: restore it (applied history is immutable; undo changes with a new migration)"
+                "migration {v} ({}) was applied but no file has its version any more: restore its file (the SQL it applied is in the history table's sql_text; applied history is immutable, undo changes with a new migration)",
+                self.description
             ),
             ProblemKind::Modified { file, applied, now } => format!(
                 "migration {v} was applied with a different checksum: {file} changed since (applied {applied}, now {now}); restore the applied text and put the change in a new migration"
@@ -178,8 +181,12 @@ impl Problem {
             ProblemKind::ChangedWhileRunning { file } => format!(
                 "migration {v} was interrupted while running, and {file} changed since: restore the text it was started with, so `migrate up` can resume it"
             ),
-            ProblemKind::OutOfOrder { newest } => format!(
-                "migration {v} is older than the newest applied migration {newest} (merged out of order): give it a newer version, or apply it with --allow-out-of-order after checking it does not depend on order"
+            ProblemKind::OutOfOrder {
+                newest,
+                newest_description,
+            } => format!(
+                "migration {v} ({}) comes before migration {newest} ({newest_description}), which is already applied (merged out of order): give it a newer version, or apply it with --allow-out-of-order after checking it does not depend on order",
+                self.description
             ),
             ProblemKind::TooLarge { file } => format!(
                 "version {v} is larger than the history table's BIGINT can hold: rename {file} with a smaller version"
@@ -362,15 +369,25 @@ impl Plan {
                     _ => ProblemKind::Running { progress },
                 }
             }
-            State::OutOfOrder | State::Applied | State::Pending => ProblemKind::OutOfOrder {
-                newest: self
+            State::OutOfOrder | State::Applied | State::Pending => {
+                // The last migration after this one in apply order whose row is applied (a
+                // file that is gone included; repeatables never make one out of order).
+                let at = self.entries.iter().position(|e| std::ptr::eq(e, entry));
+                let newest = self
                     .entries
                     .iter()
-                    .filter(|e| e.state == State::Applied)
-                    .map(|e| e.version)
-                    .max()
-                    .unwrap_or(0),
-            },
+                    .skip(at.map_or(0, |a| a + 1))
+                    .filter(|e| e.file.is_none_or(|f| !files[f].repeatable))
+                    .filter(|e| {
+                        e.row
+                            .is_some_and(|r| rows[r].state == super::RowState::Applied)
+                    })
+                    .next_back();
+                ProblemKind::OutOfOrder {
+                    newest: newest.map_or(0, |e| e.version),
+                    newest_description: newest.map(|e| e.description.clone()).unwrap_or_default(),
+                }
+            }
         };
         Problem {
             version: entry.version,

@@ -69,6 +69,21 @@ impl Layout {
         }
     }
 
+    /// The files this layout applies, for a message about a directory that has none.
+    pub fn expects(self) -> &'static str {
+        match self {
+            Layout::Auto => "files in one of the layouts in docs/check.md",
+            Layout::Migrate | Layout::Sqlx => "`<version>_<description>.sql` (or `.up.sql`) files",
+            Layout::GolangMigrate => "`<version>_<description>.up.sql` files",
+            Layout::Flyway => "`V<version>__<description>.sql` or `R__<description>.sql` files",
+            Layout::Goose => "`<version>_<description>.sql` files with `-- +goose Up` sections",
+            Layout::Dbmate => "`<version>_<description>.sql` files with `-- migrate:up` sections",
+            Layout::SqlMigrate => "`.sql` files with `-- +migrate Up` sections",
+            Layout::Diesel => "`<version>_<name>/up.sql` folders",
+            Layout::Prisma => "`<timestamp>_<name>/migration.sql` folders",
+        }
+    }
+
     /// The layout named `name` (as in `migrate.toml`).
     pub fn from_name(name: &str) -> Option<Layout> {
         Layout::CONCRETE

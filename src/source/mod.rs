@@ -129,6 +129,28 @@ pub struct Discovery {
     pub dialect: Option<crate::dialect::Dialect>,
 }
 
+impl Discovery {
+    /// For a directory in which nothing is a migration (no file, and no file misnamed): what
+    /// was looked for, to say so instead of a silent success. `chosen`: the layout setting.
+    pub fn nothing_found(&self, dir: &Path, chosen: layout::Layout) -> Option<String> {
+        if !self.files.is_empty() || !self.problems.is_empty() {
+            return None;
+        }
+        let expected = match chosen {
+            layout::Layout::Auto => format!(
+                "{} (layout migrate), or {}",
+                layout::Layout::Migrate.expects(),
+                layout::Layout::Auto.expects()
+            ),
+            l => format!("{} (layout {})", l.expects(), l.name()),
+        };
+        Some(format!(
+            "no migrations in {}: expected {expected}",
+            display_path(dir)
+        ))
+    }
+}
+
 /// What is read, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

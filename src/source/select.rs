@@ -61,6 +61,9 @@ pub struct Selection {
     pub layout: Option<source::LayoutUsed>,
     /// The dialect the directory declares (Prisma's `migration_lock.toml`).
     pub dialect: Option<crate::dialect::Dialect>,
+    /// For a directory where nothing is a migration: what was looked for
+    /// ([`source::Discovery::nothing_found`]).
+    pub nothing_found: Option<String>,
 }
 
 impl Selection {
@@ -103,6 +106,7 @@ impl Selection {
 pub fn whole_directory(dir: &Path, limits: &Limits) -> Result<Selection, SourceError> {
     let discovery = source::discover(dir, limits)?;
     let mut selection = Selection {
+        nothing_found: discovery.nothing_found(dir, limits.layout),
         layout: Some(discovery.layout_used()),
         dialect: discovery.dialect,
         problems: discovery.problems,

@@ -4,10 +4,13 @@ use crate::analyze::registry::declare_rule;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a `.sql` file in the migration directory whose name is not
-    /// `<version>_<description>.sql` or `<version>_<description>.up.sql` (version an unsigned
-    /// integer, typically a UTC timestamp). Such a file is never applied, so it is never
-    /// silently skipped either: it is an error naming the file.
+    /// Reports a `.sql` file in the migration directory whose name is not one its layout
+    /// applies: in `migrate`'s own layout `<version>_<description>.sql` or
+    /// `<version>_<description>.up.sql` (version an unsigned integer, typically a UTC
+    /// timestamp); in another tool's layout, that tool's names (Flyway's
+    /// `V<version>__<description>.sql`, diesel's `<version>_<name>/up.sql`, ...; the message
+    /// says which). Such a file is never applied, so it is never silently skipped either: it
+    /// is an error naming the file.
     ///
     /// ## Why it breaks the running app
     /// A migration that is never applied leaves the schema behind what the new release
@@ -20,12 +23,13 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. Rename the file to `<version>_<description>.sql`, e.g. with `migrate new <description>`.
+    /// 1. Rename the file to the name the message expects; `migrate new <description>` writes
+    ///    a correctly named file in the directory's layout.
     /// 2. Move files that are not migrations out of the migration directory.
     ///
     /// ## Suppress
     /// Not suppressible per statement; set `invalid-migration-name = "off"` in `[rules]` of
     /// `migrate.toml` if the directory must hold other SQL files.
     INVALID_MIGRATION_NAME, code = "M002", name = "invalid-migration-name", severity = Error,
-    summary = "a .sql file in the migration directory is not named <version>_<description>.sql"
+    summary = "a .sql file in the migration directory is not named as its layout expects"
 }
