@@ -377,12 +377,11 @@ impl Plan {
                     .entries
                     .iter()
                     .skip(at.map_or(0, |a| a + 1))
-                    .filter(|e| e.file.is_none_or(|f| !files[f].repeatable))
-                    .filter(|e| {
-                        e.row
-                            .is_some_and(|r| rows[r].state == super::RowState::Applied)
-                    })
-                    .next_back();
+                    .rfind(|e| {
+                        e.file.is_none_or(|f| !files[f].repeatable)
+                            && e.row
+                                .is_some_and(|r| rows[r].state == super::RowState::Applied)
+                    });
                 ProblemKind::OutOfOrder {
                     newest: newest.map_or(0, |e| e.version),
                     newest_description: newest.map(|e| e.description.clone()).unwrap_or_default(),
