@@ -10,11 +10,15 @@
      PostgreSQL database against `psql` running the same files with BEGIN/COMMIT per file in
      one session (the floor); the same on SQLite against `sqlite3`.
   4. start-up: `check` of a one-file directory, wall time.
+  5. setup (only when asked: --only setup): a fresh clone of this repository with an empty
+     target directory; the README's quickstart command, then its test command, each timed
+     (once: a cold build cannot be repeated warm).
 
-Every figure is the median of --repeat runs. Requires a release build (cargo build --release),
-squawk (pip install squawk-cli), psql, sqlite3, and PostgreSQL at 127.0.0.1:5432.
+Every figure is the median of --repeat runs. Requires the benchmark build (cargo build
+--profile dist), squawk (pip install squawk-cli), psql, sqlite3, and PostgreSQL at
+127.0.0.1:5432 (and MariaDB at 127.0.0.1:3306 for setup's test command).
 
-usage: scripts/bench.py [--repeat N] [--only corpus,growth,up,startup] [--other-binary PATH]
+usage: scripts/bench.py [--repeat N] [--only corpus,growth,up,startup,setup] [--other-binary PATH]
 """
 
 import argparse
@@ -32,7 +36,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BINARY = os.path.join(ROOT, "target", "release", "migrate")
+BINARY = os.path.join(ROOT, "target", "dist", "migrate")
 CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
 
 
@@ -333,6 +337,40 @@ def bench_startup(repeat):
     return {"startup_ms": wall * 1000}
 
 
+def readme_commands():
+    """The README's two set-up commands (the quickstart and the test command), as written."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    block = text.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.strip() for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if len(commands) != 2:
+        sys.exit(f"README quick start: expected two commands, found {commands}")
+    return commands
+
+
+def bench_setup(_repeat):
+    quickstart, test = readme_commands()
+    d = tempfile.mkdtemp(prefix="bench-setup-")
+    clone = os.path.join(d, "migrate")
+    start = time.perf_counter()
+    subprocess.run(["git", "clone", "-q", ROOT, clone], check=True)
+    clone_s = time.perf_counter() - start
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(clone, "target"), CI="true")
+    figures = {}
+    for name, command, goal in [("quickstart", quickstart, 180), ("test", test, 600)]:
+        start = time.perf_counter()
+        done = subprocess.run(command, shell=True, cwd=clone, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        figures[name] = wall
+        verdict = "ok" if done.returncode == 0 else f"FAILED (exit {done.returncode})"
+        print(f"   {name}: `{command}` {wall:.0f} s (goal <= {goal} s), {verdict}")
+    shutil.rmtree(d)
+    print(f"\n5. setup: fresh clone ({clone_s:.1f} s) to first result {clone_s + figures['quickstart']:.0f} s; "
+          f"tests passed {clone_s + figures['quickstart'] + figures['test']:.0f} s after the clone began")
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
@@ -341,11 +379,13 @@ def main():
                         "benchmarks too (e.g. the previous commit's), interleaved with this one")
     args = parser.parse_args()
     if not os.path.exists(BINARY):
-        sys.exit("build first: cargo build --release")
+        if args.only != "setup":
+            sys.exit("build first: cargo build --profile dist")
     print(f"migrate benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
           f"{os.cpu_count()} cores, {platform.processor() or platform.platform()}; median of {args.repeat}")
     only = args.only.split(",")
-    for name, fn in [("corpus", bench_corpus), ("growth", bench_growth), ("up", bench_up), ("startup", bench_startup)]:
+    for name, fn in [("corpus", bench_corpus), ("growth", bench_growth), ("up", bench_up), ("startup", bench_startup),
+                     ("setup", bench_setup)]:
         if name in only:
             if name in ("up", "corpus"):
                 fn(args.repeat, args.other_binary)

@@ -170,3 +170,44 @@ fn rules_index() -> String {
     }
     out
 }
+
+/// Every link to the project's repository in the docs and the README is the `repository` of
+/// Cargo.toml (the CI recipes install from it).
+#[test]
+fn repository_urls_in_docs_match_cargo_toml() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let repository = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("Cargo.toml has a repository");
+    assert_eq!(repository, env!("CARGO_PKG_REPOSITORY"));
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let mut links = 0;
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for (at, _) in text.match_indices("https://github.com/") {
+            let url: String = text[at..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !"`)\"'>]".contains(*c))
+                .collect();
+            // Other projects' actions and docs are not ours.
+            let project = url.trim_start_matches("https://github.com/");
+            if project.starts_with("migrate/") {
+                assert_eq!(url, repository, "{}: {url}", page.display());
+                links += 1;
+            }
+        }
+    }
+    assert!(
+        links >= 3,
+        "the CI recipes link the repository ({links} links)"
+    );
+}

@@ -68,9 +68,6 @@ impl Session {
         let dir = options.migration_dir(args.dir.as_deref());
         let discovery =
             source::discover(&dir, &options.limits).context("cannot list migrations")?;
-        if let Some(note) = discovery.nothing_found(&dir, options.limits.layout) {
-            eprintln!("migrate: {note}");
-        }
         Ok(Session {
             options,
             target,

@@ -121,6 +121,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         eprintln!("migrate: {line}");
     };
     let report = engine::up(driver.as_mut(), &session.discovery, &options, &mut on_event)?;
+    let dir = session.options.migration_dir(args.db.dir.as_deref());
+    if !json
+        && let Some(note) = session
+            .discovery
+            .nothing_found(&dir, session.options.limits.layout)
+    {
+        eprintln!("migrate: {note}");
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let code = match &report.result {
