@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use crate::cli::database::{DbArgs, Session, on_lock_event};
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
-use crate::engine;
+use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe};
+use crate::engine::{self, RecordError};
 
 /// Arguments of `migrate baseline`.
 #[derive(Debug, clap::Args)]
@@ -34,14 +34,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
     if let Some(tool) = args.from {
-        let recorded = engine::adopt(
+        let recorded = refusal(engine::adopt(
             driver.as_mut(),
             &session.discovery,
             tool,
             args.table.as_deref(),
             &session.options.settings,
             &mut on_lock_event,
-        )?;
+        ))?;
+        let Some(recorded) = recorded else {
+            return Ok(EXIT_VIOLATIONS);
+        };
         let pending = session.discovery.files.len() - recorded.len();
         ignore_broken_pipe(writeln!(
             std::io::stdout(),
@@ -56,19 +59,38 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     let version = args.version.unwrap_or(0);
-    let count = engine::baseline(
+    let count = refusal(engine::baseline(
         driver.as_mut(),
         &session.discovery,
         version,
         &session.options.settings,
         &mut on_lock_event,
-    )?;
+    ))?;
+    let Some(count) = count else {
+        return Ok(EXIT_VIOLATIONS);
+    };
     ignore_broken_pipe(writeln!(
         std::io::stdout(),
         "baseline {version}: {} recorded as applied without running them",
         plural(count)
     ))?;
     Ok(EXIT_OK)
+}
+
+/// A refusal (the history there differs from the files, or ours exists already) is said on
+/// stderr and becomes `None` (exit 1, as `up`'s refusals); what stops the command from
+/// running (connection, lock wait, no such table) stays an error (exit 2).
+fn refusal<T>(result: Result<T, RecordError>) -> anyhow::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(
+            e @ (RecordError::Adopt(_) | RecordError::HasHistory(_) | RecordError::NoFile { .. }),
+        ) => {
+            eprintln!("migrate: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `1 migration`, `2 migrations`.

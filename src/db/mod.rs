@@ -49,12 +49,16 @@ pub struct Migration<'a> {
     pub allows: String,
 }
 
+/// The version of the baseline marker row ([`Migration::baseline_marker`]).
+pub const MARKER_VERSION: i64 = -1;
+
 impl Migration<'static> {
-    /// The row `baseline 0` records: nothing of this app is applied yet, and the tables the
-    /// database already has are not its own.
+    /// The row `baseline 0` (and a `baseline --from` that finds nothing applied) records:
+    /// nothing of this app is applied yet, and the tables the database already has are not
+    /// its own. Version -1, which no file has (a file may have version 0: diesel's setup).
     pub fn baseline_marker() -> Self {
         Migration {
-            version: 0,
+            version: MARKER_VERSION,
             description: "baseline: nothing applied, existing tables are not this app's",
             checksum: "baseline".into(),
             sql: "",

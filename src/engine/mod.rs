@@ -360,7 +360,7 @@ fn locked_up(
     }
     let already = rows
         .iter()
-        .filter(|r| r.state == history::RowState::Applied)
+        .filter(|r| r.state == history::RowState::Applied && !r.is_marker())
         .count();
     Ok(UpReport {
         result: UpResult::Done { handled, already },

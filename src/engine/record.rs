@@ -1,7 +1,9 @@
 //! `baseline` and `resolve`: the two ways of writing history by hand, each under the lock.
 
 use crate::analyze;
-use crate::db::{DbError, Driver, Migration, Resolution, Settings, TableName};
+use crate::analyze::ir::QName;
+use crate::analyze::step::Effect;
+use crate::db::{DbError, Driver, Migration, Observed, Resolution, Settings, TableName};
 use crate::engine::{Event, migration, with_lock};
 use crate::history::adopt::{self, Tool};
 use crate::source::Discovery;
@@ -67,7 +69,7 @@ pub fn baseline(
         }
         if version == 0 {
             // Nothing of this app is applied: the tables there belong to something else.
-            // A marker row (version 0, phase baseline) says the history starts here.
+            // A marker row (phase baseline, no file's version) says the history starts here.
             driver.baseline(&Migration::baseline_marker())?;
             return Ok(0);
         }
@@ -103,21 +105,61 @@ pub fn adopt(
 ) -> Result<Vec<u64>, RecordError> {
     let dialect = driver.target().dialect;
     let name = table.unwrap_or(tool.table());
-    let parsed =
+    let mut parsed =
         TableName::parse(name).map_err(|e| RecordError::Adopt(format!("--table {name}: {e}")))?;
     let files = &discovery.files;
     let mut refused = None;
     let recorded = with_lock(driver, settings.lock_wait, on_event, |driver, _| {
-        let exists = driver
-            .user_tables()?
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(&parsed.name));
-        if !exists {
+        // In the history table's schema, by name as the database spells it (whatever the
+        // case given); in another schema, exactly as given.
+        let found = match &parsed.schema {
+            None => driver
+                .user_tables()?
+                .into_iter()
+                .find(|t| t.eq_ignore_ascii_case(&parsed.name)),
+            Some(schema) => {
+                let table = QName {
+                    schema: Some(schema.clone()),
+                    name: parsed.name.clone(),
+                };
+                let probe = Effect::Table {
+                    table,
+                    exists: true,
+                };
+                (driver.observe(&probe)? == Observed::Present).then(|| parsed.name.clone())
+            }
+        };
+        let Some(found) = found else {
             refused = Some(RecordError::NoTable {
                 table: name.to_string(),
                 tool: tool.name(),
             });
             return Ok(Vec::new());
+        };
+        parsed.name = found;
+        // golang-migrate and dbmate both name their table schema_migrations: only
+        // golang-migrate's has `dirty`.
+        if let Some((other, has_dirty)) = match tool {
+            Tool::Dbmate => Some((Tool::GolangMigrate, true)),
+            Tool::GolangMigrate => Some((Tool::Dbmate, false)),
+            _ => None,
+        } {
+            let probe = Effect::Column {
+                table: QName {
+                    schema: parsed.schema.clone(),
+                    name: parsed.name.clone(),
+                },
+                column: "dirty".into(),
+                exists: true,
+            };
+            if (driver.observe(&probe)? == Observed::Present) == has_dirty {
+                refused = Some(RecordError::Adopt(format!(
+                    "{name} is {other}'s history table, not {tool}'s (golang-migrate's has a `dirty` column, dbmate's has not): run `migrate baseline --from {other}`",
+                    other = other.name(),
+                    tool = tool.name(),
+                )));
+                return Ok(Vec::new());
+            }
         }
         driver.ensure_history()?;
         let rows = driver.history()?.unwrap_or_default();
@@ -134,6 +176,11 @@ pub fn adopt(
                 return Ok(Vec::new());
             }
         };
+        if applied.is_empty() {
+            // The other tool applied nothing (an empty table; goose's creation row only):
+            // the tables there are not this app's, as with `baseline 0`.
+            driver.baseline(&Migration::baseline_marker())?;
+        }
         let mut recorded = Vec::new();
         for i in applied {
             let file = &files[i];

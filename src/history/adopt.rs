@@ -183,6 +183,16 @@ pub fn applied(
             }
         }
         Tool::Flyway => {
+            // The latest row of each version decides (Flyway Teams' undo and `flyway repair`'s
+            // DELETE rows take an earlier one back); repeatables by script, likewise.
+            let mut versioned: Vec<(u64, Option<(String, String)>)> = Vec::new();
+            let mut set = |v: u64, state: Option<(String, String)>| match versioned
+                .iter_mut()
+                .find(|(k, _)| *k == v)
+            {
+                Some(entry) => entry.1 = state,
+                None => versioned.push((v, state)),
+            };
             for row in rows {
                 let (version, checksum, success, kind) =
                     (row[0].trim(), row[1].trim(), &row[2], row[3].trim());
@@ -197,12 +207,17 @@ pub fn applied(
                     ));
                 }
                 match kind {
-                    "SQL" | "SQL_BASELINE" | "JDBC" => {}
+                    "SQL" | "SQL_BASELINE" | "JDBC" | "JDBC_BASELINE" | "SCRIPT"
+                    | "SCRIPT_BASELINE" => {}
                     // The baseline marker: everything up to its version counts as applied.
                     "BASELINE" => {
                         let v = flyway_number(version)?;
                         let at = by_version(v).ok_or_else(|| no_file(&format!("baseline {v}")))?;
                         (0..=at).for_each(&mut push);
+                        continue;
+                    }
+                    "UNDO_SQL" | "UNDO_JDBC" | "UNDO_SCRIPT" | "DELETE" if !version.is_empty() => {
+                        set(flyway_number(version)?, None);
                         continue;
                     }
                     _ => continue,
@@ -221,9 +236,7 @@ pub fn applied(
                     }
                     let i = files
                         .iter()
-                        .position(|f| {
-                            f.repeatable && f.path.file_name().is_some_and(|n| n == script)
-                        })
+                        .position(|f| f.repeatable && is_script(f, script))
                         .ok_or_else(|| no_file(script))?;
                     if checksum.is_empty()
                         || checksum == flyway_checksum(&raw(&files[i])?).to_string()
@@ -232,7 +245,16 @@ pub fn applied(
                     }
                     continue;
                 }
-                let v = flyway_number(version)?;
+                set(
+                    flyway_number(version)?,
+                    Some((version.to_string(), checksum.to_string())),
+                );
+            }
+            for (v, state) in versioned {
+                let Some((version, checksum)) = state else {
+                    continue;
+                };
+                let checksum = checksum.as_str();
                 let i = by_version(v).ok_or_else(|| no_file(&format!("version {version}")))?;
                 if !checksum.is_empty() && checksum != flyway_checksum(&raw(&files[i])?).to_string()
                 {
@@ -245,6 +267,12 @@ pub fn applied(
             let Some(row) = rows.first() else {
                 return Ok(Vec::new());
             };
+            if rows.len() > 1 {
+                return Err(format!(
+                    "{table} holds {} rows; golang-migrate keeps one (its current version): find out which is right, leave only it, and run the baseline again",
+                    rows.len()
+                ));
+            }
             let version = number(&row[0])?;
             if row[1] == "1" {
                 return Err(format!(
@@ -329,6 +357,20 @@ pub fn applied(
     }
     found.sort_unstable();
     Ok(found)
+}
+
+/// Whether Flyway's `script` column names `file`: its name, or a path below the location
+/// ending in it (Flyway reads subfolders).
+fn is_script(file: &SourceFile, script: &str) -> bool {
+    file.path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| {
+            script == name
+                || script
+                    .strip_suffix(name)
+                    .is_some_and(|dir| dir.ends_with('/') || dir.ends_with('\\'))
+        })
 }
 
 /// The file's bytes as the other tool read them (no normalising: their checksums are of these).

@@ -80,6 +80,15 @@ pub struct HistoryRow {
     pub in_flight: Option<i64>,
 }
 
+impl HistoryRow {
+    /// The marker row of `baseline 0`: no migration, the history starts here.
+    pub fn is_marker(&self) -> bool {
+        self.phase == "baseline"
+            && self.checksum == "baseline"
+            && (self.version == crate::db::MARKER_VERSION || self.version == 0)
+    }
+}
+
 /// A migration's state as `status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -170,11 +179,15 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
     // Rows with a version no file can have stay apart (they are never one migration).
     let mut negative: Vec<usize> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        // `baseline 0` leaves a marker row, not a migration (unless a file has version 0).
-        let marker = r.version == 0 && r.phase == "baseline" && !has_file(0);
+        // `baseline 0` leaves a marker row, not a migration (version -1; before, version 0,
+        // unless a file has version 0).
+        let marker = r.is_marker() && (r.version < 0 || !has_file(0));
+        if marker {
+            continue;
+        }
         if r.version < 0 {
             negative.push(i);
-        } else if !marker {
+        } else {
             row_of.insert(r.version as u64, i);
         }
     }

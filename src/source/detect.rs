@@ -51,7 +51,14 @@ fn structure(rel: &str) -> Option<Layout> {
     match lower.split_once('/') {
         Some((_, "up.sql")) => Some(Layout::Diesel),
         Some((_, "migration.sql")) => Some(Layout::Prisma),
-        Some(_) => None,
+        // Flyway's subfolders: a name only Flyway gives (`V1__x.sql` in `2024/`).
+        Some(_) => {
+            let file = rel.rsplit('/').next().unwrap_or(rel);
+            (file.to_ascii_lowercase().ends_with(".sql")
+                && (file.starts_with("R__") || file.starts_with('V') && file.contains("__"))
+                && matches!(name::classify(Layout::Flyway, file), FileName::Up { .. }))
+            .then_some(Layout::Flyway)
+        }
         None if lower == "migration_lock.toml" => Some(Layout::Prisma),
         None if lower.ends_with(".sql.conf") => Some(Layout::Flyway),
         None if lower.ends_with(".sql") && (rel.starts_with(['V', 'R', 'U'])) => {

@@ -329,19 +329,34 @@ fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
             continue;
         }
         if path.is_dir() && !name.to_ascii_lowercase().ends_with(".sql") {
-            let Ok(inner) = std::fs::read_dir(&path) else {
-                continue;
-            };
-            for item in inner.flatten() {
-                let inner_name = item.file_name().to_string_lossy().into_owned();
-                entries.push((format!("{name}/{inner_name}"), item.path()));
-            }
+            below(&path, &name, 1, &mut entries);
             continue;
         }
         entries.push((name, path));
     }
     entries.sort();
     Ok(entries)
+}
+
+/// Folders below the directory (diesel's and Prisma's one level; Flyway's any, as it scans
+/// its locations), to a bounded depth so that a symlink loop ends; hidden folders skipped.
+fn below(dir: &Path, rel: &str, depth: usize, entries: &mut Vec<(String, PathBuf)>) {
+    const DEPTH: usize = 8;
+    let Ok(inner) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for item in inner.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        let path = item.path();
+        let rel = format!("{rel}/{name}");
+        if path.is_dir() {
+            if depth < DEPTH && !name.starts_with('.') {
+                below(&path, &rel, depth + 1, entries);
+            }
+            continue;
+        }
+        entries.push((rel, path));
+    }
 }
 
 /// Reads one file given on the command line; its name need not follow the scheme. With

@@ -66,6 +66,14 @@ pub fn parse(file_name: &str) -> FileName {
 /// Classifies `rel`, a path relative to the migration directory with `/` separators (one
 /// level deep for the folder layouts), in `layout` (not `auto`).
 pub fn classify(layout: Layout, rel: &str) -> FileName {
+    if layout == Layout::Flyway {
+        // Flyway reads its locations' subfolders too, by the file's own name.
+        let file = last(rel);
+        if !file.to_ascii_lowercase().ends_with(".sql") {
+            return FileName::NotSql;
+        }
+        return flyway(file);
+    }
     let (folder, file) = match rel.split_once('/') {
         Some((folder, file)) if !file.contains('/') => (Some(folder), file),
         Some(_) => return FileName::NotSql,
@@ -91,7 +99,6 @@ pub fn classify(layout: Layout, rel: &str) -> FileName {
         },
         (Layout::Prisma, Some(folder)) if lower == "migration.sql" => folder_name(folder, false),
         (_, Some(_)) => FileName::NotSql,
-        (Layout::Flyway, None) => flyway(file),
         (Layout::GolangMigrate, None)
             if !lower.ends_with(".up.sql") && !lower.ends_with(".down.sql") =>
         {
@@ -116,8 +123,9 @@ pub fn order(layout: Layout, rel: &str, version: u64) -> String {
         Layout::Diesel => diesel_version(first),
         Layout::Dbmate => first.split('_').next().unwrap_or(first).to_string(),
         // Repeatable migrations after every versioned one, by description (as Flyway).
-        Layout::Flyway if is_repeatable(layout, rel) => format!("~{}", &first[3..]),
+        Layout::Flyway if is_repeatable(layout, rel) => format!("~{}", &last(rel)[3..]),
         Layout::Flyway => {
+            let first = last(rel);
             let version = first
                 .get(1..)
                 .and_then(|rest| rest.split_once("__"))
@@ -218,7 +226,12 @@ pub const REPEATABLE_BASE: u64 = 1 << 62;
 
 /// Whether `rel` is a Flyway repeatable migration (`R__<description>.sql`).
 pub fn is_repeatable(layout: Layout, rel: &str) -> bool {
-    layout == Layout::Flyway && !rel.contains('/') && rel.starts_with("R__")
+    layout == Layout::Flyway && last(rel).starts_with("R__")
+}
+
+/// The file name of `rel` (its last `/`-separated part).
+fn last(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
 }
 
 /// The key of the repeatable migration `description`: stable, from its SHA-256.

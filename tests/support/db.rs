@@ -106,7 +106,9 @@ impl TestDb {
     }
 
     pub fn write(&self, file: &str, sql: impl AsRef<[u8]>) {
-        std::fs::write(self.migrations().join(file), sql).unwrap();
+        let path = self.migrations().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, sql).unwrap();
     }
 
     pub fn remove(&self, file: &str) {
