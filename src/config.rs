@@ -43,8 +43,9 @@ pub struct Config {
     pub max_file_size: Option<toml::Value>,
     /// How the migration files are written (`auto`, `migrate`, `sqlx`, `flyway`, ...).
     pub layout: Option<crate::source::layout::Layout>,
-    /// Replay the migrations up to this version without judging them (adoption).
-    pub start_after: Option<u64>,
+    /// Replay the migrations up to this version without judging them (adoption): a number,
+    /// or a layout's version as text (`"1.1"`, `"2019-02-27-000000"`).
+    pub start_after: Option<toml::Value>,
     /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
@@ -109,7 +110,23 @@ impl Options {
         if let Some(layout) = config.layout {
             limits.layout = layout;
         }
-        limits.start_after = config.start_after;
+        limits.start_after = match &config.start_after {
+            None => None,
+            Some(toml::Value::Integer(n)) => Some(
+                u64::try_from(*n)
+                    .map_err(|_| invalid(format!("start_after: {n} is not a version")))?,
+            ),
+            Some(toml::Value::String(s)) => Some(
+                crate::source::name::version_key(s)
+                    .map_err(|e| invalid(format!("start_after: {e}")))?,
+            ),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "start_after: expected a version, found {}",
+                    other.type_str()
+                )));
+            }
+        };
         if let Some(size) = &config.max_file_size {
             limits.max_file_size =
                 parse_size(size).map_err(|e| invalid(format!("max_file_size: {e}")))?;

@@ -83,7 +83,7 @@ pub enum SourceError {
         message: String,
     },
     /// `start_after` names a version no migration has.
-    #[error("start_after = {version}: no migration in {} has that version (it must name the newest migration of the history to adopt, e.g. as `migrate init` writes it). Nothing was analysed or run", crate::source::shown(.path))]
+    #[error("start_after = {version}: no versioned migration in {} has that version (it must name the newest migration of the history to adopt, e.g. as `migrate init` writes it). Nothing was analysed or run", crate::source::shown(.path))]
     StartAfter {
         /// The migration directory.
         path: PathBuf,

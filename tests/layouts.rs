@@ -728,3 +728,103 @@ fn a_directory_without_migrations_says_what_it_expected() {
     let check = migrate().check().dir(&migrations).run();
     assert!(!check.stderr.contains("no migrations"), "{}", check.stderr);
 }
+
+/// Flyway: `start_after` takes the version as Flyway writes it (`1.1`), in the flag and in
+/// migrate.toml; a repeatable migration's key is no version to start after. A placeholder
+/// (`${name}`, which Flyway would replace) and a script configuration migrate cannot honour
+/// are refused naming the file and line, nothing analysed.
+#[test]
+fn flyway_start_after_placeholders_and_script_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir(&m).unwrap();
+    std::fs::write(m.join("V1__a.sql"), "CREATE TABLE a (id INT, x INT);\n").unwrap();
+    std::fs::write(m.join("V1.1__drop.sql"), "ALTER TABLE a DROP COLUMN x;\n").unwrap();
+    std::fs::write(
+        m.join("R__v.sql"),
+        "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
+    )
+    .unwrap();
+    let all = migrate().check().dir(&m).dialect("postgres").run();
+    assert_eq!(
+        all.code, 1,
+        "the drop is judged: {}{}",
+        all.stdout, all.stderr
+    );
+    let after = migrate()
+        .check()
+        .dir(&m)
+        .dialect("postgres")
+        .args(["--start-after", "1.1"])
+        .run();
+    assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
+    std::fs::write(
+        dir.path().join("migrate.toml"),
+        "dir = \"migrations\"\nstart_after = \"1.1\"\n",
+    )
+    .unwrap();
+    let toml = migrate().check().dialect("postgres").cwd(dir.path()).run();
+    assert_eq!(toml.code, 0, "{}{}", toml.stdout, toml.stderr);
+    std::fs::remove_file(dir.path().join("migrate.toml")).unwrap();
+    let status = migrate()
+        .check()
+        .dir(&m)
+        .dialect("postgres")
+        .format("json")
+        .run();
+    assert!(
+        status.stdout.contains("\"layout\":\"flyway\""),
+        "{}",
+        status.stdout
+    );
+    // The repeatable's key (what status shows as its version: from the SHA-256 of its
+    // description, in [2^62, 2^63)) is refused.
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(b"v");
+    let first = u64::from_be_bytes(digest[..8].try_into().unwrap());
+    let key = ((1u64 << 62) + first % (1u64 << 62)).to_string();
+    let db = dir.path().join("x.db");
+    let url = format!("sqlite://{}", db.display());
+    let status = migrate().status().dir(&m).database(&url).run();
+    assert!(
+        status.stdout.contains(&key),
+        "the key status shows: {}",
+        status.stdout
+    );
+    let run = migrate()
+        .check()
+        .dir(&m)
+        .args(["--start-after", &key])
+        .run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no versioned migration"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        m.join("V2__p.sql"),
+        "CREATE TABLE b (id INT);\nINSERT INTO b VALUES (${tenant});\n",
+    )
+    .unwrap();
+    let placeholder = migrate().check().dir(&m).dialect("postgres").run();
+    assert_eq!(
+        placeholder.code, 2,
+        "{}{}",
+        placeholder.stdout, placeholder.stderr
+    );
+    assert!(
+        placeholder.stderr.contains("V2__p.sql:2") && placeholder.stderr.contains("${tenant}"),
+        "{}",
+        placeholder.stderr
+    );
+    std::fs::write(m.join("V2__p.sql"), "CREATE TABLE b (id INT);\n").unwrap();
+    std::fs::write(m.join("V2__p.sql.conf"), "executeInTransaction=maybe\n").unwrap();
+    let conf = migrate().check().dir(&m).dialect("postgres").run();
+    assert_eq!(conf.code, 2, "{}{}", conf.stdout, conf.stderr);
+    assert!(
+        conf.stderr.contains("V2__p.sql.conf:1") && conf.stderr.contains("expected true or false"),
+        "{}",
+        conf.stderr
+    );
+}

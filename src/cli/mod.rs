@@ -162,7 +162,7 @@ pub struct ReadArgs {
     pub layout: Option<crate::source::layout::Layout>,
     /// Replay the migrations up to this version (in apply order) without judging them: an
     /// adopted project's history [default: `start_after` in migrate.toml]
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", value_parser = crate::source::name::version_key)]
     pub start_after: Option<u64>,
 }
 

@@ -381,33 +381,109 @@ pub fn outside_transaction(
     layout: Layout,
     rel: &str,
     read: impl Fn(&str) -> Option<String>,
-) -> bool {
-    match layout {
+) -> Result<bool, ConfError> {
+    if layout == Layout::Flyway {
+        let conf = format!("{rel}.conf");
+        return match read(&conf) {
+            Some(text) => flyway_conf(&text).map_err(|(line, message)| ConfError {
+                rel: conf,
+                line,
+                message,
+            }),
+            None => Ok(false),
+        };
+    }
+    Ok(match layout {
         Layout::Diesel => {
             let Some((folder, _)) = rel.split_once('/') else {
-                return false;
+                return Ok(false);
             };
             // As diesel reads it: a metadata.toml that parses without the key means false; one
             // that does not parse (or a value that is not a boolean) is ignored.
             let Some(table) = read(&format!("{folder}/metadata.toml"))
                 .and_then(|text| text.parse::<toml::Table>().ok())
             else {
-                return false;
+                return Ok(false);
             };
             match table.get("run_in_transaction") {
                 None => true,
                 Some(value) => value.as_bool() == Some(false),
             }
         }
-        Layout::Flyway => read(&format!("{rel}.conf")).is_some_and(|text| {
-            text.lines().any(|line| {
-                line.split_once('=').is_some_and(|(key, value)| {
-                    key.trim() == "executeInTransaction" && value.trim() == "false"
-                })
-            })
-        }),
         _ => false,
+    })
+}
+
+/// The first Flyway placeholder (`${name}`, `${flyway:user}`) in `text`: 1-based line and
+/// the placeholder. Flyway replaces them anywhere in the script.
+pub fn flyway_placeholder(text: &str) -> Option<(usize, &str)> {
+    let mut from = 0;
+    while let Some(at) = text[from..].find("${") {
+        let start = from + at;
+        let rest = &text[start + 2..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_:.-".contains(c)))
+            .unwrap_or(rest.len());
+        if name_len > 0 && rest[name_len..].starts_with('}') {
+            let line = text[..start].matches('\n').count() + 1;
+            return Some((line, &text[start..start + 2 + name_len + 1]));
+        }
+        from = start + 2;
     }
+    None
+}
+
+/// A Flyway script configuration (`<file>.conf`) `migrate` cannot honour as Flyway would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfError {
+    /// The `.conf` file, relative to the migration directory.
+    pub rel: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Whether a Flyway script configuration runs its script outside a transaction: `key=value`
+/// lines (`#` comments); `executeInTransaction` true or false, `encoding` UTF-8 only. Any
+/// other key, or another value, is an error (Flyway refuses unknown options too; running the
+/// script otherwise than its configuration says would be worse).
+fn flyway_conf(text: &str) -> Result<bool, (usize, String)> {
+    let mut outside = false;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err((i + 1, format!("`{line}` is not `key=value`")));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        match key {
+            "executeInTransaction" if value.eq_ignore_ascii_case("false") => outside = true,
+            "executeInTransaction" if value.eq_ignore_ascii_case("true") => outside = false,
+            "executeInTransaction" => {
+                return Err((
+                    i + 1,
+                    format!("executeInTransaction={value}: expected true or false"),
+                ));
+            }
+            "encoding"
+                if value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8") => {}
+            "encoding" => {
+                return Err((i + 1, format!("encoding={value}: migrate reads UTF-8 only")));
+            }
+            _ => {
+                return Err((
+                    i + 1,
+                    format!(
+                        "unknown script configuration `{key}` (migrate honours executeInTransaction and encoding)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(outside)
 }
 
 /// sqlx's `-- no-transaction` (its first line) as `-- migrate:no-transaction`, in place.
@@ -427,6 +503,36 @@ pub fn is_sqlx_no_transaction(first_line: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flyway_script_configuration_and_placeholders() {
+        assert_eq!(super::flyway_conf("executeInTransaction=false\n"), Ok(true));
+        assert_eq!(
+            super::flyway_conf("# c\nexecuteInTransaction = FALSE\n"),
+            Ok(true)
+        );
+        assert_eq!(
+            super::flyway_conf("executeInTransaction=true\nencoding=UTF-8\n"),
+            Ok(false)
+        );
+        assert!(super::flyway_conf("executeInTransaction=no\n").is_err());
+        assert_eq!(
+            super::flyway_conf("\nshouldExecute=false\n").map_err(|e| e.0),
+            Err(2)
+        );
+        assert_eq!(
+            super::flyway_placeholder("SELECT 1;\nINSERT INTO t VALUES ('${app_schema}');\n"),
+            Some((2, "${app_schema}"))
+        );
+        assert_eq!(
+            super::flyway_placeholder("SELECT '${flyway:user}'"),
+            Some((1, "${flyway:user}"))
+        );
+        assert_eq!(
+            super::flyway_placeholder("SELECT '$' || '{x}', '${}'"),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]

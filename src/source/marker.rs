@@ -66,7 +66,8 @@ pub fn parse(body: &str) -> Option<Marker> {
             return Some(Marker {
                 tool: Layout::Dbmate,
                 kind: Kind::Up {
-                    no_transaction: rest.contains(&"transaction:false"),
+                    // As dbmate compares it: exactly `false` (`transaction:FALSE` is true).
+                    no_transaction: body.split_whitespace().any(|w| w == "transaction:false"),
                     extra: false,
                 },
             });
@@ -101,6 +102,16 @@ pub fn parse(body: &str) -> Option<Marker> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dbmate_transaction_option_is_exactly_false() {
+        let up = |body| match parse(body).map(|m| m.kind) {
+            Some(Kind::Up { no_transaction, .. }) => no_transaction,
+            other => panic!("{other:?}"),
+        };
+        assert!(up(" migrate:up transaction:false"));
+        assert!(!up(" migrate:up transaction:FALSE"));
+    }
+
     use super::*;
 
     fn kind(body: &str) -> Option<(Layout, Kind)> {

@@ -225,6 +225,8 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
         }
     }
     let mut up: Vec<(u64, String, String, PathBuf)> = Vec::new();
+    // diesel: a folder with down.sql must have up.sql too (diesel refuses the directory).
+    let mut diesel_downs: Vec<(u64, PathBuf)> = Vec::new();
     for (rel, path) in &entries {
         match name::classify(layout, rel) {
             FileName::NotSql => {}
@@ -232,13 +234,27 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
                 file: display_path(path),
                 reason,
             }),
-            FileName::Down { .. } => discovery.problems.push(FileProblem::DownFile {
-                file: display_path(path),
-            }),
+            FileName::Down { version } => {
+                if layout == layout::Layout::Diesel {
+                    diesel_downs.push((version, path.clone()));
+                }
+                discovery.problems.push(FileProblem::DownFile {
+                    file: display_path(path),
+                })
+            }
             FileName::Up {
                 version,
                 description,
             } => up.push((version, description, rel.clone(), path.clone())),
+        }
+    }
+    for (version, path) in diesel_downs {
+        if !up.iter().any(|u| u.0 == version) {
+            discovery.problems.push(FileProblem::InvalidName {
+                file: display_path(&path),
+                reason: "a diesel migration folder with down.sql has no up.sql (diesel refuses it)"
+                    .into(),
+            });
         }
     }
     let mut up: Vec<(String, u64, String, String, PathBuf)> = up
@@ -279,7 +295,8 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
         let text = prepare(&path, text, layout)?;
         discovery.files.push(SourceFile {
             display,
-            outside_transaction: layout::outside_transaction(layout, &rel, beside),
+            outside_transaction: layout::outside_transaction(layout, &rel, beside)
+                .map_err(|e| conf_error(dir, e))?,
             repeatable: name::is_repeatable(layout, &rel),
             order,
             path,
@@ -292,7 +309,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
         let at = discovery
             .files
             .iter()
-            .position(|f| f.version == Some(version))
+            .position(|f| f.version == Some(version) && !f.repeatable)
             .ok_or_else(|| SourceError::StartAfter {
                 path: dir.to_path_buf(),
                 version,
@@ -336,6 +353,16 @@ fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
     }
     entries.sort();
     Ok(entries)
+}
+
+/// A script configuration's error, as the error of reading the directory.
+pub fn conf_error(dir: &Path, e: layout::ConfError) -> SourceError {
+    SourceError::Layout {
+        path: dir.join(&e.rel),
+        line: e.line,
+        layout: layout::Layout::Flyway.name(),
+        message: e.message,
+    }
 }
 
 /// Folders below the directory (diesel's and Prisma's one level; Flyway's any, as it scans
@@ -423,6 +450,18 @@ pub fn prepare(path: &Path, text: String, layout: layout::Layout) -> Result<Stri
     } else {
         text
     };
+    if layout == layout::Layout::Flyway
+        && let Some((line, placeholder)) = layout::flyway_placeholder(&text)
+    {
+        return Err(SourceError::Layout {
+            path: path.to_path_buf(),
+            line,
+            layout: layout.name(),
+            message: format!(
+                "Flyway placeholder `{placeholder}`: Flyway replaces it with its value when it runs the script, migrate would run it as written. Write the value in the script"
+            ),
+        });
+    }
     // The layout's own markers are read; another tool's are refused.
     let foreign = foreign::dangerous_markers(&text).find(|m| m.tool != layout.name());
     match foreign {

@@ -263,6 +263,21 @@ fn flyway_parts(version: &str) -> Result<Vec<&str>, &'static str> {
 /// `migrate`'s integer key for a Flyway version: the first part, then each further part as
 /// three digits (`1.2.3` is 1002003, `2.10` is 2010). Only a key: files apply in Flyway's
 /// order ([`order`]), part by part.
+/// The key of a version as a user writes it in any layout (`start_after`): a number as it
+/// is, a diesel version with its dashes (`2019-02-27-000000`), a Flyway version with its dots
+/// or underscores (`1.1`).
+pub fn version_key(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if let Ok(n) = text.parse::<u64>() {
+        return Ok(n);
+    }
+    if text.contains('-') {
+        return diesel_key(text)
+            .ok_or_else(|| format!("`{text}` is not a version (digits, dots or dashes)"));
+    }
+    flyway_key(text).map_err(|why| format!("`{text}` is not a version: {why}"))
+}
+
 pub fn flyway_key(version: &str) -> Result<u64, &'static str> {
     let parts = flyway_parts(version)?;
     let mut digits = parts[0].trim_start_matches('0').to_string();

@@ -216,7 +216,8 @@ pub fn since_base(dir: &Path, reference: &str, limits: &Limits) -> Result<Select
         let text = source::prepare(&path, text, layout)?;
         at_base.push(SourceFile {
             display: source::display_path(&path),
-            outside_transaction: source::layout::outside_transaction(layout, name, beside),
+            outside_transaction: source::layout::outside_transaction(layout, name, beside)
+                .map_err(|e| source::conf_error(dir, e))?,
             repeatable: source::name::is_repeatable(layout, name),
             order: source::name::order(layout, name, version),
             path,

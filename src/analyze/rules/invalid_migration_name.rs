@@ -23,8 +23,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. Rename the file to the name the message expects; `migrate new <description>` writes
-    ///    a correctly named file in the directory's layout.
+    /// 1. Rename the file as the message says (`migrate new <description>` names one right).
     /// 2. Move files that are not migrations out of the migration directory.
     ///
     /// ## Suppress
