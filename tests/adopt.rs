@@ -457,6 +457,12 @@ fn baseline_from_refuses_an_applied_version_without_a_file() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("20231231000000"), "{}", run.stderr);
     assert!(db.history().is_empty());
+    // A refused adoption writes nothing, not even the history table.
+    assert!(
+        !db.tables().contains(&"migrate_history".to_string()),
+        "{:?}",
+        db.tables()
+    );
 }
 
 /// Flyway's repeatable migrations: its latest row per script counts. Unchanged since (same

@@ -519,6 +519,17 @@ fn init_adopts_a_directory() {
     ] {
         assert!(init.stdout.contains(said), "{said}: {}", init.stdout);
     }
+    // --layout overrides the detection, and says so.
+    let forced = migrate()
+        .cwd(root.path())
+        .args(["init", "--layout", "goose", "--config", "other.toml"])
+        .run();
+    assert!(
+        forced.code == 0 && forced.stdout.contains("layout goose (--layout)"),
+        "{}{}",
+        forced.stdout,
+        forced.stderr
+    );
     let config = std::fs::read_to_string(root.path().join("migrate.toml")).unwrap();
     for line in [
         "dir = \"db/migrations\"",

@@ -27,6 +27,9 @@ pub struct Args {
     /// The file to write
     #[arg(long, value_name = "FILE", default_value = crate::config::FILE_NAME)]
     pub config: PathBuf,
+    /// How the files are written [default: detected from them]
+    #[arg(long, value_name = "LAYOUT", value_enum)]
+    pub layout: Option<source::layout::Layout>,
 }
 
 /// Where projects keep their migrations, most common first.
@@ -59,7 +62,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 )
             })?,
     };
-    let discovery = source::discover(&dir, &Limits::default())
+    let limits = Limits {
+        layout: args.layout.unwrap_or_default(),
+        ..Limits::default()
+    };
+    let discovery = source::discover(&dir, &limits)
         .with_context(|| format!("cannot read the migrations in {}", dir.display()))?;
     let used = discovery.layout_used();
     let (dialect, how) = match (args.dialect, discovery.dialect) {
@@ -102,25 +109,35 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot write {}", args.config.display()))?;
 
     let mut out = String::new();
+    let migrations = |n: usize| format!("{n} migration{}", if n == 1 { "" } else { "s" });
     out.push_str(&format!(
-        "found {} migrations in {}\n",
-        discovery.files.len(),
+        "found {} in {}\n",
+        migrations(discovery.files.len()),
         source::display_path(&dir)
     ));
     out.push_str(&format!(
         "layout {}{}\n",
         used.layout.name(),
         match &used.sign {
+            _ if args.layout.is_some() => " (--layout)".to_string(),
             Some(sign) => format!(" (from {sign})"),
             None => " (no other tool's markers or names)".to_string(),
         }
     ));
     out.push_str(&format!("dialect {} (from {how})\n", dialect.name()));
     match newest {
-        Some(v) => out.push_str(&format!(
-            "start_after {v}: the {} existing migrations are history, not judged\n",
-            discovery.files.len()
-        )),
+        Some(v) => {
+            let repeatable = discovery.files.iter().filter(|f| f.repeatable).count();
+            out.push_str(&format!(
+                "start_after {v}: the {} up to it are history, not judged{}\n",
+                migrations(discovery.files.len() - repeatable),
+                if repeatable > 0 {
+                    " (repeatable migrations are judged whenever they change)"
+                } else {
+                    ""
+                }
+            ))
+        }
         None => out.push_str("no migrations yet: nothing to adopt\n"),
     }
     out.push_str(&format!(

@@ -161,7 +161,7 @@ pub fn adopt(
                 return Ok(Vec::new());
             }
         }
-        driver.ensure_history()?;
+        // Nothing is written (not even the history table) until the history is adopted.
         let rows = driver.history()?.unwrap_or_default();
         if !rows.is_empty() {
             refused = Some(RecordError::HasHistory(rows.len()));
@@ -176,6 +176,7 @@ pub fn adopt(
                 return Ok(Vec::new());
             }
         };
+        driver.ensure_history()?;
         if applied.is_empty() {
             // The other tool applied nothing (an empty table; goose's creation row only):
             // the tables there are not this app's, as with `baseline 0`.

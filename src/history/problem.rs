@@ -128,6 +128,10 @@ impl Problem {
         let progress =
             |(applied, total): (i64, i64)| format!("{applied} of {total} statements applied");
         match &self.kind {
+            ProblemKind::Missing if v >= crate::source::name::REPEATABLE_BASE => format!(
+                "repeatable migration R__{}.sql was applied but its file is gone: restore it (the SQL it applied is in the history table's sql_text), or change it to drop what it made",
+                self.description
+            ),
             ProblemKind::Missing => format!(
                 "migration {v} ({}) was applied but no file has its version any more: restore its file (the SQL it applied is in the history table's sql_text; applied history is immutable, undo changes with a new migration)",
                 self.description
