@@ -401,3 +401,67 @@ fn database_commands_need_a_database() {
         r.stderr
     );
 }
+
+/// sqlx-cli's names: `--database-url` and `-D` are `--database`; short flags for the common
+/// options (`-d` dir, `-f` format, `-c` config).
+#[test]
+fn database_url_aliases_and_short_flags() {
+    let dir = project();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let long = run(migrate(dir.path()).args(["up", "--database-url", &url]));
+    assert_eq!(long.code, 0, "{}{}", long.stdout, long.stderr);
+    assert!(
+        long.stdout.contains("2 migrations applied"),
+        "{}",
+        long.stdout
+    );
+    let short =
+        run(migrate(dir.path()).args(["status", "-D", &url, "-d", "migrations", "-f", "json"]));
+    assert_eq!(short.code, 0, "{}{}", short.stdout, short.stderr);
+    let report: serde_json::Value = serde_json::from_str(&short.stdout).unwrap();
+    assert_eq!(
+        report["migrations"].as_array().unwrap().len(),
+        2,
+        "{}",
+        short.stdout
+    );
+    write(dir.path(), "other.toml", "dir = \"nowhere\"\n");
+    let config = run(migrate(dir.path()).args(["check", "-c", "other.toml"]));
+    assert_eq!(config.code, 2, "{}{}", config.stdout, config.stderr);
+    assert!(config.stderr.contains("nowhere"), "{}", config.stderr);
+}
+
+/// `migrate completions SHELL` prints a completion script that knows the subcommands and
+/// flags; an unknown shell is a usage error (exit 2).
+#[test]
+fn completions_for_each_shell() {
+    let dir = TempDir::new().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = run(migrate(dir.path()).args(["completions", shell]));
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        for word in ["baseline", "start-after", "database-url"] {
+            assert!(out.stdout.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let bash = run(migrate(dir.path()).args(["completions", "bash"]));
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(bash.stdout.as_bytes())?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(status.success(), "bash -n accepts the script");
+    assert_eq!(
+        run(migrate(dir.path()).args(["completions", "tcsh"])).code,
+        2
+    );
+}

@@ -31,7 +31,7 @@ pub enum FormatArg {
 pub struct Args {
     /// Migration directory [default: `dir` in migrate.toml, else `migrations`]. With FILE
     /// arguments, the history the files are checked against
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'd', value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// SQL dialect [default: `dialect` in migrate.toml, else postgres]
     #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
@@ -39,13 +39,13 @@ pub struct Args {
     #[command(flatten)]
     pub read: crate::cli::ReadArgs,
     /// Output format
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
     pub format: FormatArg,
     /// Treat statements that cannot be parsed as errors
     #[arg(long)]
     pub strict: bool,
     /// Config file [default: migrate.toml found from the working directory upwards]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Check only the migrations added since the merge-base with this git ref (one release);
     /// edits and deletions of older migrations are errors

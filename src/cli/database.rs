@@ -15,15 +15,15 @@ use crate::source::{self, Discovery};
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
     /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'd', value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Database URL [default: $DATABASE_URL, else `database_url` in migrate.toml]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, short = 'D', visible_alias = "database-url", value_name = "URL")]
     pub database: Option<String>,
     #[command(flatten)]
     pub read: crate::cli::ReadArgs,
     /// Config file [default: migrate.toml found from the working directory upwards]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 

@@ -12,12 +12,12 @@ use crate::source::{self, sum};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'd', value_name = "DIR")]
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub read: crate::cli::ReadArgs,
     /// Config file [default: migrate.toml found from the working directory upwards]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 

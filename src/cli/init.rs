@@ -18,7 +18,7 @@ use crate::source::{self, Limits, select::Unit};
 pub struct Args {
     /// Migration directory [default: the first of migrations, db/migrations, prisma/migrations,
     /// src/main/resources/db/migration, db/migrate that exists]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'd', value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// SQL dialect [default: Prisma's migration_lock.toml, else DATABASE_URL's scheme, else the
     /// dialect under which the most statements parse]

@@ -57,6 +57,12 @@ enum Command {
     Baseline(baseline::Args),
     /// Show a rule's documentation, or list every rule.
     Rule(rule::Args),
+    /// Print a shell completion script (e.g. `migrate completions bash > /etc/bash_completion.d/migrate`).
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Reports a panic on one line, with every known password scrubbed from it; panics inside
@@ -122,6 +128,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Resolve(args) => resolve::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Rule(args) => rule::run(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut command, "migrate", &mut out);
+            Ok(EXIT_OK)
+        }
     }
 }
 
@@ -180,5 +192,14 @@ impl ReadArgs {
             options.limits.start_after = Some(version);
         }
         Ok(options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks (no two arguments share a flag, short or alias).
+    #[test]
+    fn the_command_line_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

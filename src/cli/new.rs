@@ -20,10 +20,10 @@ pub struct Args {
     #[arg(value_name = "DESCRIPTION")]
     pub description: String,
     /// Migration directory [default: `dir` in migrate.toml, else `migrations`]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'd', value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Config file [default: migrate.toml found from the working directory upwards]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub read: crate::cli::ReadArgs,

@@ -16,7 +16,7 @@ pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
     /// Output format
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
     pub format: HumanOrJson,
 }
 

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     pub allow_out_of_order: bool,
     /// Output format
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
     pub format: HumanOrJson,
 }
 
