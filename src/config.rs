@@ -145,7 +145,10 @@ impl Options {
             pg_version: config
                 .pg_version
                 .unwrap_or(analyze::Options::default().pg_version),
-            database_url: config.database_url,
+            // A SQLite file named relative to migrate.toml is found from it, as `dir` is.
+            database_url: config
+                .database_url
+                .map(|url| base.map_or(url.clone(), |b| sqlite_relative_to(&url, b))),
             settings,
             levels: config.rules.into_iter().collect(),
             limits,
@@ -259,8 +262,53 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// `url` with a relative SQLite path made relative to `base` (the config file's folder);
+/// other URLs, absolute paths and in-memory databases unchanged.
+fn sqlite_relative_to(url: &str, base: &Path) -> String {
+    let rest = if url.len() > 9 && url[..9].eq_ignore_ascii_case("sqlite://") {
+        &url[9..]
+    } else if url.len() > 7 && url[..7].eq_ignore_ascii_case("sqlite:") {
+        &url[7..]
+    } else {
+        return url.to_string();
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    if path.is_empty()
+        || path.starts_with(':')
+        || path.starts_with("file:")
+        || Path::new(path).is_absolute()
+    {
+        return url.to_string();
+    }
+    format!("sqlite://{}{query}", base.join(path).display())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sqlite_paths_are_relative_to_the_config_file() {
+        let base = Path::new("/srv/app");
+        assert_eq!(
+            super::sqlite_relative_to("sqlite://app.db", base),
+            "sqlite:///srv/app/app.db"
+        );
+        assert_eq!(
+            super::sqlite_relative_to("sqlite:data/app.db?mode=rwc", base),
+            "sqlite:///srv/app/data/app.db?mode=rwc"
+        );
+        for same in [
+            "sqlite:///abs.db",
+            "sqlite::memory:",
+            "postgres://h/db",
+            "sqlite://",
+        ] {
+            assert_eq!(super::sqlite_relative_to(same, base), same);
+        }
+    }
+
     use super::*;
 
     #[test]

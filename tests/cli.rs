@@ -465,3 +465,124 @@ fn completions_for_each_shell() {
         2
     );
 }
+
+/// Read-only commands never create a database: a missing SQLite file is "no such database"
+/// (exit 2) for status, verify and up --dry-run, and nothing appears on disk. sqlx's short
+/// forms `sqlite:FILE` and `sqlite::memory:` work (and the in-memory one leaves no lock file).
+#[test]
+fn read_only_commands_create_nothing_and_sqlx_sqlite_urls() {
+    let dir = project();
+    write(
+        dir.path(),
+        "migrations/20260102000000_drop_legacy.sql",
+        "CREATE TABLE t (id INT);\n",
+    );
+    for args in [
+        vec!["status", "-D", "sqlite://missing.db"],
+        vec!["verify", "-D", "sqlite://missing.db"],
+        vec!["up", "--dry-run", "-D", "sqlite:missing.db"],
+    ] {
+        let out = run(migrate(dir.path()).args(&args));
+        assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("no such database"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let files = |d: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(files(dir.path()), ["migrations"]);
+    let memory = run(migrate(dir.path()).args(["up", "-D", "sqlite::memory:"]));
+    assert_eq!(memory.code, 0, "{}{}", memory.stdout, memory.stderr);
+    assert_eq!(
+        files(dir.path()),
+        ["migrations"],
+        "no file for an in-memory database"
+    );
+    let short = run(migrate(dir.path()).args(["up", "-D", "sqlite:app.db"]));
+    assert_eq!(short.code, 0, "{}{}", short.stdout, short.stderr);
+    assert!(dir.path().join("app.db").is_file());
+    let status = run(migrate(dir.path()).args(["status", "-D", "sqlite:app.db"]));
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+}
+
+/// A SQLite path in migrate.toml is relative to that file, as `dir` is: the same database
+/// from the project's root and from a subfolder.
+#[test]
+fn a_sqlite_path_in_the_config_is_relative_to_it() {
+    let dir = project();
+    write(
+        dir.path(),
+        "migrations/20260102000000_drop_legacy.sql",
+        "CREATE TABLE t (id INT);\n",
+    );
+    write(
+        dir.path(),
+        "migrate.toml",
+        "dir = \"migrations\"\ndatabase_url = \"sqlite://data/app.db\"\n",
+    );
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
+    let up = run(migrate(&dir.path().join("src/deep")).arg("up"));
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert!(dir.path().join("data/app.db").is_file());
+    assert!(!dir.path().join("src/deep/data").exists());
+    let again = run(migrate(dir.path()).arg("up"));
+    assert!(
+        again.stdout.contains("up to date"),
+        "{}{}",
+        again.stdout,
+        again.stderr
+    );
+}
+
+/// `check` takes its dialect from the database URL when none is set (a MySQL-only statement
+/// parses under DATABASE_URL=mysql://...), and a `dialect` that contradicts the URL's scheme
+/// is an error naming both, for check and for the database commands.
+#[test]
+fn check_takes_the_dialect_from_the_url_and_refuses_a_contradiction() {
+    let dir = project();
+    write(
+        dir.path(),
+        "migrations/20260102000000_drop_legacy.sql",
+        "ALTER TABLE users ADD COLUMN nick TEXT AFTER email;\n",
+    );
+    let postgres = run(migrate(dir.path()).arg("check"));
+    assert!(
+        postgres.stdout.contains("unparsed-statement"),
+        "{}",
+        postgres.stdout
+    );
+    let mysql = run(migrate(dir.path())
+        .arg("check")
+        .env("DATABASE_URL", "mysql://app:hunter22@127.0.0.1/app"));
+    assert_eq!(mysql.code, 0, "{}{}", mysql.stdout, mysql.stderr);
+    assert!(!mysql.stdout.contains("unparsed"), "{}", mysql.stdout);
+    write(dir.path(), "migrate.toml", "dialect = \"sqlite\"\n");
+    let contradiction = run(migrate(dir.path())
+        .arg("check")
+        .env("DATABASE_URL", "mysql://app:hunter22@127.0.0.1/app"));
+    assert_eq!(contradiction.code, 2);
+    assert!(
+        contradiction.stderr.contains("dialect = \"sqlite\"")
+            && contradiction.stderr.contains("(mysql, from DATABASE_URL)")
+            && !contradiction.stderr.contains("hunter22"),
+        "{}",
+        contradiction.stderr
+    );
+    let status =
+        run(migrate(dir.path()).args(["status", "-D", "postgres://app:hunter22@127.0.0.1:1/x"]));
+    assert_eq!(status.code, 2);
+    assert!(
+        status.stderr.contains("contradicts") && !status.stderr.contains("hunter22"),
+        "{}",
+        status.stderr
+    );
+}

@@ -795,6 +795,7 @@ fn flyway_start_after_placeholders_and_script_configuration() {
     let first = u64::from_be_bytes(digest[..8].try_into().unwrap());
     let key = ((1u64 << 62) + first % (1u64 << 62)).to_string();
     let db = dir.path().join("x.db");
+    std::fs::File::create(&db).unwrap();
     let url = format!("sqlite://{}", db.display());
     let status = migrate().status().dir(&m).database(&url).run();
     assert!(

@@ -339,6 +339,15 @@ fn crlf_and_bom_copy_is_not_a_change(db: &TestDb) {
 fn dry_run_touches_nothing(db: &TestDb) {
     db.write("1_users.sql", USERS);
     db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    if db.kind == Kind::Sqlite {
+        // A dry run only reads: a SQLite file that does not exist is not created.
+        let file = db.dir.path().join("app.db");
+        let missing = db.migrate("up", &["--dry-run"]);
+        assert_eq!(missing.code, 2, "{}{}", missing.stdout, missing.stderr);
+        assert!(missing.stderr.contains("no such database"), "{}", missing.stderr);
+        assert!(!file.exists());
+        std::fs::File::create(&file).unwrap();
+    }
     let run = db.migrate("up", &["--dry-run"]);
     assert_ok(&run);
     assert!(run.stdout.contains("would apply 1 users"), "{}", run.stdout);

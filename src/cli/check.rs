@@ -78,11 +78,37 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         select::files_alone(&args.files, limits)?
     };
-    // The flag, the config, then what the directory declares (Prisma's migration_lock.toml).
+    // The database URL's scheme (DATABASE_URL, else database_url), never connected to.
+    let from_env = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let url = from_env
+        .as_ref()
+        .map(|u| (u.clone(), "DATABASE_URL"))
+        .or_else(|| config.database_url.clone().map(|u| (u, "database_url")));
+    let url_dialect = url.and_then(|(u, whence)| {
+        crate::db::Target::parse(&u)
+            .ok()
+            .map(|t| (t.dialect, whence))
+    });
+    if let (Some(set), Some((from_url, whence))) = (config.dialect, url_dialect)
+        && set != from_url
+    {
+        anyhow::bail!(
+            "dialect = \"{}\" in {} contradicts the database URL's scheme ({}, from {whence}): remove one, or make them agree",
+            set.name(),
+            config
+                .path
+                .as_deref()
+                .map_or("migrate.toml".to_string(), |p| p.display().to_string()),
+            from_url.name()
+        );
+    }
+    // The flag, the config, what the directory declares (Prisma's migration_lock.toml), then
+    // the database URL's scheme.
     let dialect = args
         .dialect
         .or(config.dialect)
         .or(selection.dialect)
+        .or(url_dialect.map(|(d, _)| d))
         .unwrap_or_default();
     if let Some(note) = &selection.nothing_found {
         eprintln!("migrate: {note}");

@@ -59,6 +59,20 @@ impl Session {
                 anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
             })?;
         let target = Target::parse(&url)?;
+        if let Some(set) = options.dialect
+            && set != target.dialect
+        {
+            anyhow::bail!(
+                "dialect = \"{}\" in {} contradicts the database URL's scheme ({}, in {}): remove one, or make them agree",
+                set.name(),
+                options
+                    .path
+                    .as_deref()
+                    .map_or("migrate.toml".to_string(), |p| p.display().to_string()),
+                target.dialect.name(),
+                target.redacted
+            );
+        }
         // Fault injection for the tests, in debug builds only: a panic whose message holds
         // the raw URL, to prove the panic path scrubs the password.
         #[cfg(debug_assertions)]
@@ -78,6 +92,25 @@ impl Session {
     /// Connects to the database.
     pub fn connect(&self) -> anyhow::Result<Box<dyn Driver>> {
         Ok(db::connect(&self.target, &self.options.settings)?)
+    }
+
+    /// Connects for a command that only reads: a SQLite file that does not exist is "no such
+    /// database", not created.
+    pub fn connect_read_only(&self) -> anyhow::Result<Box<dyn Driver>> {
+        if self.target.dialect == crate::dialect::Dialect::Sqlite
+            && let Some(file) = crate::db::missing_sqlite_file(&self.target)
+        {
+            anyhow::bail!(
+                "no such database: {} does not exist ({}; status, verify and up --dry-run only read, `migrate up` creates it)",
+                file.display(),
+                self.target.redacted
+            );
+        }
+        let settings = crate::db::Settings {
+            read_only: true,
+            ..self.options.settings.clone()
+        };
+        Ok(db::connect(&self.target, &settings)?)
     }
 
     /// Analysis options for the gate: the dialect follows the database.

@@ -33,7 +33,7 @@ struct Line {
 /// Prints the status; exit 0 whatever the states (see `verify` for a health check).
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
-    let mut driver = session.connect()?;
+    let mut driver = session.connect_read_only()?;
     let files = &session.discovery.files;
     let engine::Review {
         rows,

@@ -32,7 +32,11 @@ pub struct Args {
 /// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors), 2 failed.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
-    let mut driver = session.connect()?;
+    let mut driver = if args.dry_run {
+        session.connect_read_only()?
+    } else {
+        session.connect()?
+    };
     let options = UpOptions {
         dry_run: args.dry_run,
         allow_out_of_order: args.allow_out_of_order,

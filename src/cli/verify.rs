@@ -19,7 +19,7 @@ pub struct Args {
 /// there is any.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
-    let mut driver = session.connect()?;
+    let mut driver = session.connect_read_only()?;
     let engine::Review { plan, problems, .. } = engine::review(
         driver.as_mut(),
         &session.discovery,

@@ -26,6 +26,7 @@ pub use driver::{Driver, Observed};
 pub use error::{ApplyError, Cause, DbError, Failure};
 pub use lock::backoff;
 pub use settings::{Settings, TableName, parse_duration};
+pub use sqlite::missing_file as missing_sqlite_file;
 pub use url::{Target, redact, scrub};
 
 use crate::dialect::Dialect;

@@ -75,6 +75,9 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// Retries of a transactional migration that hit its lock timeout.
     pub lock_retries: u32,
+    /// A command that only reads (`status`, `verify`, `up --dry-run`): a missing SQLite file
+    /// is an error, never created.
+    pub read_only: bool,
 }
 
 impl Default for Settings {
@@ -88,6 +91,7 @@ impl Default for Settings {
             lock_timeout: Duration::from_secs(5),
             statement_timeout: None,
             lock_retries: 5,
+            read_only: false,
         }
     }
 }

@@ -24,6 +24,28 @@ use crate::dialect::Dialect;
 
 mod direct;
 
+/// Whether the database lives in memory only (`sqlite::memory:`, which sqlx names
+/// `file:sqlx-in-memory-N`, or `mode=memory`): no file, no lock file beside it.
+fn is_in_memory(options: &SqliteConnectOptions, target: &Target) -> bool {
+    let file = options.get_filename().as_os_str().to_string_lossy();
+    file.is_empty()
+        || file == ":memory:"
+        || file.starts_with("file:sqlx-in-memory")
+        || target.redacted.contains("mode=memory")
+}
+
+/// For a command that only reads: the SQLite file `target` names, when it does not exist
+/// (in-memory databases always do).
+pub fn missing_file(target: &Target) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    let options = SqliteConnectOptions::from_str(&target.sqlx_url()).ok()?;
+    if is_in_memory(&options, target) {
+        return None;
+    }
+    let file = options.get_filename();
+    (!file.exists()).then(|| file.to_path_buf())
+}
+
 /// Opens a migration's transaction and takes the write lock at once, so concurrent
 /// deployers queue for up to `lock_wait` instead of failing at their first write.
 const BEGIN: &str = "BEGIN IMMEDIATE";
@@ -74,7 +96,7 @@ impl Backend for Sqlite {
 
     fn connect_options(options: SqliteConnectOptions, settings: &Settings) -> SqliteConnectOptions {
         options
-            .create_if_missing(true)
+            .create_if_missing(!settings.read_only)
             .foreign_keys(false)
             // Concurrent deployers queue on SQLite's write lock for up to lock_wait.
             .busy_timeout(settings.lock_wait)
@@ -88,9 +110,7 @@ impl Backend for Sqlite {
         _: &TableName,
     ) -> Result<Opened<Self>, DbError> {
         let file = options.get_filename();
-        let in_memory = file.as_os_str().is_empty()
-            || file.as_os_str() == ":memory:"
-            || target.redacted.contains("mode=memory");
+        let in_memory = is_in_memory(options, target);
         let lock: Box<dyn Lock<sqlx::Sqlite>> = if in_memory {
             Box::new(NoLock::new(target))
         } else {

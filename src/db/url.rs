@@ -41,6 +41,15 @@ impl Target {
         for secret in secrets(url) {
             remember(&secret, "***");
         }
+        // sqlx's short SQLite forms: `sqlite:app.db`, `sqlite::memory:`.
+        if url.len() > 7 && url[..7].eq_ignore_ascii_case("sqlite:") && !url[7..].starts_with("//")
+        {
+            return Ok(Target {
+                url: url.to_string(),
+                dialect: Dialect::Sqlite,
+                redacted,
+            });
+        }
         let Some((scheme, _)) = url.split_once("://") else {
             let looks_like_keywords = url.contains('=');
             return Err(DbError::InvalidUrl {
