@@ -232,15 +232,113 @@ pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
         Some(p) => Some(p.to_path_buf()),
         None => std::env::current_dir().ok().and_then(|cwd| find(&cwd)),
     };
-    let Some(path) = path else {
-        return Options::from_config(Config::default(), None);
+    let (file, table) = match &path {
+        None => (Config::default(), toml::Table::new()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+                path: path.clone(),
+                error,
+            })?;
+            let config = parse(&text, path)?;
+            (config, text.parse::<toml::Table>().unwrap_or_default())
+        }
     };
-    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
-        path: path.clone(),
-        error,
-    })?;
-    let config = parse(&text, &path)?;
-    Options::from_config(config, Some(path))
+    let overlay = from_environment()?;
+    if overlay.is_empty() {
+        return Options::from_config(file, path);
+    }
+    // MIGRATE_<KEY> over the file's key: the file's table with the variables' values in it.
+    let mut merged = table;
+    let mut dir = None;
+    let mut url = None;
+    for (key, value) in overlay {
+        match key {
+            // From the working directory, not from the config file.
+            "dir" => dir = value.as_str().map(PathBuf::from),
+            "database_url" => url = value.as_str().map(str::to_string),
+            _ => {
+                merged.insert(key.to_string(), value);
+            }
+        }
+    }
+    let config: Config = toml::Value::Table(merged)
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Invalid {
+            path: path.clone().unwrap_or_else(|| FILE_NAME.into()),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+    let mut options = Options::from_config(config, path)?;
+    if dir.is_some() {
+        options.dir = dir;
+    }
+    if url.is_some() {
+        options.database_url = url;
+    }
+    Ok(options)
+}
+
+/// The settings `MIGRATE_<KEY>` variables give (process, then `.env`): each key of
+/// `migrate.toml` but `[rules]`, typed as the file would hold it; a bad value is an error
+/// naming the variable.
+fn from_environment() -> Result<Vec<(&'static str, toml::Value)>, ConfigError> {
+    const KEYS: [&str; 12] = [
+        "dir",
+        "dialect",
+        "pg_version",
+        "database_url",
+        "history_table",
+        "lock_wait",
+        "lock_timeout",
+        "statement_timeout",
+        "lock_retries",
+        "max_file_size",
+        "layout",
+        "start_after",
+    ];
+    let mut found = Vec::new();
+    for key in KEYS {
+        let name = format!("MIGRATE_{}", key.to_ascii_uppercase());
+        let invalid = |message: String| ConfigError::Invalid {
+            path: PathBuf::from(format!("environment variable {name}")),
+            message,
+        };
+        let value = crate::env::var(&name).map_err(|_| invalid("not valid UTF-8".into()))?;
+        let Some(value) = value else { continue };
+        let typed = match key {
+            "pg_version" | "lock_retries" => toml::Value::Integer(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid(format!("`{value}` is not a whole number")))?,
+            ),
+            "max_file_size" | "start_after" => match value.trim().parse::<i64>() {
+                Ok(n) => toml::Value::Integer(n),
+                Err(_) => toml::Value::String(value.clone()),
+            },
+            _ => toml::Value::String(value.clone()),
+        };
+        // Checked alone first, so that an error names the variable, not the file.
+        let mut alone = toml::Table::new();
+        alone.insert(key.to_string(), typed.clone());
+        let config: Config =
+            toml::Value::Table(alone)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let message = e.to_string();
+                    let message = if key == "database_url" {
+                        without_secrets(&value, message.trim())
+                    } else {
+                        message.trim().to_string()
+                    };
+                    invalid(message.replace('\n', " "))
+                })?;
+        Options::from_config(
+            config,
+            Some(PathBuf::from(format!("environment variable {name}"))),
+        )?;
+        found.push((key, typed));
+    }
+    Ok(found)
 }
 
 /// Parses and validates config text.

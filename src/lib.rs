@@ -32,6 +32,7 @@ pub mod config;
 pub mod db;
 pub mod dialect;
 pub mod engine;
+pub mod env;
 pub mod error;
 pub mod history;
 pub mod report;

@@ -586,3 +586,79 @@ fn check_takes_the_dialect_from_the_url_and_refuses_a_contradiction() {
         status.stderr
     );
 }
+
+/// Settings from the environment: `MIGRATE_<KEY>` for every migrate.toml key, flag >
+/// environment > file > default; a bad value names the variable. A `.env` file in the working
+/// directory is read (the process's variables win over it), `--no-dotenv` skips it, and a
+/// malformed one is an error naming its line.
+#[test]
+fn settings_from_the_environment_and_dotenv() {
+    let dir = project();
+    // The file says goose (which the plain files break), the environment says migrate.
+    write(dir.path(), "migrate.toml", "layout = \"goose\"\n");
+    let file = run(migrate(dir.path()).arg("check"));
+    assert_eq!(file.code, 2, "the file's layout: {}", file.stderr);
+    let env = run(migrate(dir.path())
+        .arg("check")
+        .env("MIGRATE_LAYOUT", "migrate"));
+    assert_eq!(
+        env.code, 1,
+        "the environment's layout: {}{}",
+        env.stdout, env.stderr
+    );
+    let flag = run(migrate(dir.path())
+        .args(["check", "--layout", "goose"])
+        .env("MIGRATE_LAYOUT", "migrate"));
+    assert_eq!(flag.code, 2, "the flag's layout: {}", flag.stderr);
+    let bad = run(migrate(dir.path())
+        .arg("check")
+        .env("MIGRATE_LOCK_WAIT", "soon"));
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("MIGRATE_LOCK_WAIT"), "{}", bad.stderr);
+    std::fs::remove_file(dir.path().join("migrate.toml")).unwrap();
+    write(
+        dir.path(),
+        "migrations/20260102000000_drop_legacy.sql",
+        "CREATE TABLE t (id INT);\n",
+    );
+    write(
+        dir.path(),
+        ".env",
+        "# local settings\nDATABASE_URL=sqlite://dotenv.db\nexport MIGRATE_HISTORY_TABLE=\"from_dotenv\"\n",
+    );
+    let up = run(migrate(dir.path()).arg("up"));
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert!(dir.path().join("dotenv.db").is_file());
+    // The process's variable wins over .env's.
+    let status = run(migrate(dir.path())
+        .arg("status")
+        .env("DATABASE_URL", "sqlite://other.db"));
+    assert_eq!(status.code, 2, "other.db does not exist: {}", status.stderr);
+    let skipped = run(migrate(dir.path()).args(["status", "--no-dotenv"]));
+    assert_eq!(skipped.code, 2);
+    assert!(skipped.stderr.contains("no database"), "{}", skipped.stderr);
+    let conn = sqlite_tables(&dir.path().join("dotenv.db"));
+    assert!(conn.contains(&"from_dotenv".to_string()), "{conn:?}");
+    write(
+        dir.path(),
+        ".env",
+        "DATABASE_URL=sqlite://dotenv.db\nnot a setting\n",
+    );
+    let broken = run(migrate(dir.path()).arg("status"));
+    assert_eq!(broken.code, 2);
+    assert!(broken.stderr.contains(".env:2"), "{}", broken.stderr);
+}
+
+/// The tables of a SQLite file as the sqlite3 shell lists them (an oracle apart from the code
+/// under test).
+fn sqlite_tables(path: &Path) -> Vec<String> {
+    let out = std::process::Command::new("sqlite3")
+        .arg(path)
+        .arg("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1")
+        .output()
+        .expect("sqlite3 is installed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}

@@ -344,7 +344,11 @@ fn dry_run_touches_nothing(db: &TestDb) {
         let file = db.dir.path().join("app.db");
         let missing = db.migrate("up", &["--dry-run"]);
         assert_eq!(missing.code, 2, "{}{}", missing.stdout, missing.stderr);
-        assert!(missing.stderr.contains("no such database"), "{}", missing.stderr);
+        assert!(
+            missing.stderr.contains("no such database"),
+            "{}",
+            missing.stderr
+        );
         assert!(!file.exists());
         std::fs::File::create(&file).unwrap();
     }

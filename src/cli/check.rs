@@ -79,7 +79,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         select::files_alone(&args.files, limits)?
     };
     // The database URL's scheme (DATABASE_URL, else database_url), never connected to.
-    let from_env = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let from_env = crate::env::var("DATABASE_URL")
+        .ok()
+        .flatten()
+        .filter(|u| !u.is_empty());
     let url = from_env
         .as_ref()
         .map(|u| (u.clone(), "DATABASE_URL"))

@@ -41,10 +41,9 @@ impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
         let options = args.read.load(args.config.as_deref())?;
-        let from_env = match std::env::var("DATABASE_URL") {
-            Ok(url) => Some(url).filter(|u| !u.is_empty()),
-            Err(std::env::VarError::NotPresent) => None,
-            Err(std::env::VarError::NotUnicode(_)) => {
+        let from_env = match crate::env::var("DATABASE_URL") {
+            Ok(url) => url.filter(|u| !u.is_empty()),
+            Err(_) => {
                 return Err(anyhow!(
                     "DATABASE_URL is not valid UTF-8: set it to a database URL (postgres://, mysql://, sqlite://)"
                 ));

@@ -169,7 +169,7 @@ fn from_tool(layout: Layout) -> Option<&'static str> {
 
 /// The dialect of `DATABASE_URL`, when it is set and parses.
 fn url_dialect() -> Option<Dialect> {
-    let url = std::env::var("DATABASE_URL").ok()?;
+    let url = crate::env::var("DATABASE_URL").ok()??;
     crate::db::Target::parse(&url).ok().map(|t| t.dialect)
 }
 

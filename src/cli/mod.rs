@@ -33,6 +33,10 @@ pub const EXIT_ERROR: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Do not read a .env file in the working directory (read by default, as sqlx-cli and
+    /// dbmate do; the process's variables win over it)
+    #[arg(long, global = true)]
+    no_dotenv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +103,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
         }
     };
+    if let Err(e) = crate::env::init(cli.no_dotenv) {
+        eprintln!("migrate: {e} (pass --no-dotenv to skip it)");
+        return ExitCode::from(EXIT_ERROR);
+    }
     // A panic is a bug; the hook has reported it. Exit 2 ("could not run"), never 101.
     let outcome = std::panic::catch_unwind(|| run(cli));
     let Ok(result) = outcome else {
