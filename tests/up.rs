@@ -44,6 +44,7 @@ on_every_database!(
     failure_midway_leaves_no_trace_or_a_failed_row,
     crlf_and_bom_copy_is_not_a_change,
     dry_run_touches_nothing,
+    up_to_a_version_and_verify_pending,
     existing_database_needs_a_baseline,
     suppressions_are_recorded_in_the_history,
     status_reports_every_state_as_json,
@@ -366,6 +367,45 @@ fn dry_run_touches_nothing(db: &TestDb) {
         "not even the history table: {:?}",
         db.tables()
     );
+}
+
+/// `up --to VERSION` applies up to that version and judges only those; `verify --pending`
+/// fails (exit 1) while migrations are pending, listing them; `--to` a version no file has
+/// is an error (exit 2) before anything runs. The dry run shows each file's SQL.
+fn up_to_a_version_and_verify_pending(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    // Would be refused by the gate (a dropped column), but `--to 2` never judges it.
+    db.write("3_drop.sql", "ALTER TABLE users DROP COLUMN legacy;\n");
+    if db.kind == Kind::Sqlite {
+        std::fs::File::create(db.dir.path().join("app.db")).unwrap();
+    }
+    let dry = db.migrate("up", &["--dry-run", "--to", "2"]);
+    assert_ok(&dry);
+    assert!(
+        dry.stdout.contains("would apply 2 bio")
+            && dry
+                .stdout
+                .contains("    ALTER TABLE users ADD COLUMN bio TEXT;")
+            && !dry.stdout.contains("3 drop"),
+        "{}",
+        dry.stdout
+    );
+    let missing = db.migrate("up", &["--to", "7"]);
+    assert_eq!(missing.code, 2, "{}{}", missing.stdout, missing.stderr);
+    assert!(missing.stderr.contains("no migration file has version 7"));
+    assert_ok(&db.migrate("up", &["--to", "2"]));
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+    assert_eq!(db.migrate("verify", &[]).code, 0);
+    let pending = db.migrate("verify", &["--pending"]);
+    assert_eq!(pending.code, 1, "{}", pending.stdout);
+    assert!(
+        pending.stdout.contains("pending 3 drop"),
+        "{}",
+        pending.stdout
+    );
+    db.remove("3_drop.sql");
+    assert_eq!(db.migrate("verify", &["--pending"]).code, 0);
 }
 
 fn existing_database_needs_a_baseline(db: &TestDb) {

@@ -24,6 +24,9 @@ pub struct Args {
     /// Apply pending migrations older than the newest applied one
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Stop after this version: the pending migrations after it (in apply order) wait
+    #[arg(long, value_name = "VERSION", value_parser = crate::source::name::version_key)]
+    pub to: Option<u64>,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "human")]
     pub format: HumanOrJson,
@@ -32,6 +35,15 @@ pub struct Args {
 /// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors), 2 failed.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
+    if let Some(to) = args.to
+        && !session
+            .discovery
+            .files
+            .iter()
+            .any(|f| f.version == Some(to))
+    {
+        anyhow::bail!("up --to {to}: no migration file has version {to}");
+    }
     let mut driver = if args.dry_run {
         session.connect_read_only()?
     } else {
@@ -40,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let options = UpOptions {
         dry_run: args.dry_run,
         allow_out_of_order: args.allow_out_of_order,
+        to: args.to,
         settings: session.options.settings.clone(),
         analysis: session.analysis_options(),
     };
@@ -182,11 +195,14 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
                 } else {
                     "statement by statement, outside a transaction"
                 };
-                writeln!(out, "would apply {} {} ({how})", h.version, h.description)?;
+                writeln!(out, "would apply {} {} ({how}):", h.version, h.description)?;
+                for line in h.sql.as_deref().unwrap_or("").lines() {
+                    writeln!(out, "    {line}")?;
+                }
             }
             writeln!(
                 out,
-                "dry run: {} pending migration{}, nothing applied",
+                "dry run: {} pending migration{}, nothing applied; the check gate passed",
                 pending.len(),
                 if pending.len() == 1 { "" } else { "s" }
             )
@@ -298,6 +314,7 @@ fn handled_json(h: &Handled, result: &str) -> serde_json::Value {
         "result": result,
         "execution_ms": h.ms,
         "transaction": h.transactional,
+        "sql": h.sql,
     })
 }
 

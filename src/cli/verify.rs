@@ -12,6 +12,9 @@ use crate::history::State;
 pub struct Args {
     #[command(flatten)]
     pub db: DbArgs,
+    /// Also exit 1 when migrations are pending (a deploy check: the database is current)
+    #[arg(long)]
+    pub pending: bool,
 }
 
 /// Reports everything that would make `up` refuse (modified, missing, failed, running,
@@ -38,13 +41,28 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         ))?;
     }
     let count = |s: State| plan.entries.iter().filter(|e| e.state == s).count();
+    let pending = count(State::Pending) + count(State::OutOfOrder);
     if problems.is_empty() {
         ignore_broken_pipe(writeln!(
             out,
-            "no drift: {} applied, {} pending",
+            "no drift: {} applied, {pending} pending",
             count(State::Applied),
-            count(State::Pending) + count(State::OutOfOrder)
         ))?;
+        if args.pending && pending > 0 {
+            for e in plan
+                .entries
+                .iter()
+                .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+            {
+                ignore_broken_pipe(writeln!(out, "pending {} {}", e.version, e.description))?;
+            }
+            ignore_broken_pipe(writeln!(
+                out,
+                "not current: {pending} migration{} pending (--pending)",
+                if pending == 1 { "" } else { "s" }
+            ))?;
+            return Ok(EXIT_VIOLATIONS);
+        }
         Ok(EXIT_OK)
     } else {
         ignore_broken_pipe(writeln!(

@@ -34,6 +34,9 @@ pub struct UpOptions {
     pub dry_run: bool,
     /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
+    /// Stop after this version (`--to`): the pending migrations after it in apply order are
+    /// neither judged nor applied.
+    pub to: Option<u64>,
     /// Engine settings.
     pub settings: Settings,
     /// Analysis options (the dialect follows the database).
@@ -117,6 +120,9 @@ pub struct Handled {
     pub ms: Option<u64>,
     /// Ran in one transaction.
     pub transactional: bool,
+    /// `--dry-run`: the SQL that would run (the file's text as the layout reads it: for
+    /// goose, dbmate and sql-migrate, the Up section).
+    pub sql: Option<String>,
 }
 
 /// The outcome of `up`.
@@ -239,6 +245,17 @@ fn locked_up(
     let mut pending = plan.pending();
     pending.extend(resumable.iter().map(|&(i, _, _)| i));
     pending.sort_unstable();
+    if let Some(to) = options.to {
+        // Files are in apply order: up to and including the one with that version.
+        let Some(last) = files.iter().position(|f| f.version == Some(to)) else {
+            return Err(DbError::Query {
+                context: format!("up --to {to}"),
+                url: driver.target().redacted.clone(),
+                message: format!("no migration file has version {to}"),
+            });
+        };
+        pending.retain(|&i| i <= last);
+    }
     // An interrupted migration passed the gate when it started, and its text is unchanged
     // (checked): it is replayed, not judged again against a history it is half part of.
     let resumed: Vec<usize> = resumable.iter().map(|&(i, _, _)| i).collect();
@@ -275,6 +292,7 @@ fn locked_up(
                 description: files[i].description.clone(),
                 ms: None,
                 transactional: transactional(i),
+                sql: Some(files[i].text.clone()),
             })
             .collect();
         return Ok(UpReport {
@@ -336,6 +354,7 @@ fn locked_up(
                     description: file.description.clone(),
                     ms: Some(ms),
                     transactional: in_transaction,
+                    sql: None,
                 });
             }
             Ok(Outcome::AlreadyApplied) => on_event(Event::AlreadyApplied {
