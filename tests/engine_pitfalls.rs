@@ -218,6 +218,7 @@ fn lock_is_released_on_every_path() {
         let options = migrate::engine::UpOptions {
             dry_run: false,
             allow_out_of_order: false,
+            to: None,
             settings: Settings::default(),
             analysis: migrate::analyze::Options {
                 dialect: Target::parse(&db.url).unwrap().dialect,
