@@ -345,7 +345,8 @@ fn from_environment() -> Result<Vec<(&'static str, toml::Value)>, ConfigError> {
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
         path: path.to_path_buf(),
-        message: without_secrets(text, e.to_string().trim()).replace('\n', " "),
+        // toml's own layout (the line quoted, a caret under the value) kept.
+        message: without_secrets(text, e.to_string().trim()),
     })?;
     if let Some(rule) = config
         .rules

@@ -662,3 +662,30 @@ fn sqlite_tables(path: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// A TOML error keeps toml's own layout: the line quoted on a line of its own, a caret line
+/// under the bad value.
+#[test]
+fn toml_errors_keep_their_caret_layout() {
+    let dir = project();
+    write(
+        dir.path(),
+        "migrate.toml",
+        "dir = \"migrations\"\nlock_wait = 5s\n",
+    );
+    let out = run(migrate(dir.path()).arg("check"));
+    assert_eq!(out.code, 2);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.ends_with("| lock_wait = 5s"))
+        .unwrap_or_else(|| panic!("the line quoted: {}", out.stderr));
+    assert!(
+        lines
+            .get(at + 1)
+            .is_some_and(|l| l.trim_end().ends_with("^^")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("line 2"), "{}", out.stderr);
+}
