@@ -116,10 +116,13 @@ impl Options {
                 u64::try_from(*n)
                     .map_err(|_| invalid(format!("start_after: {n} is not a version")))?,
             ),
-            Some(toml::Value::String(s)) => Some(
-                crate::source::name::version_key(s)
-                    .map_err(|e| invalid(format!("start_after: {e}")))?,
-            ),
+            Some(toml::Value::String(s)) => {
+                limits.start_after_spelling = crate::source::name::version_spelling(s);
+                Some(
+                    crate::source::name::version_key(s)
+                        .map_err(|e| invalid(format!("start_after: {e}")))?,
+                )
+            }
             Some(other) => {
                 return Err(invalid(format!(
                     "start_after: expected a version, found {}",

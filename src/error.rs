@@ -82,6 +82,16 @@ pub enum SourceError {
         /// What is wrong.
         message: String,
     },
+    /// `start_after` is written as another layout writes versions.
+    #[error("start_after is written as a {spelling} version, but the migrations in {} are in the {layout} layout: write it as a plain number", crate::source::shown(.path))]
+    StartAfterSpelling {
+        /// The migration directory.
+        path: PathBuf,
+        /// The layout whose spelling it is.
+        spelling: &'static str,
+        /// The layout in force.
+        layout: &'static str,
+    },
     /// `start_after` names a version no migration has.
     #[error("start_after = {version}: no versioned migration in {} has that version (it must name the newest migration of the history to adopt, e.g. as `migrate init` writes it). Nothing was analysed or run", crate::source::shown(.path))]
     StartAfter {

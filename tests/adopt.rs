@@ -716,3 +716,30 @@ fn baseline_from_reads_a_table_in_another_schema_or_case() {
         run.stdout
     );
 }
+
+/// The exact table name wins over one that differs only in case (PostgreSQL can hold both);
+/// a `--table` that is no table name is exit 2 (a bad flag), not a refusal; a refused `up`
+/// leaves no history table behind.
+#[test]
+fn baseline_from_prefers_the_exact_name_and_bad_table_flags_exit_2() {
+    let Some(db) = adopted(Tool::Dbmate, Kind::Postgres, false) else {
+        return;
+    };
+    let refused = db.migrate("up", &[]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(!db.tables().contains(&"migrate_history".to_string()));
+    db.exec("CREATE TABLE \"Schema_Migrations\" (version varchar(128) PRIMARY KEY)");
+    db.exec("INSERT INTO \"Schema_Migrations\" VALUES ('20240101000001'), ('20240101000002'), ('20240101000003')");
+    let bad = db.migrate(
+        "baseline",
+        &["--from", "dbmate", "--table", "x;drop table a"],
+    );
+    assert_eq!(bad.code, 2, "{}{}", bad.stdout, bad.stderr);
+    let run = db.migrate("baseline", &["--from", "dbmate"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("2 migrations recorded"),
+        "the lowercase table: {}",
+        run.stdout
+    );
+}

@@ -599,8 +599,8 @@ fn outside_transaction_settings_are_honoured_by_up() {
             let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
             write_tree(&db, &files);
             let run = db.migrate("up", &["--layout", layout]);
-            // A migration that fails while applying is exit 2 (docs/up.md).
-            assert_eq!(run.code, 2, "{layout}: {}{}", run.stdout, run.stderr);
+            // A migration whose statement fails while applying is exit 1 (docs/up.md).
+            assert_eq!(run.code, 1, "{layout}: {}{}", run.stdout, run.stderr);
             assert_eq!(
                 db.tables().iter().any(|t| t == "kept"),
                 stays,
@@ -839,4 +839,59 @@ fn flyway_start_after_placeholders_and_script_configuration() {
         "{}",
         conf.stderr
     );
+}
+
+/// Folders are read once each: a symlink loop in a Flyway directory ends (no duplicates, no
+/// explosion), a file 12 folders deep is read; `start_after` spelled as Flyway writes
+/// versions is refused in another layout (there `1.1` is no version); `init --layout` that
+/// matches none of the files writes nothing.
+#[test]
+fn folders_once_start_after_spelling_and_init_layout_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    let deep = m.join("a/b/c/d/e/f/g/h/i/j/k/l");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(m.join("V1__a.sql"), "CREATE TABLE a (id INT);\n").unwrap();
+    std::fs::write(deep.join("V2__b.sql"), "CREATE TABLE b (id INT);\n").unwrap();
+    for n in 0..6 {
+        std::os::unix::fs::symlink(".", m.join(format!("loop{n}"))).unwrap();
+        std::os::unix::fs::symlink(&m, deep.join(format!("up{n}"))).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let check = migrate().check().dir(&m).format("json").run();
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let report: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 2, "{}", check.stdout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    let plain = tempfile::tempdir().unwrap();
+    let pm = plain.path().join("migrations");
+    std::fs::create_dir(&pm).unwrap();
+    std::fs::write(pm.join("1_a.sql"), "CREATE TABLE a (id INT, x INT);\n").unwrap();
+    std::fs::write(pm.join("1001_b.sql"), "ALTER TABLE a DROP COLUMN x;\n").unwrap();
+    let spelled = migrate()
+        .check()
+        .dir(&pm)
+        .args(["--start-after", "1.1"])
+        .run();
+    assert_eq!(spelled.code, 2, "{}{}", spelled.stdout, spelled.stderr);
+    assert!(
+        spelled.stderr.contains("written as a flyway version"),
+        "{}",
+        spelled.stderr
+    );
+    let number = migrate()
+        .check()
+        .dir(&pm)
+        .args(["--start-after", "1001"])
+        .run();
+    assert_eq!(number.code, 0, "{}{}", number.stdout, number.stderr);
+
+    let init = migrate()
+        .cwd(plain.path())
+        .args(["init", "--layout", "flyway"])
+        .run();
+    assert_eq!(init.code, 2, "{}{}", init.stdout, init.stderr);
+    assert!(init.stderr.contains("no file in"), "{}", init.stderr);
+    assert!(!plain.path().join("migrate.toml").exists());
 }

@@ -325,56 +325,65 @@ fn pgbouncer_with(db: &TestDb, mode: &str, slot: u16, extra: &str) -> Option<(Ch
         eprintln!("skipping: pgbouncer is not installed");
         return None;
     };
-    let port = 20000
-        + (std::process::id() % 10000) as u16 * 4
-        + if mode == "session" { 1 } else { 0 }
-        + slot * 2;
-    let dir = db.path().join(format!("pgbouncer-{mode}-{slot}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
-    std::fs::write(
-        dir.join("pgbouncer.ini"),
-        format!(
-            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = trust\nauth_file = {}/users.txt\npool_mode = {mode}\nignore_startup_parameters = extra_float_digits,options\nunix_socket_dir =\nlogfile = {}/pgbouncer.log\n{extra}",
-            dir.display(),
-            dir.display()
-        ),
-    )
-    .unwrap();
-    // PgBouncer refuses to run as root: run it as the postgres user then.
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .unwrap()
-        .stdout
-        .starts_with(b"0");
-    let mut command = if root {
-        Command::new("chmod")
-            .args(["-R", "a+rwX"])
-            .arg(db.path())
-            .status()
-            .unwrap();
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", binary]);
-        c
-    } else {
-        Command::new(binary)
-    };
-    let child = command
-        .arg(dir.join("pgbouncer.ini"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    // A port the system says is free (a fixed one may be taken, e.g. by a client's
+    // ephemeral port), tried again with another should PgBouncer exit instead of listening.
+    for attempt in 0..5 {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = db.path().join(format!("pgbouncer-{mode}-{slot}-{attempt}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+        std::fs::write(
+            dir.join("pgbouncer.ini"),
+            format!(
+                "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = trust\nauth_file = {}/users.txt\npool_mode = {mode}\nignore_startup_parameters = extra_float_digits,options\nunix_socket_dir =\nlogfile = {}/pgbouncer.log\n{extra}",
+                dir.display(),
+                dir.display()
+            ),
+        )
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "pgbouncer did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+        // PgBouncer refuses to run as root: run it as the postgres user then.
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout
+            .starts_with(b"0");
+        let mut command = if root {
+            Command::new("chmod")
+                .args(["-R", "a+rwX"])
+                .arg(db.path())
+                .status()
+                .unwrap();
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", binary]);
+            c
+        } else {
+            Command::new(binary)
+        };
+        let mut child = command
+            .arg(dir.join("pgbouncer.ini"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some((child, port));
+            }
+            if child.try_wait().unwrap().is_some() || Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
-    Some((child, port))
+    panic!("pgbouncer did not start ({mode}, 5 ports tried; see its pgbouncer.log)");
 }
 
 /// Behind PgBouncer in transaction mode, session advisory locks leak and prepared statements

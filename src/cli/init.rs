@@ -69,6 +69,18 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let discovery = source::discover(&dir, &limits)
         .with_context(|| format!("cannot read the migrations in {}", dir.display()))?;
     let used = discovery.layout_used();
+    if discovery.files.is_empty()
+        && let Some(source::FileProblem::InvalidName { file, reason }) = discovery
+            .problems
+            .iter()
+            .find(|p| matches!(p, source::FileProblem::InvalidName { .. }))
+    {
+        bail!(
+            "no file in {} is a migration of the {} layout (e.g. {file}: {reason}); nothing written: pass the layout the files follow, or none to detect it",
+            source::display_path(&dir),
+            used.layout.name()
+        );
+    }
     let (dialect, how) = match (args.dialect, discovery.dialect) {
         (Some(d), _) => (d, "--dialect".to_string()),
         (None, Some(d)) => (d, "Prisma's migration_lock.toml".to_string()),

@@ -182,8 +182,14 @@ pub struct ReadArgs {
     pub layout: Option<crate::source::layout::Layout>,
     /// Replay the migrations up to this version (in apply order) without judging them: an
     /// adopted project's history [default: `start_after` in migrate.toml]
-    #[arg(long, value_name = "VERSION", value_parser = crate::source::name::version_key)]
-    pub start_after: Option<u64>,
+    #[arg(long, value_name = "VERSION", value_parser = start_after)]
+    pub start_after: Option<(u64, Option<crate::source::layout::Layout>)>,
+}
+
+/// `--start-after`: the version's key and the layout it is spelled in.
+fn start_after(text: &str) -> Result<(u64, Option<crate::source::layout::Layout>), String> {
+    let key = crate::source::name::version_key(text)?;
+    Ok((key, crate::source::name::version_spelling(text)))
 }
 
 impl ReadArgs {
@@ -196,8 +202,9 @@ impl ReadArgs {
         if let Some(layout) = self.layout {
             options.limits.layout = layout;
         }
-        if let Some(version) = self.start_after {
+        if let Some((version, spelling)) = self.start_after {
             options.limits.start_after = Some(version);
+            options.limits.start_after_spelling = spelling;
         }
         Ok(options)
     }

@@ -32,7 +32,7 @@ pub struct Args {
     pub format: HumanOrJson,
 }
 
-/// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors), 2 failed.
+/// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors) or a migration failed, 2 could not run.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     if let Some(to) = args.to
@@ -151,7 +151,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let code = match &report.result {
         UpResult::Done { .. } | UpResult::DryRun { .. } => EXIT_OK,
         UpResult::Refused { .. } | UpResult::Rejected => EXIT_VIOLATIONS,
-        UpResult::Failed { .. } => EXIT_ERROR,
+        // The migration needs attention (its statement failed): 1. The environment stopped
+        // it (lock wait, time limit, connection, read-only, another deployer): 2.
+        UpResult::Failed { error, .. } => match error.failure().map(|f| f.cause) {
+            Some(Cause::Statement | Cause::Check | Cause::TransactionEnded) => EXIT_VIOLATIONS,
+            _ => EXIT_ERROR,
+        },
     };
     if json {
         ignore_broken_pipe(render_json(&mut out, &report))?;
@@ -378,6 +383,7 @@ fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Resu
                 "result": "failed",
                 "execution_ms": null,
                 "transaction": transactional,
+                "sql": null,
             }));
             (
                 "failed",

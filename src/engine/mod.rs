@@ -216,9 +216,6 @@ fn locked_up(
     options: &UpOptions,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<UpReport, DbError> {
-    if !options.dry_run {
-        driver.ensure_history()?;
-    }
     let files = &discovery.files;
     // Tables first, then history: a migration's history row commits with its tables, so a
     // deployer that applied migrations in between (SQLite has no global lock) cannot make
@@ -301,6 +298,8 @@ fn locked_up(
         });
     }
 
+    // Only now, with something to record: a refused run leaves no history table behind.
+    driver.ensure_history()?;
     let mut handled = Vec::new();
     let mut lock_checked: Option<Instant> = None;
     for &i in &pending {

@@ -28,6 +28,9 @@ pub enum RecordError {
     /// `baseline --from`: the other tool's history cannot be adopted as it is.
     #[error("{0}")]
     Adopt(String),
+    /// `baseline --from`: `--table` is not a table name (exit 2, as a bad flag).
+    #[error("{0}")]
+    BadTable(String),
     /// `baseline --from`: the other tool's table is not there.
     #[error(
         "no table {table} in the database (the {tool} history table; pass --table if it has another name)"
@@ -105,18 +108,30 @@ pub fn adopt(
 ) -> Result<Vec<u64>, RecordError> {
     let dialect = driver.target().dialect;
     let name = table.unwrap_or(tool.table());
-    let mut parsed =
-        TableName::parse(name).map_err(|e| RecordError::Adopt(format!("--table {name}: {e}")))?;
+    let mut parsed = TableName::parse(name)
+        .map_err(|e| RecordError::BadTable(format!("--table {name}: {e}")))?;
     let files = &discovery.files;
     let mut refused = None;
     let recorded = with_lock(driver, settings.lock_wait, on_event, |driver, _| {
         // In the history table's schema, by name as the database spells it (whatever the
         // case given); in another schema, exactly as given.
         let found = match &parsed.schema {
-            None => driver
-                .user_tables()?
-                .into_iter()
-                .find(|t| t.eq_ignore_ascii_case(&parsed.name)),
+            None => {
+                // The name as given if the database has it, else the one table that differs
+                // only in case (none, or several: not found).
+                let tables = driver.user_tables()?;
+                if tables.contains(&parsed.name) {
+                    Some(parsed.name.clone())
+                } else {
+                    let mut like = tables
+                        .into_iter()
+                        .filter(|t| t.eq_ignore_ascii_case(&parsed.name));
+                    match (like.next(), like.next()) {
+                        (Some(one), None) => Some(one),
+                        _ => None,
+                    }
+                }
+            }
             Some(schema) => {
                 let table = QName {
                     schema: Some(schema.clone()),

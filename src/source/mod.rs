@@ -160,6 +160,9 @@ pub struct Limits {
     pub layout: layout::Layout,
     /// The migrations up to this version are replayed, never judged (`start_after`).
     pub start_after: Option<u64>,
+    /// The layout whose spelling `start_after` was written in (`1.1`: Flyway), to refuse it
+    /// in another layout (where `1.1` would mean nothing, not 1001).
+    pub start_after_spelling: Option<layout::Layout>,
 }
 
 impl Default for Limits {
@@ -168,6 +171,7 @@ impl Default for Limits {
             max_file_size: 16 << 20,
             layout: layout::Layout::default(),
             start_after: None,
+            start_after_spelling: None,
         }
     }
 }
@@ -305,6 +309,15 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             text,
         });
     }
+    if let Some(spelling) = limits.start_after_spelling
+        && spelling != layout
+    {
+        return Err(SourceError::StartAfterSpelling {
+            path: dir.to_path_buf(),
+            spelling: spelling.name(),
+            layout: layout.name(),
+        });
+    }
     if let Some(version) = limits.start_after {
         let at = discovery
             .files
@@ -336,6 +349,10 @@ fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
         move |error| SourceError::ReadDir { path, error }
     };
     let mut entries = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    if let Ok(real) = std::fs::canonicalize(dir) {
+        seen.insert(real);
+    }
     for entry in std::fs::read_dir(dir).map_err(read_dir_err(dir))? {
         let entry = entry.map_err(read_dir_err(dir))?;
         let path = entry.path();
@@ -346,7 +363,7 @@ fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
             continue;
         }
         if path.is_dir() && !name.to_ascii_lowercase().ends_with(".sql") {
-            below(&path, &name, 1, &mut entries);
+            below(&path, &name, &mut seen, &mut entries)?;
             continue;
         }
         entries.push((name, path));
@@ -366,24 +383,42 @@ pub fn conf_error(dir: &Path, e: layout::ConfError) -> SourceError {
 }
 
 /// Folders below the directory (diesel's and Prisma's one level; Flyway's any, as it scans
-/// its locations), to a bounded depth so that a symlink loop ends; hidden folders skipped.
-fn below(dir: &Path, rel: &str, depth: usize, entries: &mut Vec<(String, PathBuf)>) {
-    const DEPTH: usize = 8;
-    let Ok(inner) = std::fs::read_dir(dir) else {
-        return;
+/// its locations). Each real folder is read once (a symlink loop ends); hidden folders are
+/// skipped; a folder that cannot be read is an error, never skipped silently.
+fn below(
+    dir: &Path,
+    rel: &str,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    entries: &mut Vec<(String, PathBuf)>,
+) -> Result<(), SourceError> {
+    let real = std::fs::canonicalize(dir).map_err(|error| SourceError::ReadDir {
+        path: dir.to_path_buf(),
+        error,
+    })?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
+    let read_err = |error| SourceError::ReadDir {
+        path: dir.to_path_buf(),
+        error,
     };
-    for item in inner.flatten() {
+    for item in std::fs::read_dir(dir).map_err(read_err)? {
+        let item = item.map_err(|error| SourceError::ReadDir {
+            path: dir.to_path_buf(),
+            error,
+        })?;
         let name = item.file_name().to_string_lossy().into_owned();
         let path = item.path();
         let rel = format!("{rel}/{name}");
         if path.is_dir() {
-            if depth < DEPTH && !name.starts_with('.') {
-                below(&path, &rel, depth + 1, entries);
+            if !name.starts_with('.') {
+                below(&path, &rel, seen, entries)?;
             }
             continue;
         }
         entries.push((rel, path));
     }
+    Ok(())
 }
 
 /// Reads one file given on the command line; its name need not follow the scheme. With

@@ -278,6 +278,19 @@ pub fn version_key(text: &str) -> Result<u64, String> {
     flyway_key(text).map_err(|why| format!("`{text}` is not a version: {why}"))
 }
 
+/// The layout whose own spelling `text` is (diesel's dashes, Flyway's dots or underscores);
+/// `None` for a plain number.
+pub fn version_spelling(text: &str) -> Option<Layout> {
+    let text = text.trim();
+    if text.parse::<u64>().is_ok() {
+        None
+    } else if text.contains('-') {
+        Some(Layout::Diesel)
+    } else {
+        Some(Layout::Flyway)
+    }
+}
+
 pub fn flyway_key(version: &str) -> Result<u64, &'static str> {
     let parts = flyway_parts(version)?;
     let mut digits = parts[0].trim_start_matches('0').to_string();
