@@ -599,3 +599,74 @@ fn empty_and_comment_only_files_are_recorded(db: &TestDb) {
     assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
     assert_ok(&db.migrate("verify", &[]));
 }
+
+/// `verify`, `baseline` and a command that cannot run print JSON with `--format json`, each
+/// object with exactly the keys its schema in docs/schemas/ lists (passwords redacted).
+#[test]
+fn verify_baseline_and_errors_print_json_by_their_schemas() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let schema = |name: &str| -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/schemas")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let keys = |value: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let required = |schema: &serde_json::Value| -> Vec<String> {
+        let mut r: Vec<String> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        r.sort();
+        r
+    };
+    let parse = |run: &support::db::Run| -> serde_json::Value {
+        serde_json::from_str(run.stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr))
+    };
+    db.write("1_users.sql", USERS);
+    db.write("2_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    db.exec(USERS);
+    let baseline = db.migrate("baseline", &["1", "--format", "json"]);
+    assert_eq!(baseline.code, 0, "{}{}", baseline.stdout, baseline.stderr);
+    let value = parse(&baseline);
+    let shapes = schema("baseline.schema.json");
+    assert_eq!(keys(&value), required(&shapes["oneOf"][1]), "{value}");
+    assert_eq!(value["count"], 1);
+    let again = db.migrate("baseline", &["1", "--format", "json"]);
+    assert_eq!(again.code, 1);
+    let error = schema("error.schema.json");
+    let value = parse(&again);
+    assert_eq!(keys(&value), required(&error), "{value}");
+    assert_eq!(value["exit_code"], 1);
+    let verify = db.migrate("verify", &["--pending", "--format", "json"]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    let value = parse(&verify);
+    assert_eq!(
+        keys(&value),
+        required(&schema("verify.schema.json")),
+        "{value}"
+    );
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["pending"][0]["version"], 2);
+    for command in ["up", "status", "verify"] {
+        let run = support::cmd::migrate()
+            .arg(command)
+            .dir(db.migrations())
+            .database("postgres://app:s3cretpw@127.0.0.1:1/db")
+            .format("json")
+            .run();
+        assert_eq!(run.code, 2, "{command}: {}{}", run.stdout, run.stderr);
+        let value: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(keys(&value), required(&error), "{command}: {value}");
+        assert!(!run.stdout.contains("s3cretpw"), "{}", run.stdout);
+    }
+}

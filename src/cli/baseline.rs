@@ -25,6 +25,9 @@ pub struct Args {
     /// That tool's history table [default: the tool's own name for it]
     #[arg(long, value_name = "TABLE", requires = "from")]
     pub table: Option<String>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: crate::cli::HumanOrJson,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -34,18 +37,31 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
     let mut driver = session.connect()?;
     if let Some(tool) = args.from {
-        let recorded = refusal(engine::adopt(
-            driver.as_mut(),
-            &session.discovery,
-            tool,
-            args.table.as_deref(),
-            &session.options.settings,
-            &mut on_lock_event,
-        ))?;
+        let json = args.format == crate::cli::HumanOrJson::Json;
+        let recorded = refusal(
+            json,
+            engine::adopt(
+                driver.as_mut(),
+                &session.discovery,
+                tool,
+                args.table.as_deref(),
+                &session.options.settings,
+                &mut on_lock_event,
+            ),
+        )?;
         let Some(recorded) = recorded else {
             return Ok(EXIT_VIOLATIONS);
         };
         let pending = session.discovery.files.len() - recorded.len();
+        if json {
+            let value = serde_json::json!({
+                "from": tool.name(),
+                "recorded": recorded,
+                "pending": pending,
+            });
+            ignore_broken_pipe(writeln!(std::io::stdout(), "{value}"))?;
+            return Ok(EXIT_OK);
+        }
         ignore_broken_pipe(writeln!(
             std::io::stdout(),
             "baseline from {}: {} recorded as applied without running them{}; {pending} left for `migrate up`",
@@ -59,16 +75,25 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     let version = args.version.unwrap_or(0);
-    let count = refusal(engine::baseline(
-        driver.as_mut(),
-        &session.discovery,
-        version,
-        &session.options.settings,
-        &mut on_lock_event,
-    ))?;
+    let json = args.format == crate::cli::HumanOrJson::Json;
+    let count = refusal(
+        json,
+        engine::baseline(
+            driver.as_mut(),
+            &session.discovery,
+            version,
+            &session.options.settings,
+            &mut on_lock_event,
+        ),
+    )?;
     let Some(count) = count else {
         return Ok(EXIT_VIOLATIONS);
     };
+    if json {
+        let value = serde_json::json!({"from": null, "version": version, "count": count});
+        ignore_broken_pipe(writeln!(std::io::stdout(), "{value}"))?;
+        return Ok(EXIT_OK);
+    }
     ignore_broken_pipe(writeln!(
         std::io::stdout(),
         "baseline {version}: {} recorded as applied without running them",
@@ -80,13 +105,18 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// A refusal (the history there differs from the files, or ours exists already) is said on
 /// stderr and becomes `None` (exit 1, as `up`'s refusals); what stops the command from
 /// running (connection, lock wait, no such table) stays an error (exit 2).
-fn refusal<T>(result: Result<T, RecordError>) -> anyhow::Result<Option<T>> {
+fn refusal<T>(json: bool, result: Result<T, RecordError>) -> anyhow::Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(
             e @ (RecordError::Adopt(_) | RecordError::HasHistory(_) | RecordError::NoFile { .. }),
         ) => {
-            eprintln!("migrate: {e}");
+            let message = crate::db::scrub(&e.to_string());
+            eprintln!("migrate: {message}");
+            if json {
+                let value = serde_json::json!({"error": message, "exit_code": EXIT_VIOLATIONS});
+                ignore_broken_pipe(writeln!(std::io::stdout(), "{value}"))?;
+            }
             Ok(None)
         }
         Err(e) => Err(e.into()),

@@ -108,6 +108,7 @@ pub fn main() -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
     // A panic is a bug; the hook has reported it. Exit 2 ("could not run"), never 101.
+    let json = cli.command.json();
     let outcome = std::panic::catch_unwind(|| run(cli));
     let Ok(result) = outcome else {
         return ExitCode::from(EXIT_ERROR);
@@ -118,8 +119,30 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::from(EXIT_OK);
             }
-            eprintln!("migrate: {}", crate::db::scrub(&format!("{e:#}")));
+            let message = crate::db::scrub(&format!("{e:#}"));
+            eprintln!("migrate: {message}");
+            if json {
+                // The JSON still comes out on stdout: docs/schemas/error.schema.json.
+                println!(
+                    "{}",
+                    serde_json::json!({"error": message, "exit_code": EXIT_ERROR})
+                );
+            }
             ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command was asked for JSON on stdout.
+    fn json(&self) -> bool {
+        match self {
+            Command::Check(a) => a.format == check::FormatArg::Json,
+            Command::Up(a) => a.format == HumanOrJson::Json,
+            Command::Status(a) => a.format == HumanOrJson::Json,
+            Command::Verify(a) => a.format == HumanOrJson::Json,
+            Command::Baseline(a) => a.format == HumanOrJson::Json,
+            _ => false,
         }
     }
 }

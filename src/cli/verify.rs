@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cli::database::{DbArgs, Session};
-use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, HumanOrJson, ignore_broken_pipe};
 use crate::engine;
 use crate::history::State;
 
@@ -15,6 +15,9 @@ pub struct Args {
     /// Also exit 1 when migrations are pending (a deploy check: the database is current)
     #[arg(long)]
     pub pending: bool,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: HumanOrJson,
 }
 
 /// Reports everything that would make `up` refuse (modified, missing, failed, running,
@@ -30,6 +33,34 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     )?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let count = |s: State| plan.entries.iter().filter(|e| e.state == s).count();
+    let pending: Vec<_> = plan
+        .entries
+        .iter()
+        .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+        .collect();
+    let fails = !problems.is_empty() || (args.pending && !pending.is_empty());
+    if args.format == HumanOrJson::Json {
+        let value = serde_json::json!({
+            "ok": !fails,
+            "applied": count(State::Applied),
+            "pending": pending
+                .iter()
+                .map(|e| serde_json::json!({"version": e.version, "description": e.description}))
+                .collect::<Vec<_>>(),
+            "problems": problems
+                .iter()
+                .map(|p| serde_json::json!({
+                    "version": p.version,
+                    "description": p.description,
+                    "state": p.state.as_str(),
+                    "message": p.message(),
+                }))
+                .collect::<Vec<_>>(),
+        });
+        ignore_broken_pipe(writeln!(out, "{value}"))?;
+        return Ok(if fails { EXIT_VIOLATIONS } else { EXIT_OK });
+    }
     for problem in &problems {
         ignore_broken_pipe(writeln!(
             out,
@@ -40,8 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             problem.message()
         ))?;
     }
-    let count = |s: State| plan.entries.iter().filter(|e| e.state == s).count();
-    let pending = count(State::Pending) + count(State::OutOfOrder);
+    let pending = pending.len();
     if problems.is_empty() {
         ignore_broken_pipe(writeln!(
             out,
