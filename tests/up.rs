@@ -670,3 +670,72 @@ fn verify_baseline_and_errors_print_json_by_their_schemas() {
         assert!(!run.stdout.contains("s3cretpw"), "{}", run.stdout);
     }
 }
+
+/// PostgreSQL's DETAIL and HINT come with its message: the key in conflict is named.
+#[test]
+fn postgres_errors_carry_their_detail_and_hint() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write("1_users.sql", USERS);
+    db.write(
+        "2_rows.sql",
+        "INSERT INTO users (id, email) VALUES (1, 'a@x');\nINSERT INTO users (id, email) VALUES (1, 'b@x');\n",
+    );
+    db.write(
+        "3_hint.sql",
+        "SELECT * FROM users WHERE nosuchcolumn = 1;\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("DETAIL: Key (id)=(1) already exists."),
+        "{}",
+        run.stdout
+    );
+    db.write(
+        "2_rows.sql",
+        "INSERT INTO users (id, email) VALUES (1, 'a@x');\n",
+    );
+    db.write("3_hint.sql", "SELECT * FROM users u WHERE u.emial = 'a';\n");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("HINT: "), "{}", run.stdout);
+}
+
+/// A failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index (asked of pg_index): the
+/// failure says so and gives the statement that removes it; the steps it names work.
+#[test]
+fn failed_concurrent_index_names_the_invalid_index_it_left() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    db.write(
+        "1_t.sql",
+        "CREATE TABLE t (id INT, v INT);\nINSERT INTO t VALUES (1, 1), (2, 1);\n",
+    );
+    db.write(
+        "2_idx.sql",
+        "-- migrate:no-transaction\n-- migrate:allow restrict-old-writes: test\nCREATE UNIQUE INDEX CONCURRENTLY t_v ON t (v);\n",
+    );
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("it left the INVALID index t_v behind")
+            && run.stdout.contains("`DROP INDEX CONCURRENTLY t_v;`"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        db.strings("SELECT CASE WHEN indisvalid THEN 'valid' ELSE 'invalid' END FROM pg_index WHERE indexrelid = 't_v'::regclass"),
+        ["invalid"]
+    );
+    db.exec("DELETE FROM t WHERE id = 2");
+    db.exec("DROP INDEX CONCURRENTLY t_v");
+    assert_eq!(db.migrate("resolve", &["2", "--rolled-back"]).code, 0);
+    assert_ok(&db.migrate("up", &[]));
+    assert_eq!(
+        db.strings("SELECT CASE WHEN indisvalid THEN 'valid' ELSE 'invalid' END FROM pg_index WHERE indexrelid = 't_v'::regclass"),
+        ["valid"]
+    );
+}

@@ -231,10 +231,22 @@ pub async fn connecting_within<T>(
 /// A readable message for a sqlx error, secrets scrubbed.
 pub fn message(e: &sqlx::Error) -> String {
     let text = match e {
-        sqlx::Error::Database(db) => match db.code() {
-            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
-            None => db.message().to_string(),
-        },
+        sqlx::Error::Database(db) => {
+            let mut text = match db.code() {
+                Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+                None => db.message().to_string(),
+            };
+            // PostgreSQL's DETAIL (the key in conflict, the row that fails) and HINT.
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                if let Some(detail) = pg.detail() {
+                    text.push_str(&format!("; DETAIL: {detail}"));
+                }
+                if let Some(hint) = pg.hint() {
+                    text.push_str(&format!("; HINT: {hint}"));
+                }
+            }
+            text
+        }
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::PoolTimedOut => "timed out".into(),
         other => other.to_string(),

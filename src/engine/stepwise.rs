@@ -219,7 +219,7 @@ pub fn apply(
                     continue;
                 }
             }
-            return Err(stop(driver, m, i, failure));
+            return Err(stop(driver, m, i, &step, failure));
         }
     }
     let ms = started.elapsed().as_millis() as u64;
@@ -255,11 +255,28 @@ fn after_lock_timeout(
 }
 
 /// Records statement `i` as failed and says what became of the migration.
-fn stop(driver: &mut dyn Driver, m: &Migration, i: usize, failure: Failure) -> ApplyError {
-    let failure = Failure {
+fn stop(
+    driver: &mut dyn Driver,
+    m: &Migration,
+    i: usize,
+    step: &Step,
+    failure: Failure,
+) -> ApplyError {
+    let mut failure = Failure {
         statement: Some(i),
         ..failure
     };
+    // A failed CREATE INDEX CONCURRENTLY (PostgreSQL) leaves its INVALID index behind, which
+    // blocks running the statement again: say so, with the statement that removes it.
+    if failure.cause != Cause::Connection
+        && driver.target().dialect.transactional_ddl()
+        && let Ok(InFlight::InvalidIndex(index)) = judge(driver, step)
+    {
+        failure.message.push_str(&format!(
+            "; it left the INVALID index {index} behind: once the cause is fixed, run `DROP INDEX CONCURRENTLY {index};`, then `migrate resolve {} --rolled-back` and `migrate up`",
+            m.version
+        ));
+    }
     let recorded = failure.cause != Cause::Connection && driver.record_failure(m, i, &failure);
     ApplyError::Stopped { failure, recorded }
 }
