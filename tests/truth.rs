@@ -670,3 +670,29 @@ fn index_names_collide_as_replay_fails_says() {
         );
     }
 }
+
+/// The MySQL step of set-not-null's recipe, asked of MariaDB: `MODIFY ... NOT NULL,
+/// ALGORITHM=INPLACE, LOCK=NONE` is accepted (the server refuses LOCK=NONE for a change that
+/// would block writes, as it does for a type change: that refusal is the server's own
+/// guarantee that the accepted form lets writes through).
+#[test]
+fn mariadb_makes_a_column_not_null_in_place_without_locking_writes() {
+    let Some(db) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    db.exec("CREATE TABLE t (id int PRIMARY KEY, c int NULL, s varchar(10))");
+    db.exec("INSERT INTO t VALUES (1, 1, 'a')");
+    db.exec("ALTER TABLE t MODIFY c int NOT NULL, ALGORITHM=INPLACE, LOCK=NONE");
+    assert_eq!(
+        db.strings("SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' AND COLUMN_NAME = 'c'"),
+        ["NO"]
+    );
+    // The same server refuses LOCK=NONE where it would block writes: the check can fail.
+    let mut session = db.hold("");
+    assert!(
+        session
+            .try_exec("ALTER TABLE t MODIFY s int, ALGORITHM=INPLACE, LOCK=NONE")
+            .is_err(),
+        "a type change is not in place"
+    );
+}

@@ -286,7 +286,7 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
                 rule: f.rule,
                 severity,
                 message: f.message,
-                help: f.help.unwrap_or_else(|| f.rule.recipe()),
+                help: f.help.unwrap_or_else(|| f.rule.recipe_for(options.dialect)),
                 object: f.object,
             })
         })
@@ -593,7 +593,7 @@ fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagno
         rule,
         severity,
         message,
-        help: help.unwrap_or_else(|| rule.recipe()),
+        help: help.unwrap_or_else(|| rule.recipe_for(options.dialect)),
         object: Some(file.to_string()),
     })
 }

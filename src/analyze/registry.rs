@@ -51,7 +51,14 @@ impl Rule {
         Some(body.join("\n").trim().to_string())
     }
 
-    /// The safe recipe, used as the `help` of the rule's diagnostics.
+    /// The safe recipe for `dialect`, the `help` of the rule's diagnostics: a step that
+    /// starts `PostgreSQL:`, `MySQL:` or `SQLite:` is kept only for that dialect (the steps
+    /// numbered again), and a `(PostgreSQL: ...)` aside only for it.
+    pub fn recipe_for(&self, dialect: crate::dialect::Dialect) -> String {
+        recipe_for(&self.recipe(), dialect)
+    }
+
+    /// The safe recipe, every dialect's steps (the rule's page).
     pub fn recipe(&self) -> String {
         self.recipe_cache
             .get_or_init(|| {
@@ -60,6 +67,66 @@ impl Rule {
             })
             .clone()
     }
+}
+
+const DIALECT_TAGS: [(&str, crate::dialect::Dialect); 3] = [
+    ("PostgreSQL", crate::dialect::Dialect::Postgres),
+    ("MySQL", crate::dialect::Dialect::Mysql),
+    ("SQLite", crate::dialect::Dialect::Sqlite),
+];
+
+/// See [`Rule::recipe_for`].
+fn recipe_for(recipe: &str, dialect: crate::dialect::Dialect) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut number = 0;
+    for line in recipe.lines() {
+        let (numbered, body) = match line.split_once(". ") {
+            Some((n, body)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                (true, body)
+            }
+            _ => (false, line),
+        };
+        let tagged = DIALECT_TAGS
+            .iter()
+            .find(|(tag, _)| body.starts_with(&format!("{tag}: ")));
+        if let Some((_, d)) = tagged
+            && *d != dialect
+        {
+            continue;
+        }
+        let mut body = body.to_string();
+        for (tag, d) in DIALECT_TAGS {
+            if d == dialect {
+                continue;
+            }
+            while let Some(at) = body.find(&format!(" ({tag}: ")) {
+                // The aside's own closing parenthesis (balanced; code spans skipped).
+                let (mut depth, mut code, mut end) = (0usize, false, body.len());
+                for (k, c) in body[at + 1..].char_indices() {
+                    match c {
+                        '`' => code = !code,
+                        '(' if !code => depth += 1,
+                        ')' if !code => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = at + 1 + k + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                body.replace_range(at..end, "");
+            }
+        }
+        if numbered {
+            number += 1;
+            out.push(format!("{number}. {body}"));
+        } else {
+            out.push(body);
+        }
+    }
+    out.join("\n")
 }
 
 /// Declares a rule's static [`Rule`] from its doc comment and attributes. With `check` the
@@ -182,5 +249,22 @@ fn capitalize(s: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recipes_per_dialect() {
+        use crate::dialect::Dialect;
+        let recipe = "1. Release.\n2. PostgreSQL: `NOT VALID` first.\n3. MySQL: `LOCK=NONE`.\n4. Then add it (PostgreSQL: `CHECK (x)` or (y)) later.";
+        assert_eq!(
+            super::recipe_for(recipe, Dialect::Mysql),
+            "1. Release.\n2. MySQL: `LOCK=NONE`.\n3. Then add it later."
+        );
+        assert_eq!(
+            super::recipe_for(recipe, Dialect::Postgres),
+            "1. Release.\n2. PostgreSQL: `NOT VALID` first.\n3. Then add it (PostgreSQL: `CHECK (x)` or (y)) later."
+        );
     }
 }

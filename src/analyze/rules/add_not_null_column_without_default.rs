@@ -26,9 +26,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. Add the column nullable, or `NOT NULL` with a constant `DEFAULT` (metadata-only on PostgreSQL 11+).
+    /// 1. Add the column nullable, or `NOT NULL` with a constant `DEFAULT` (PostgreSQL: metadata-only from 11).
     /// 2. Release an app version that writes it; backfill existing rows in batches.
-    /// 3. Enforce `NOT NULL` later with `ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT`, then `SET NOT NULL`.
+    /// 3. Enforce `NOT NULL` in a later release (PostgreSQL: `ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT`, then `SET NOT NULL`) (MySQL: `MODIFY col <type> NOT NULL, ALGORITHM=INPLACE, LOCK=NONE`).
     ///
     /// ## Suppress
     /// `-- migrate:allow add-not-null-column-without-default: <reason>` above the statement.

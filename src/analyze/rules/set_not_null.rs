@@ -26,9 +26,11 @@ declare_rule! {
     ///
     /// ## Safe recipe (expand/contract)
     /// 1. Release an app version that always writes the column; backfill NULLs in batches.
-    /// 2. `ALTER TABLE t ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID;`
-    /// 3. In a later migration: `ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null;` (no write lock).
-    /// 4. Then `SET NOT NULL` (PostgreSQL 12+ uses the check, no scan) and drop the CHECK.
+    /// 2. PostgreSQL: `ALTER TABLE t ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID;`
+    /// 3. PostgreSQL: in a later migration, `ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null;` (no write lock).
+    /// 4. PostgreSQL: then `SET NOT NULL` (12+ uses the check, no scan) and drop the CHECK.
+    /// 5. MySQL: then `ALTER TABLE t MODIFY col <type> NOT NULL, ALGORITHM=INPLACE, LOCK=NONE` (rebuilds in place with writes allowed; refused rather than locking if it cannot).
+    /// 6. SQLite: then rebuild the table with the column `NOT NULL` (SQLite cannot change a column).
     ///
     /// ## Suppress
     /// `-- migrate:allow set-not-null: <reason>` above the statement.
