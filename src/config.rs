@@ -173,6 +173,7 @@ impl Options {
             pg_version: self.pg_version,
             strict,
             levels: self.levels.clone(),
+            fresh_database: false,
         }
     }
 }

@@ -739,3 +739,28 @@ fn failed_concurrent_index_names_the_invalid_index_it_left() {
         ["valid"]
     );
 }
+
+/// On a database where nothing is applied there is no old app: the whole history is one
+/// release, so an allow for a drop that only matters against an old app suppresses nothing,
+/// and `up` does not tell the user to delete it (it is needed on every database with the
+/// history). With the history applied up to it, the same allow is used.
+#[test]
+fn unused_allow_is_not_reported_on_a_fresh_database() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write("1_users.sql", USERS);
+    db.write(
+        "2_drop.sql",
+        "-- migrate:allow drop-column: contract step, no release reads legacy since 0.9\nALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    let fresh = db.migrate("up", &[]);
+    assert_ok(&fresh);
+    assert!(!fresh.stdout.contains("unused-allow"), "{}", fresh.stdout);
+    let check = support::cmd::migrate()
+        .check()
+        .dir(db.migrations())
+        .dialect("sqlite")
+        .run();
+    assert!(!check.stdout.contains("unused-allow"), "{}", check.stdout);
+}

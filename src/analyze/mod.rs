@@ -63,6 +63,10 @@ pub struct Options {
     pub strict: bool,
     /// Per-rule levels from config, by rule name.
     pub levels: HashMap<String, Level>,
+    /// `up`'s gate on a database where nothing is applied yet: no old app exists, so an
+    /// allow that suppresses nothing in this run is still the one a database with the
+    /// history needs (no `unused-allow`).
+    pub fresh_database: bool,
 }
 
 impl Default for Options {
@@ -72,6 +76,7 @@ impl Default for Options {
             pg_version: 15,
             strict: false,
             levels: HashMap::new(),
+            fresh_database: false,
         }
     }
 }
@@ -424,7 +429,9 @@ impl Replay<'_> {
                 self.judge_visible(unit, file_no, &facts, &mut allows, &mut file_findings);
             }
         }
-        unused_allows(&allows, &mut file_findings);
+        if !self.options.fresh_database {
+            unused_allows(&allows, &mut file_findings);
+        }
         result.allows = recorded_allows(&allows);
         if unit.lint {
             self.summary.files += 1;

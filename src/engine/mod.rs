@@ -262,7 +262,14 @@ fn locked_up(
         .filter(|i| !resumed.contains(i))
         .collect();
     let units = select::pending_against_applied(files, &judged, discovery.replay_only);
-    let analysis = analyze::analyze(&units, &discovery.problems, &options.analysis);
+    let fresh = !rows
+        .iter()
+        .any(|r| r.state == history::RowState::Applied && !r.is_marker());
+    let gate = analyze::Options {
+        fresh_database: fresh,
+        ..options.analysis.clone()
+    };
+    let analysis = analyze::analyze(&units, &discovery.problems, &gate);
     let touching = touches_history(files, &judged, &analysis, &options.settings);
     if !touching.is_empty() {
         return Ok(UpReport {
