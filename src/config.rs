@@ -236,23 +236,23 @@ pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
         Some(p) => Some(p.to_path_buf()),
         None => std::env::current_dir().ok().and_then(|cwd| find(&cwd)),
     };
-    let (file, table) = match &path {
-        None => (Config::default(), toml::Table::new()),
+    let (file, text) = match &path {
+        None => (Config::default(), String::new()),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
                 path: path.clone(),
                 error,
             })?;
-            let config = parse(&text, path)?;
-            (config, text.parse::<toml::Table>().unwrap_or_default())
+            (parse(&text, path)?, text)
         }
     };
     let overlay = from_environment()?;
     if overlay.is_empty() {
         return Options::from_config(file, path);
     }
-    // MIGRATE_<KEY> over the file's key: the file's table with the variables' values in it.
-    let mut merged = table;
+    // MIGRATE_<KEY> over the file's key: the file's table (valid: parsed above) with the
+    // variables' values in it.
+    let mut merged = text.parse::<toml::Table>().unwrap_or_default();
     let mut dir = None;
     let mut url = None;
     for (key, value) in overlay {
@@ -368,11 +368,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 /// `url` with a relative SQLite path made relative to `base` (the config file's folder);
 /// other URLs, absolute paths and in-memory databases unchanged.
 fn sqlite_relative_to(url: &str, base: &Path) -> String {
-    let rest = if url.len() > 9 && url[..9].eq_ignore_ascii_case("sqlite://") {
-        &url[9..]
-    } else if url.len() > 7 && url[..7].eq_ignore_ascii_case("sqlite:") {
-        &url[7..]
-    } else {
+    let Some(rest) = crate::db::sqlite_rest(url) else {
         return url.to_string();
     };
     let (path, query) = match rest.split_once('?') {

@@ -53,6 +53,21 @@ fn project() -> TempDir {
     dir
 }
 
+/// `project()` whose second migration passes the check: a history `up` applies.
+fn clean_project() -> TempDir {
+    let dir = project();
+    write_clean_second_migration(dir.path());
+    dir
+}
+
+fn write_clean_second_migration(dir: &Path) {
+    write(
+        dir,
+        "migrations/20260102000000_drop_legacy.sql",
+        "CREATE TABLE t (id INT);\n",
+    );
+}
+
 #[test]
 fn violations_exit_1_with_file_line_and_recipe() {
     let dir = project();
@@ -471,12 +486,7 @@ fn completions_for_each_shell() {
 /// forms `sqlite:FILE` and `sqlite::memory:` work (and the in-memory one leaves no lock file).
 #[test]
 fn read_only_commands_create_nothing_and_sqlx_sqlite_urls() {
-    let dir = project();
-    write(
-        dir.path(),
-        "migrations/20260102000000_drop_legacy.sql",
-        "CREATE TABLE t (id INT);\n",
-    );
+    let dir = clean_project();
     for args in [
         vec!["status", "-D", "sqlite://missing.db"],
         vec!["verify", "-D", "sqlite://missing.db"],
@@ -517,12 +527,7 @@ fn read_only_commands_create_nothing_and_sqlx_sqlite_urls() {
 /// from the project's root and from a subfolder.
 #[test]
 fn a_sqlite_path_in_the_config_is_relative_to_it() {
-    let dir = project();
-    write(
-        dir.path(),
-        "migrations/20260102000000_drop_legacy.sql",
-        "CREATE TABLE t (id INT);\n",
-    );
+    let dir = clean_project();
     write(
         dir.path(),
         "migrate.toml",
@@ -616,11 +621,7 @@ fn settings_from_the_environment_and_dotenv() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("MIGRATE_LOCK_WAIT"), "{}", bad.stderr);
     std::fs::remove_file(dir.path().join("migrate.toml")).unwrap();
-    write(
-        dir.path(),
-        "migrations/20260102000000_drop_legacy.sql",
-        "CREATE TABLE t (id INT);\n",
-    );
+    write_clean_second_migration(dir.path());
     write(
         dir.path(),
         ".env",

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::cli::database::{DbArgs, Session, on_lock_event};
-use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, EXIT_VIOLATIONS, ignore_broken_pipe, migrations};
 use crate::engine::{self, RecordError};
 
 /// Arguments of `migrate baseline`.
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             std::io::stdout(),
             "baseline from {}: {} recorded as applied without running them{}; {pending} left for `migrate up`",
             tool.name(),
-            plural(recorded.len()),
+            migrations(recorded.len()),
             recorded
                 .last()
                 .map(|v| format!(" (newest {v})"))
@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     ignore_broken_pipe(writeln!(
         std::io::stdout(),
         "baseline {version}: {} recorded as applied without running them",
-        plural(count)
+        migrations(count)
     ))?;
     Ok(EXIT_OK)
 }
@@ -121,9 +121,4 @@ fn refusal<T>(json: bool, result: Result<T, RecordError>) -> anyhow::Result<Opti
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// `1 migration`, `2 migrations`.
-fn plural(n: usize) -> String {
-    format!("{n} migration{}", if n == 1 { "" } else { "s" })
 }

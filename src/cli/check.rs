@@ -79,31 +79,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         select::files_alone(&args.files, limits)?
     };
     // The database URL's scheme (DATABASE_URL, else database_url), never connected to.
-    let from_env = crate::env::var("DATABASE_URL")
+    let url = crate::cli::database::database_url(None, &config)
         .ok()
-        .flatten()
-        .filter(|u| !u.is_empty());
-    let url = from_env
+        .flatten();
+    let url_dialect = url
         .as_ref()
-        .map(|u| (u.clone(), "DATABASE_URL"))
-        .or_else(|| config.database_url.clone().map(|u| (u, "database_url")));
-    let url_dialect = url.and_then(|(u, whence)| {
-        crate::db::Target::parse(&u)
-            .ok()
-            .map(|t| (t.dialect, whence))
-    });
-    if let (Some(set), Some((from_url, whence))) = (config.dialect, url_dialect)
-        && set != from_url
-    {
-        anyhow::bail!(
-            "dialect = \"{}\" in {} contradicts the database URL's scheme ({}, from {whence}): remove one, or make them agree",
-            set.name(),
-            config
-                .path
-                .as_deref()
-                .map_or("migrate.toml".to_string(), |p| p.display().to_string()),
-            from_url.name()
-        );
+        .and_then(|(u, _)| crate::db::Target::parse(u).ok())
+        .map(|t| t.dialect);
+    if let (Some(dialect), Some((_, whence))) = (url_dialect, &url) {
+        crate::cli::database::refuse_contradiction(&config, dialect, &format!("from {whence}"))?;
     }
     // The flag, the config, what the directory declares (Prisma's migration_lock.toml), then
     // the database URL's scheme.
@@ -111,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .dialect
         .or(config.dialect)
         .or(selection.dialect)
-        .or(url_dialect.map(|(d, _)| d))
+        .or(url_dialect)
         .unwrap_or_default();
     if let Some(note) = &selection.nothing_found {
         eprintln!("migrate: {note}");

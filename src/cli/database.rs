@@ -37,41 +37,56 @@ pub struct Session {
     pub discovery: Discovery,
 }
 
+/// The database URL and where it came from: `--database`, else `DATABASE_URL` (the
+/// process's, then `.env`'s), else `database_url` (`MIGRATE_DATABASE_URL` or migrate.toml).
+pub fn database_url(
+    flag: Option<&str>,
+    options: &crate::config::Options,
+) -> anyhow::Result<Option<(String, &'static str)>> {
+    if let Some(url) = flag {
+        return Ok(Some((url.to_string(), "--database")));
+    }
+    let from_env = crate::env::var("DATABASE_URL").map_err(|_| {
+        anyhow!(
+            "DATABASE_URL is not valid UTF-8: set it to a database URL (postgres://, mysql://, sqlite://)"
+        )
+    })?;
+    Ok(match from_env.filter(|u| !u.is_empty()) {
+        Some(url) => Some((url, "DATABASE_URL")),
+        None => options.database_url.clone().map(|u| (u, "database_url")),
+    })
+}
+
+/// A `dialect` setting that contradicts the database URL's scheme (`url`, `whence` saying
+/// where the URL came from) is an error naming both.
+pub fn refuse_contradiction(
+    options: &crate::config::Options,
+    url: crate::dialect::Dialect,
+    whence: &str,
+) -> anyhow::Result<()> {
+    match options.dialect {
+        Some(set) if set != url => anyhow::bail!(
+            "dialect = \"{}\" in {} contradicts the database URL's scheme ({}, {whence}): remove one, or make them agree",
+            set.name(),
+            options
+                .path
+                .as_deref()
+                .map_or("migrate.toml".to_string(), |p| p.display().to_string()),
+            url.name()
+        ),
+        _ => Ok(()),
+    }
+}
+
 impl Session {
     /// Loads config, migrations and the database URL; nothing touches the database yet.
     pub fn load(args: &DbArgs) -> anyhow::Result<Session> {
         let options = args.read.load(args.config.as_deref())?;
-        let from_env = match crate::env::var("DATABASE_URL") {
-            Ok(url) => url.filter(|u| !u.is_empty()),
-            Err(_) => {
-                return Err(anyhow!(
-                    "DATABASE_URL is not valid UTF-8: set it to a database URL (postgres://, mysql://, sqlite://)"
-                ));
-            }
-        };
-        let url = args
-            .database
-            .clone()
-            .or(from_env)
-            .or_else(|| options.database_url.clone())
-            .ok_or_else(|| {
-                anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
-            })?;
+        let (url, _) = database_url(args.database.as_deref(), &options)?.ok_or_else(|| {
+            anyhow!("no database: pass --database URL, set DATABASE_URL, or set database_url in migrate.toml")
+        })?;
         let target = Target::parse(&url)?;
-        if let Some(set) = options.dialect
-            && set != target.dialect
-        {
-            anyhow::bail!(
-                "dialect = \"{}\" in {} contradicts the database URL's scheme ({}, in {}): remove one, or make them agree",
-                set.name(),
-                options
-                    .path
-                    .as_deref()
-                    .map_or("migrate.toml".to_string(), |p| p.display().to_string()),
-                target.dialect.name(),
-                target.redacted
-            );
-        }
+        refuse_contradiction(&options, target.dialect, &format!("in {}", target.redacted))?;
         // Fault injection for the tests, in debug builds only: a panic whose message holds
         // the raw URL, to prove the panic path scrubs the password.
         #[cfg(debug_assertions)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::analyze;
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, ignore_broken_pipe, migrations};
 use crate::dialect::Dialect;
 use crate::source::layout::Layout;
 use crate::source::{self, Limits, select::Unit};
@@ -121,7 +121,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot write {}", args.config.display()))?;
 
     let mut out = String::new();
-    let migrations = |n: usize| format!("{n} migration{}", if n == 1 { "" } else { "s" });
     out.push_str(&format!(
         "found {} in {}\n",
         migrations(discovery.files.len()),

@@ -20,6 +20,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `1 migration`, `2 migrations`.
+pub fn migrations(n: usize) -> String {
+    format!("{n} migration{}", if n == 1 { "" } else { "s" })
+}
+
 /// Exit code: nothing wrong.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: violations found.

@@ -35,15 +35,20 @@ pub struct Args {
 /// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors) or a migration failed, 2 could not run.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
-    if let Some(to) = args.to
-        && !session
-            .discovery
-            .files
-            .iter()
-            .any(|f| f.version == Some(to))
-    {
-        anyhow::bail!("up --to {to}: no migration file has version {to}");
-    }
+    // `--to VERSION` as the file the engine stops after.
+    let to = match args.to {
+        None => None,
+        Some(version) => Some(
+            session
+                .discovery
+                .files
+                .iter()
+                .position(|f| f.version == Some(version))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("up --to {version}: no migration file has version {version}")
+                })?,
+        ),
+    };
     let mut driver = if args.dry_run {
         session.connect_read_only()?
     } else {
@@ -52,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let options = UpOptions {
         dry_run: args.dry_run,
         allow_out_of_order: args.allow_out_of_order,
-        to: args.to,
+        to,
         settings: session.options.settings.clone(),
         analysis: session.analysis_options(),
     };

@@ -88,8 +88,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
             ignore_broken_pipe(writeln!(
                 out,
-                "not current: {pending} migration{} pending (--pending)",
-                if pending == 1 { "" } else { "s" }
+                "not current: {} pending (--pending)",
+                crate::cli::migrations(pending)
             ))?;
             return Ok(EXIT_VIOLATIONS);
         }

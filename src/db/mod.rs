@@ -27,7 +27,7 @@ pub use error::{ApplyError, Cause, DbError, Failure};
 pub use lock::backoff;
 pub use settings::{Settings, TableName, parse_duration};
 pub use sqlite::missing_file as missing_sqlite_file;
-pub use url::{Target, redact, scrub};
+pub use url::{Target, redact, scrub, sqlite_rest};
 
 use crate::dialect::Dialect;
 

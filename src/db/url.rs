@@ -41,9 +41,8 @@ impl Target {
         for secret in secrets(url) {
             remember(&secret, "***");
         }
-        // sqlx's short SQLite forms: `sqlite:app.db`, `sqlite::memory:`.
-        if url.len() > 7 && url[..7].eq_ignore_ascii_case("sqlite:") && !url[7..].starts_with("//")
-        {
+        // `sqlite://PATH` and sqlx's short forms `sqlite:app.db`, `sqlite::memory:`.
+        if sqlite_rest(url).is_some() {
             return Ok(Target {
                 url: url.to_string(),
                 dialect: Dialect::Sqlite,
@@ -88,6 +87,18 @@ impl Target {
             _ => self.url.clone(),
         }
     }
+}
+
+/// What follows the scheme of a SQLite URL (`sqlite://PATH`, or sqlx's `sqlite:PATH` and
+/// `sqlite::memory:`); `None` for another URL or an empty path.
+pub fn sqlite_rest(url: &str) -> Option<&str> {
+    let scheme = url.get(..7)?;
+    if !scheme.eq_ignore_ascii_case("sqlite:") {
+        return None;
+    }
+    let rest = &url[7..];
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    (!rest.is_empty()).then_some(rest)
 }
 
 /// Every secret and raw URL seen by [`Target::parse`], longest first, with its replacement.

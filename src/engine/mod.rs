@@ -34,9 +34,9 @@ pub struct UpOptions {
     pub dry_run: bool,
     /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
-    /// Stop after this version (`--to`): the pending migrations after it in apply order are
-    /// neither judged nor applied.
-    pub to: Option<u64>,
+    /// Stop after this file (`--to`, an index into the discovery's files, which are in apply
+    /// order): the pending migrations after it are neither judged nor applied.
+    pub to: Option<usize>,
     /// Engine settings.
     pub settings: Settings,
     /// Analysis options (the dialect follows the database).
@@ -242,15 +242,7 @@ fn locked_up(
     let mut pending = plan.pending();
     pending.extend(resumable.iter().map(|&(i, _, _)| i));
     pending.sort_unstable();
-    if let Some(to) = options.to {
-        // Files are in apply order: up to and including the one with that version.
-        let Some(last) = files.iter().position(|f| f.version == Some(to)) else {
-            return Err(DbError::Query {
-                context: format!("up --to {to}"),
-                url: driver.target().redacted.clone(),
-                message: format!("no migration file has version {to}"),
-            });
-        };
+    if let Some(last) = options.to {
         pending.retain(|&i| i <= last);
     }
     // An interrupted migration passed the gate when it started, and its text is unchanged
@@ -262,11 +254,12 @@ fn locked_up(
         .filter(|i| !resumed.contains(i))
         .collect();
     let units = select::pending_against_applied(files, &judged, discovery.replay_only);
-    let fresh = !rows
+    let already = rows
         .iter()
-        .any(|r| r.state == history::RowState::Applied && !r.is_marker());
+        .filter(|r| r.state == history::RowState::Applied && !r.is_marker())
+        .count();
     let gate = analyze::Options {
-        fresh_database: fresh,
+        fresh_database: already == 0,
         ..options.analysis.clone()
     };
     let analysis = analyze::analyze(&units, &discovery.problems, &gate);
@@ -383,10 +376,6 @@ fn locked_up(
             }
         }
     }
-    let already = rows
-        .iter()
-        .filter(|r| r.state == history::RowState::Applied && !r.is_marker())
-        .count();
     Ok(UpReport {
         result: UpResult::Done { handled, already },
         analysis: Some(analysis),

@@ -194,7 +194,8 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
             path: dir.to_path_buf(),
         });
     }
-    let entries = list(dir)?;
+    // One level of folders (diesel's, Prisma's); every level once Flyway is the layout.
+    let mut entries = list(dir, limits.layout == layout::Layout::Flyway)?;
     let rels: Vec<String> = entries.iter().map(|(rel, _)| rel.clone()).collect();
     let mut raw: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut discovery = Discovery {
@@ -222,6 +223,9 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
         discovery.detected = Some(detected);
     }
     let layout = discovery.layout;
+    if layout == layout::Layout::Flyway && limits.layout != layout::Layout::Flyway {
+        entries = list(dir, true)?;
+    }
     if layout == layout::Layout::Prisma {
         let lock = dir.join("migration_lock.toml");
         if lock.is_file() {
@@ -343,7 +347,7 @@ pub fn discover(dir: &Path, limits: &Limits) -> Result<Discovery, SourceError> {
 
 /// The directory's entries as `(relative name, path)`, sorted: its files, and the files one
 /// level down in its folders (diesel's and Prisma's migrations are folders).
-fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
+fn list(dir: &Path, deep: bool) -> Result<Vec<(String, PathBuf)>, SourceError> {
     let read_dir_err = |path: &Path| {
         let path = path.to_path_buf();
         move |error| SourceError::ReadDir { path, error }
@@ -363,7 +367,7 @@ fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
             continue;
         }
         if path.is_dir() && !name.to_ascii_lowercase().ends_with(".sql") {
-            below(&path, &name, &mut seen, &mut entries)?;
+            below(&path, &name, deep, &mut seen, &mut entries)?;
             continue;
         }
         entries.push((name, path));
@@ -382,12 +386,14 @@ pub fn conf_error(dir: &Path, e: layout::ConfError) -> SourceError {
     }
 }
 
-/// Folders below the directory (diesel's and Prisma's one level; Flyway's any, as it scans
-/// its locations). Each real folder is read once (a symlink loop ends); hidden folders are
-/// skipped; a folder that cannot be read is an error, never skipped silently.
+/// The files of a folder below the directory (diesel's and Prisma's one level) and, when
+/// `deep` (Flyway, which scans its locations' subfolders), of every folder below it. Each real
+/// folder is read once (a symlink loop ends); hidden folders are skipped; a folder that
+/// cannot be read is an error, never skipped silently.
 fn below(
     dir: &Path,
     rel: &str,
+    deep: bool,
     seen: &mut std::collections::HashSet<PathBuf>,
     entries: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), SourceError> {
@@ -411,8 +417,8 @@ fn below(
         let path = item.path();
         let rel = format!("{rel}/{name}");
         if path.is_dir() {
-            if !name.starts_with('.') {
-                below(&path, &rel, seen, entries)?;
+            if deep && !name.starts_with('.') {
+                below(&path, &rel, deep, seen, entries)?;
             }
             continue;
         }
