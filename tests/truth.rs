@@ -696,3 +696,87 @@ fn mariadb_makes_a_column_not_null_in_place_without_locking_writes() {
         "a type change is not in place"
     );
 }
+
+/// The names PostgreSQL gives indexes created without one (`table_cols_idx`, unique or not,
+/// numbered past a taken name, cut to 63 bytes, expressions named after their
+/// function), and its 63-byte cut of long names: the replay must know each index by the
+/// name the server chose, or a later `DROP INDEX` of it reads as an old index and a
+/// re-creation of the name is not seen to fail.
+#[test]
+fn unnamed_indexes_get_the_names_postgresql_gives_them() {
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let long_table = "t".repeat(40) + "_with_a_long_name_that_goes_on";
+    let long_column = "c".repeat(30) + "_long";
+    let long_index = "i".repeat(70);
+    let setup = format!(
+        "CREATE TABLE users (email text, gh_login text, a int, b int);\n\
+         CREATE TABLE other (x int);\n\
+         CREATE TABLE {long_table} ({long_column} int);\n\
+         CREATE INDEX ON users (lower(gh_login));\n\
+         CREATE UNIQUE INDEX ON users (email);\n\
+         CREATE INDEX ON users (email);\n\
+         CREATE INDEX ON users (email);\n\
+         CREATE INDEX ON users (a, b);\n\
+         CREATE INDEX ON users ((a + b));\n\
+         CREATE INDEX ON users (a, (a + 1), (b + 1));\n\
+         CREATE INDEX ON users ((gh_login::varchar));\n\
+         CREATE INDEX ON {long_table} ({long_column});\n\
+         CREATE INDEX {long_index} ON other (x);\n"
+    );
+    db.exec(&setup);
+    let names =
+        db.strings("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1");
+    assert_eq!(names.len(), 10, "{names:?}");
+    for name in &names {
+        let refused = db
+            .hold("")
+            .try_exec(&format!("CREATE INDEX \"{name}\" ON other (x)"));
+        assert!(refused.is_err(), "PostgreSQL took {name} twice");
+    }
+    // Dropped in the release that made them: known, and new, so quiet.
+    let drops: String = names
+        .iter()
+        .map(|n| format!("DROP INDEX \"{n}\";\n"))
+        .collect();
+    db.write("0001_made_and_dropped.sql", format!("{setup}{drops}"));
+    let run = support::cmd::migrate()
+        .check()
+        .dir(db.migrations())
+        .dialect("postgres")
+        .format("json")
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let drop_warnings: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "drop-index-not-concurrently")
+        .collect();
+    assert!(drop_warnings.is_empty(), "{drop_warnings:#?}");
+    // Made again under the same name later: the replay knows the name is taken.
+    db.remove("0001_made_and_dropped.sql");
+    db.write("0001_made.sql", &setup);
+    let again: String = names
+        .iter()
+        .map(|n| format!("CREATE INDEX CONCURRENTLY \"{n}\" ON other (x);\n"))
+        .collect();
+    db.write("0002_again.sql", again);
+    let run = support::cmd::migrate()
+        .check()
+        .dir(db.migrations())
+        .dialect("postgres")
+        .format("json")
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut taken: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "replay-fails")
+        .map(|d| d["object"].as_str().unwrap_or_default().to_string())
+        .collect();
+    taken.sort();
+    assert_eq!(taken, names, "{}", run.stdout);
+}

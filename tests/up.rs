@@ -50,6 +50,7 @@ on_every_database!(
     status_reports_every_state_as_json,
     history_table_name_is_configurable,
     empty_and_comment_only_files_are_recorded,
+    empty_database_has_no_old_app_to_protect,
 );
 
 const USERS: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, legacy VARCHAR(50));\n";
@@ -763,4 +764,32 @@ fn unused_allow_is_not_reported_on_a_fresh_database() {
         .dialect("sqlite")
         .run();
     assert!(!check.stdout.contains("unused-allow"), "{}", check.stdout);
+}
+
+/// On a database that holds nothing (no history, no table or view) there is no old app and
+/// no traffic: a whole history's drops of objects it never made (`IF EXISTS` clean-ups of
+/// another tool's tables) and its locking statements on tables the run itself creates pass
+/// the gate. One view made outside the history is enough to make the same files refused:
+/// the database is asked, not assumed empty.
+fn empty_database_has_no_old_app_to_protect(db: &TestDb) {
+    let postgres = db.kind == Kind::Postgres;
+    db.write(
+        "1_users.sql",
+        format!("{USERS}CREATE INDEX users_email ON users (email);\n"),
+    );
+    let mut cleanup = String::from("DROP TABLE IF EXISTS schema_migrations;\n");
+    if postgres {
+        cleanup.push_str("DROP SCHEMA IF EXISTS r CASCADE;\nDROP INDEX IF EXISTS lower_gh_login;\nREINDEX TABLE users;\n");
+    }
+    db.write("2_cleanup.sql", cleanup);
+    db.exec("CREATE VIEW outside_view AS SELECT 1 AS one");
+    let refused = db.migrate("up", &[]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stdout.contains("drop-table"), "{}", refused.stdout);
+    assert!(db.history().is_empty());
+    db.exec("DROP VIEW outside_view");
+    let fresh = db.migrate("up", &[]);
+    assert_ok(&fresh);
+    assert!(!fresh.stdout.contains("warning["), "{}", fresh.stdout);
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
 }

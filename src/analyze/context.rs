@@ -46,6 +46,9 @@ pub struct Context<'a> {
     pub catalog: &'a Catalog,
     /// The release being judged.
     pub release: Release,
+    /// The database held nothing before this run (`up` on an empty database): every object
+    /// is new to it ([`crate::analyze::Options::fresh_database`]).
+    pub fresh: bool,
     /// 1-based number of the file being judged (one transaction on PostgreSQL and SQLite).
     pub file_no: u32,
     /// Index of the statement in its file.
@@ -92,9 +95,11 @@ impl Context<'_> {
         });
     }
 
-    /// Whether a release stamp is the release under test (the old app cannot see it).
+    /// Whether a release stamp is the release under test (the old app cannot see it), or
+    /// the database held nothing before the run (no old app; an object unknown to the
+    /// history is not there).
     pub fn is_new(&self, release: Option<Release>) -> bool {
-        release == Some(self.release)
+        self.fresh || release == Some(self.release)
     }
 
     /// The table (or the materialized view an index or statement targets) was created in the

@@ -63,9 +63,11 @@ pub struct Options {
     pub strict: bool,
     /// Per-rule levels from config, by rule name.
     pub levels: HashMap<String, Level>,
-    /// `up`'s gate on a database where nothing is applied yet: no old app exists, so an
-    /// allow that suppresses nothing in this run is still the one a database with the
-    /// history needs (no `unused-allow`).
+    /// `up`'s gate on a database that holds nothing yet (no migration of the history
+    /// applied, no table or view: asked of the database). No old app and no traffic exist
+    /// there, so every object the run touches is new to it (made by the run, or not there
+    /// at all), and an allow that suppresses nothing in this run is still the one a
+    /// database with the history needs (no `unused-allow`).
     pub fresh_database: bool,
 }
 
@@ -396,6 +398,7 @@ impl Replay<'_> {
                             pg_version: self.options.pg_version,
                             catalog: &self.catalog,
                             release: unit.release,
+                            fresh: self.options.fresh_database,
                             file_no,
                             stmt_index,
                             in_transaction_block,
@@ -455,6 +458,10 @@ impl Replay<'_> {
         allows: &mut [AllowState],
         out: &mut Vec<Finding>,
     ) {
+        // No old app runs on a database that held nothing: nothing to stay compatible with.
+        if self.options.fresh_database {
+            return;
+        }
         for (difference, cause) in self.tracker.visible() {
             let mut findings = Vec::new();
             for rule in &self.enabled {
@@ -464,6 +471,7 @@ impl Replay<'_> {
                     pg_version: self.options.pg_version,
                     catalog: &self.catalog,
                     release: unit.release,
+                    fresh: self.options.fresh_database,
                     file_no,
                     stmt_index: cause.stmt_index,
                     in_transaction_block: false,

@@ -6,13 +6,34 @@
 use crate::analyze::ir::{ExprInfo, QName, SqlType};
 use crate::dialect::Dialect;
 
-/// Folds one identifier the way the dialect compares it.
+/// Folds one identifier the way the dialect compares it. PostgreSQL also cuts a name to
+/// [`PG_NAME_BYTES`] (it says so in a NOTICE and keeps the cut name: tests/truth.rs).
 pub fn fold(value: &str, quoted: bool, dialect: Dialect) -> String {
-    if quoted && dialect == Dialect::Postgres {
-        value.to_string()
+    if dialect == Dialect::Postgres {
+        let folded = if quoted {
+            value.to_string()
+        } else {
+            value.to_lowercase()
+        };
+        clip(&folded, PG_NAME_BYTES).to_string()
     } else {
         value.to_lowercase()
     }
+}
+
+/// The longest name PostgreSQL keeps, in bytes (`NAMEDATALEN - 1`).
+pub const PG_NAME_BYTES: usize = 63;
+
+/// `text` cut to at most `bytes` bytes, at a character boundary.
+pub fn clip(text: &str, bytes: usize) -> &str {
+    if text.len() <= bytes {
+        return text;
+    }
+    let mut end = bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Builds a qualified name from folded parts (`[catalog.]schema.name`), dropping the dialect's

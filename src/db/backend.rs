@@ -45,6 +45,11 @@ pub trait Backend: Sized {
     /// Catalog query: the database's tables other than the history table, as text.
     const USER_TABLES: &'static str;
 
+    /// Catalog query: a few tables and views of the database other than the history table,
+    /// in any schema a migration could have used (system schemas and extensions' own
+    /// objects left out), as text: none means the database holds nothing yet.
+    const RELATIONS: &'static str;
+
     /// Catalog query: other tables of the history table's schema that have the history
     /// table's shape (another app's `migrate` history), as text.
     const OTHER_HISTORIES: &'static str;

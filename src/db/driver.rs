@@ -67,6 +67,10 @@ pub trait Driver {
     /// a schema but no history: it needs a baseline, not a replay from version 1).
     fn user_tables(&mut self) -> Result<Vec<String>, DbError>;
 
+    /// Whether the database holds no table or view besides the history table (in any
+    /// schema but the system's; extensions' own objects do not count).
+    fn holds_nothing(&mut self) -> Result<bool, DbError>;
+
     /// Other apps' `migrate` history tables in the history table's schema, each with the SQL
     /// of its applied migrations in order (to tell their tables from tables without history).
     fn other_histories(&mut self) -> Result<Vec<(String, Vec<String>)>, DbError>;
@@ -360,6 +364,10 @@ impl<B: Backend> Driver for SqlxDriver<B> {
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    fn holds_nothing(&mut self) -> Result<bool, DbError> {
+        Ok(self.catalog(B::RELATIONS, 1)?.is_empty())
     }
 
     fn other_histories(&mut self) -> Result<Vec<(String, Vec<String>)>, DbError> {

@@ -105,6 +105,10 @@ impl Backend for Mysql {
         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
         AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) ORDER BY 1";
 
+    const RELATIONS: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+        WHERE TABLE_SCHEMA = DATABASE() \
+        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) LIMIT 5";
+
     const OTHER_HISTORIES: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.COLUMNS \
         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME <> ? \
         AND COLUMN_NAME IN ('version', 'checksum', 'sql_text', 'state', 'statements_applied', 'statements_total') GROUP BY TABLE_NAME HAVING COUNT(*) = 6 ORDER BY 1";

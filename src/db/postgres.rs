@@ -40,6 +40,12 @@ impl Backend for Postgres {
         WHERE table_type = 'BASE TABLE' AND table_schema = coalesce($1, current_schema()) \
         AND table_name <> $2 ORDER BY 1";
 
+    const RELATIONS: &'static str = "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+        AND n.nspname NOT LIKE 'pg\\_%' \
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') \
+        AND NOT (n.nspname = coalesce($1, current_schema()) AND c.relname = $2) LIMIT 5";
+
     const OTHER_HISTORIES: &'static str = "SELECT table_name::text FROM information_schema.columns \
         WHERE table_schema = coalesce($1, current_schema()) AND table_name <> $2 \
         AND column_name IN ('version', 'checksum', 'sql_text', 'state', 'statements_applied', 'statements_total') GROUP BY table_name HAVING count(*) = 6 ORDER BY 1";

@@ -205,6 +205,9 @@ impl Backend for Sqlite {
 
     const USER_TABLES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?2 ORDER BY 1";
 
+    const RELATIONS: &'static str = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
+        AND name NOT LIKE 'sqlite_%' AND name <> ?2 LIMIT 5";
+
     const OTHER_HISTORIES: &'static str = "SELECT m.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p \
         WHERE m.type = 'table' AND m.name <> ?2 AND p.name IN ('version', 'checksum', 'sql_text', 'state', 'statements_applied', 'statements_total') GROUP BY m.name HAVING count(*) = 6 ORDER BY 1";
 

@@ -258,8 +258,10 @@ fn locked_up(
         .iter()
         .filter(|r| r.state == history::RowState::Applied && !r.is_marker())
         .count();
+    // Nothing applied (not even a baseline marker) and no table: no old app, no traffic.
+    let nothing_applied = !rows.iter().any(|r| r.state == history::RowState::Applied);
     let gate = analyze::Options {
-        fresh_database: already == 0,
+        fresh_database: nothing_applied && !judged.is_empty() && driver.holds_nothing()?,
         ..options.analysis.clone()
     };
     let analysis = analyze::analyze(&units, &discovery.problems, &gate);

@@ -288,6 +288,10 @@ pub enum ChangeKind {
         table: QName,
         /// Indexed column names (expressions are skipped).
         columns: Vec<String>,
+        /// What the database names an unnamed index after, one per key: the column, or the
+        /// name PostgreSQL gives its expression (`lower(email)`: `lower`; otherwise `expr`).
+        /// Empty when unknown.
+        name_parts: Box<[String]>,
         /// `UNIQUE`.
         unique: bool,
         /// `CONCURRENTLY`.
@@ -315,6 +319,10 @@ pub enum ChangeKind {
     Reindex {
         /// What is reindexed, as written.
         target: String,
+        /// `INDEX`, `TABLE`, `SCHEMA`, `DATABASE` or `SYSTEM`, upper-case.
+        kind: String,
+        /// The index, table or schema named.
+        name: Option<QName>,
         /// `CONCURRENTLY`.
         concurrently: bool,
     },

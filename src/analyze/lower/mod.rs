@@ -199,12 +199,14 @@ impl Lower<'_> {
                 let table = self.qname(&ci.table_name);
                 let name = ci.name.as_ref().map(|n| self.qname(n));
                 let columns = self.index_columns(&ci.columns);
+                let name_parts = self.index_name_parts(&ci.columns).into();
                 self.push(
                     whole,
                     ChangeKind::CreateIndex {
                         name,
                         table: table.clone(),
                         columns,
+                        name_parts,
                         unique: ci.unique,
                         concurrently: ci.concurrently,
                         only: false,

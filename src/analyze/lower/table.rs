@@ -395,6 +395,49 @@ impl Lower<'_> {
             .collect()
     }
 
+    /// The name of each key as PostgreSQL names an unnamed index after it
+    /// (`FigureIndexColname`): a column's name, a function's name, a cast's operand's name or
+    /// else its type's, `case`, or `expr`; a repeated name gets a number (`expr1`).
+    pub(super) fn index_name_parts(&self, columns: &[IndexColumn]) -> Vec<String> {
+        let mut parts: Vec<String> = Vec::new();
+        for c in columns {
+            let base = self
+                .key_name(&c.column.expr)
+                .unwrap_or_else(|| "expr".into());
+            let mut name = base.clone();
+            let mut n = 1;
+            while parts.contains(&name) {
+                name = format!("{base}{n}");
+                n += 1;
+            }
+            parts.push(name);
+        }
+        parts
+    }
+
+    fn key_name(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Identifier(i) => Some(self.fold(i)),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
+            Expr::Nested(inner) => self.key_name(inner),
+            Expr::Function(f) => f
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| self.fold(i)),
+            Expr::Cast {
+                expr, data_type, ..
+            } => self.key_name(expr).or_else(|| {
+                let text = data_type.to_string().to_lowercase();
+                let name = text.split('(').next().unwrap_or_default().trim();
+                Some(name.rsplit('.').next().unwrap_or(name).to_string())
+            }),
+            Expr::Case { .. } => Some("case".into()),
+            _ => None,
+        }
+    }
+
     /// `col IS NOT NULL` (in any parentheses) names `col`.
     /// The column a CHECK requires to be non-NULL: `col IS NOT NULL`, alone or as a conjunct
     /// of a top-level `AND` (a NULL there makes the whole check false, and PostgreSQL's

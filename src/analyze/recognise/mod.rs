@@ -64,11 +64,14 @@ pub fn recognise(
                 .options()
                 .iter()
                 .any(|(name, on)| name == "CONCURRENTLY" && *on);
-            c.any_word();
+            let kind = c.any_word().unwrap_or_default().to_ascii_uppercase();
             let concurrently = c.kw("CONCURRENTLY") || listed;
             let target = c.rest_text();
+            let name = c.name();
             one(ChangeKind::Reindex {
                 target,
+                kind,
+                name,
                 concurrently,
             })
         }
@@ -263,6 +266,8 @@ fn create(c: &mut Cursor, stmt_span: Span) -> Option<Vec<Change>> {
             name,
             table,
             columns,
+            // Keys may be expressions this reader skips: the implicit name is unknown.
+            name_parts: Box::default(),
             unique,
             concurrently,
             only,

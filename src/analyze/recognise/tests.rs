@@ -42,6 +42,8 @@ fn reindex_and_sequences() {
         kinds("REINDEX INDEX CONCURRENTLY idx;", Dialect::Postgres),
         [ChangeKind::Reindex {
             target: "idx".into(),
+            kind: "INDEX".into(),
+            name: Some(QName::new("idx")),
             concurrently: true
         }]
     );

@@ -27,7 +27,8 @@ declare_rule! {
 }
 
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
-    if change.kind != ChangeKind::Cluster || !ctx.postgres() {
+    // A database that held nothing before the run has no traffic to block.
+    if change.kind != ChangeKind::Cluster || !ctx.postgres() || ctx.fresh {
         return;
     }
     ctx.report(

@@ -40,9 +40,12 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     if !ctx.postgres() {
         return;
     }
-    if let Some(index) = ctx.catalog.index(name, table.as_ref())
-        && (ctx.is_new(Some(index.release)) || ctx.is_new_table(&index.table))
-    {
+    let new = match ctx.catalog.index(name, table.as_ref()) {
+        Some(index) => ctx.is_new(Some(index.release)) || ctx.is_new_table(&index.table),
+        // Unknown to the history: new only on a database that held nothing (not there).
+        None => ctx.is_new(None),
+    };
+    if new {
         return;
     }
     ctx.report(

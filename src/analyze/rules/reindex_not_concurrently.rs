@@ -6,7 +6,8 @@ use crate::analyze::registry::declare_rule;
 
 declare_rule! {
     /// ## What it does
-    /// Flags PostgreSQL `REINDEX` without `CONCURRENTLY` (available since PostgreSQL 12).
+    /// Flags PostgreSQL `REINDEX` without `CONCURRENTLY` (available since PostgreSQL 12),
+    /// except of a table, or an index of a table, made in the same release.
     ///
     /// ## Why it breaks the running app
     /// A plain `REINDEX` locks out writes to the table, and reads that would use the index,
@@ -30,12 +31,26 @@ declare_rule! {
 pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ChangeKind::Reindex {
         target,
+        kind,
+        name,
         concurrently: false,
     } = &change.kind
     else {
         return;
     };
     if !ctx.postgres() {
+        return;
+    }
+    // A table (or an index of one) the old app has never seen has no traffic to block.
+    let new = name.as_ref().is_some_and(|name| match kind.as_str() {
+        "TABLE" => ctx.is_new_table(name),
+        "INDEX" => ctx
+            .catalog
+            .index(name, None)
+            .is_some_and(|i| ctx.is_new(Some(i.release)) || ctx.is_new_table(&i.table)),
+        _ => false,
+    });
+    if new {
         return;
     }
     ctx.report(
@@ -54,6 +69,28 @@ mod tests {
         assert_eq!(
             fires_pg("reindex-not-concurrently", &["REINDEX INDEX i;"]),
             [(1, 1)]
+        );
+    }
+
+    #[test]
+    fn new_tables_and_their_indexes_are_fine() {
+        let made = "CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);";
+        assert!(
+            fires_pg(
+                "reindex-not-concurrently",
+                &[&format!("{made}\nREINDEX TABLE t;\nREINDEX INDEX i;")]
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            fires_pg(
+                "reindex-not-concurrently",
+                &[
+                    made,
+                    "REINDEX TABLE t;\nREINDEX INDEX i;\nREINDEX SCHEMA public;"
+                ]
+            ),
+            [(2, 1), (2, 2), (2, 3)]
         );
     }
 

@@ -32,6 +32,10 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ChangeKind::Vacuum { full } = change.kind else {
         return;
     };
+    // A database that held nothing before the run has no traffic to block.
+    if ctx.fresh {
+        return;
+    }
     let message = match ctx.dialect {
         Dialect::Postgres if full => {
             "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock"

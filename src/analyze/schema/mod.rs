@@ -440,14 +440,21 @@ impl Catalog {
                 }
             }
             ChangeKind::CreateIndex {
-                name: Some(name),
+                name,
                 table,
                 columns,
+                name_parts,
                 unique,
                 concurrently,
                 ..
             } => {
-                let key = self.index_key(name, Some(table));
+                let Some(name) = name
+                    .clone()
+                    .or_else(|| self.implicit_index_name(table, name_parts))
+                else {
+                    return;
+                };
+                let key = self.index_key(&name, Some(table));
                 if self.journal.enabled && !self.indexes.contains_key(&key) {
                     self.journal.new_indexes.push(key.clone());
                 }
@@ -678,6 +685,45 @@ impl Catalog {
             })
     }
 
+    /// The name the database gives an index created without one: PostgreSQL's
+    /// `table_col1_col2_idx` (unique or not), cut to 63 bytes the way PostgreSQL cuts it
+    /// and numbered (`_idx1`) past a name a relation already has (tests/truth.rs asks
+    /// PostgreSQL). `None` when unknown.
+    fn implicit_index_name(&self, table: &QName, parts: &[String]) -> Option<QName> {
+        if parts.is_empty() {
+            return None;
+        }
+        match self.dialect {
+            Dialect::Postgres => {
+                let columns = pg_joined_parts(parts);
+                // `_key` is for UNIQUE constraints; a unique index is `_idx` too.
+                let label = "idx";
+                let taken = |name: &str| {
+                    let q = table.with_name(name);
+                    self.indexes.contains_key(&self.index_key(&q, Some(table)))
+                        || self.tables.contains_key(&q)
+                        || self.views.contains_key(&q)
+                        || self.sequences.contains_key(&q)
+                };
+                let mut pass = 0;
+                loop {
+                    let label = if pass == 0 {
+                        label.to_string()
+                    } else {
+                        format!("{label}{pass}")
+                    };
+                    let name = pg_object_name(&table.name, &columns, &label);
+                    if !taken(&name) {
+                        return Some(table.with_name(name));
+                    }
+                    pass += 1;
+                }
+            }
+            // MySQL and SQLite refuse `CREATE INDEX` without a name.
+            Dialect::Mysql | Dialect::Sqlite => None,
+        }
+    }
+
     fn drop_indexes_of(&mut self, table: &QName) {
         self.indexes.retain(|_, index| &index.table != table);
     }
@@ -716,3 +762,37 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests;
+
+/// PostgreSQL's `ChooseIndexNameAddition`: the key names joined with `_`, stopping once the
+/// text reaches 64 bytes.
+fn pg_joined_parts(parts: &[String]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(part);
+        if out.len() > crate::analyze::names::PG_NAME_BYTES {
+            break;
+        }
+    }
+    out
+}
+
+/// PostgreSQL's `makeObjectName`: `name1_name2_label` in 63 bytes, cutting the longer of
+/// the two names one byte at a time until it fits.
+fn pg_object_name(name1: &str, name2: &str, label: &str) -> String {
+    use crate::analyze::names::{PG_NAME_BYTES, clip};
+    let available = PG_NAME_BYTES.saturating_sub(label.len() + 2);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > available {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let name1 = clip(name1, n1);
+    let name2 = clip(name2, n2);
+    format!("{name1}_{name2}_{label}")
+}
