@@ -1,6 +1,8 @@
 //! The command line as users meet it: usage errors, exit codes, every format, configuration
 //! and bad input. Each test works in its own temporary directory.
 
+mod support;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::Stdio;
@@ -482,7 +484,8 @@ fn completions_for_each_shell() {
 }
 
 /// Read-only commands never create a database: a missing SQLite file is "no such database"
-/// (exit 2) for status, verify and up --dry-run, and nothing appears on disk. sqlx's short
+/// (exit 2) for status, verify and up --dry-run (and for resolve and baseline, which record
+/// history of an existing database), and nothing appears on disk, the URL shown as given. sqlx's short
 /// forms `sqlite:FILE` and `sqlite::memory:` work (and the in-memory one leaves no lock file).
 #[test]
 fn read_only_commands_create_nothing_and_sqlx_sqlite_urls() {
@@ -491,11 +494,14 @@ fn read_only_commands_create_nothing_and_sqlx_sqlite_urls() {
         vec!["status", "-D", "sqlite://missing.db"],
         vec!["verify", "-D", "sqlite://missing.db"],
         vec!["up", "--dry-run", "-D", "sqlite:missing.db"],
+        // These write history, but only of a database that exists.
+        vec!["resolve", "1", "--rolled-back", "-D", "sqlite:missing.db"],
+        vec!["baseline", "1", "-D", "sqlite:missing.db"],
     ] {
         let out = run(migrate(dir.path()).args(&args));
         assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
         assert!(
-            out.stderr.contains("no such database"),
+            out.stderr.contains("no such database") && out.stderr.contains("missing.db;"),
             "{args:?}: {}",
             out.stderr
         );
@@ -689,4 +695,69 @@ fn toml_errors_keep_their_caret_layout() {
         out.stderr
     );
     assert!(out.stderr.contains("line 2"), "{}", out.stderr);
+}
+
+/// `new`, `hash` and `rule` print one object by their schemas with `--format json`, and an
+/// unknown rule prints the error object (exit 2).
+#[test]
+fn new_hash_and_rule_print_json_by_their_schemas() {
+    let dir = TempDir::new().unwrap();
+    let r = run(migrate(dir.path()).args(["new", "add email", "--format", "json"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let made = support::schema::parse_valid(&r.stdout, "new.schema.json");
+    let file = made["file"].as_str().unwrap();
+    assert!(dir.path().join(file).is_file(), "{file}");
+    assert_eq!(made["layout"], "migrate");
+    assert!(
+        file.ends_with(&format!("{}_add_email.sql", made["version"])),
+        "{made}"
+    );
+    let r = run(migrate(dir.path()).args(["hash", "-f", "json"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let hashed = support::schema::parse_valid(&r.stdout, "hash.schema.json");
+    assert_eq!(hashed["migrations"], 1);
+    assert!(dir.path().join(hashed["file"].as_str().unwrap()).is_file());
+    let r = run(migrate(dir.path()).args(["rule", "--list", "-f", "json"]));
+    let list = support::schema::parse_valid(&r.stdout, "rule.schema.json");
+    assert_eq!(
+        list["rules"].as_array().unwrap().len(),
+        migrate::analyze::registry::RULES.len()
+    );
+    let r = run(migrate(dir.path()).args(["rule", "M102", "-f", "json"]));
+    let one = support::schema::parse_valid(&r.stdout, "rule.schema.json");
+    assert_eq!(one["rules"][0]["name"], "drop-column");
+    assert!(
+        one["rules"][0]["recipe"]
+            .as_str()
+            .unwrap()
+            .starts_with("1. "),
+        "{one}"
+    );
+    let r = run(migrate(dir.path()).args(["rule", "no-such-rule", "-f", "json"]));
+    assert_eq!(r.code, 2);
+    let error = support::schema::parse_valid(&r.stdout, "error.schema.json");
+    assert_eq!(error["exit_code"], 2);
+    // A diesel directory: the folder and its down.sql.
+    let diesel = TempDir::new().unwrap();
+    std::fs::create_dir_all(diesel.path().join("migrations/2024-01-01-000000_init")).unwrap();
+    write(
+        diesel.path(),
+        "migrations/2024-01-01-000000_init/up.sql",
+        "CREATE TABLE t (id int);\n",
+    );
+    write(
+        diesel.path(),
+        "migrations/2024-01-01-000000_init/down.sql",
+        "DROP TABLE t;\n",
+    );
+    let r = run(migrate(diesel.path()).args(["new", "add x", "-f", "json"]));
+    let made = support::schema::parse_valid(&r.stdout, "new.schema.json");
+    assert_eq!(made["layout"], "diesel", "{made}");
+    assert!(
+        made["down_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("_add_x/down.sql"),
+        "{made}"
+    );
 }

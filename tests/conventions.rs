@@ -211,3 +211,31 @@ fn repository_urls_in_docs_match_cargo_toml() {
         "the CI recipes link the repository ({links} links)"
     );
 }
+
+/// The schema validator the JSON tests use fails on what a schema forbids.
+#[test]
+fn the_validator_refuses_what_a_schema_forbids() {
+    let schema = serde_json::json!({
+        "type": "object", "required": ["a"], "additionalProperties": false,
+        "properties": {
+            "a": {"type": "integer", "minimum": 0},
+            "b": {"type": ["string", "null"]},
+            "c": {"type": "array", "items": {"enum": ["x", "y"]}}
+        }
+    });
+    let ok = serde_json::json!({"a": 1, "b": null, "c": ["x"]});
+    assert!(support::schema::validate(&ok, &schema, "$").is_ok());
+    for bad in [
+        serde_json::json!({"b": "s"}),
+        serde_json::json!({"a": -1}),
+        serde_json::json!({"a": "1"}),
+        serde_json::json!({"a": 1, "b": 2}),
+        serde_json::json!({"a": 1, "c": ["z"]}),
+        serde_json::json!({"a": 1, "d": 0}),
+    ] {
+        assert!(
+            support::schema::validate(&bad, &schema, "$").is_err(),
+            "{bad}"
+        );
+    }
+}

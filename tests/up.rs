@@ -293,7 +293,13 @@ fn failure_midway_leaves_no_trace_or_a_failed_row(db: &TestDb) {
         assert!(verify.stdout.contains("no_such_table"), "{}", verify.stdout);
         // Undo by hand, resolve, fix the file, apply.
         db.exec("DROP TABLE audit");
-        assert_ok(&db.migrate("resolve", &["2", "--rolled-back"]));
+        let resolved = db.migrate("resolve", &["2", "--rolled-back", "--format", "json"]);
+        assert_ok(&resolved);
+        let value = support::schema::parse_valid(&resolved.stdout, "resolve.schema.json");
+        assert_eq!(
+            (value["version"].as_u64(), value["resolution"].as_str()),
+            (Some(2), Some("rolled-back"))
+        );
         assert_eq!(db.history(), ["1:applied"]);
     } else {
         assert!(

@@ -35,7 +35,7 @@ pub struct Args {
 /// Records the baseline (see `engine::baseline`).
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
-    let mut driver = session.connect()?;
+    let mut driver = session.connect_existing()?;
     if let Some(tool) = args.from {
         let json = args.format == crate::cli::HumanOrJson::Json;
         let recorded = refusal(

@@ -108,18 +108,33 @@ impl Session {
         Ok(db::connect(&self.target, &self.options.settings)?)
     }
 
-    /// Connects for a command that only reads: a SQLite file that does not exist is "no such
-    /// database", not created.
-    pub fn connect_read_only(&self) -> anyhow::Result<Box<dyn Driver>> {
+    /// Connects for a command that records history of a database that must already exist
+    /// (`resolve`, `baseline`): a SQLite file that does not exist is "no such database",
+    /// not created.
+    pub fn connect_existing(&self) -> anyhow::Result<Box<dyn Driver>> {
+        self.refuse_missing_file(
+            "resolve and baseline record the history of an existing database",
+        )?;
+        self.connect()
+    }
+
+    fn refuse_missing_file(&self, why: &str) -> anyhow::Result<()> {
         if self.target.dialect == crate::dialect::Dialect::Sqlite
             && let Some(file) = crate::db::missing_sqlite_file(&self.target)
         {
             anyhow::bail!(
-                "no such database: {} does not exist ({}; status, verify and up --dry-run only read, `migrate up` creates it)",
+                "no such database: {} does not exist ({}; {why}, `migrate up` creates it)",
                 file.display(),
                 self.target.redacted
             );
         }
+        Ok(())
+    }
+
+    /// Connects for a command that only reads: a SQLite file that does not exist is "no such
+    /// database", not created.
+    pub fn connect_read_only(&self) -> anyhow::Result<Box<dyn Driver>> {
+        self.refuse_missing_file("status, verify and up --dry-run only read")?;
         let settings = crate::db::Settings {
             read_only: true,
             ..self.options.settings.clone()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
 use crate::source::{self, sum};
 
 /// Arguments of `migrate hash`.
@@ -19,6 +19,9 @@ pub struct Args {
     /// Config file [default: migrate.toml found from the working directory upwards]
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: HumanOrJson,
 }
 
 /// Writes `migrate.sum` for the migrations of the directory.
@@ -29,11 +32,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let path = dir.join(sum::FILE_NAME);
     std::fs::write(&path, sum::render(&discovery.files))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    ignore_broken_pipe(writeln!(
-        std::io::stdout(),
-        "wrote {} ({} migrations)",
-        source::display_path(&path),
-        discovery.files.len()
-    ))?;
+    let shown = source::display_path(&path);
+    let count = discovery.files.len();
+    let line = match args.format {
+        HumanOrJson::Json => serde_json::json!({"file": shown, "migrations": count}).to_string(),
+        HumanOrJson::Human => format!("wrote {shown} ({})", crate::cli::migrations(count)),
+    };
+    ignore_broken_pipe(writeln!(std::io::stdout(), "{line}"))?;
     Ok(EXIT_OK)
 }

@@ -147,7 +147,11 @@ impl Command {
             Command::Status(a) => a.format == HumanOrJson::Json,
             Command::Verify(a) => a.format == HumanOrJson::Json,
             Command::Baseline(a) => a.format == HumanOrJson::Json,
-            _ => false,
+            Command::Hash(a) => a.format == HumanOrJson::Json,
+            Command::New(a) => a.format == HumanOrJson::Json,
+            Command::Resolve(a) => a.format == HumanOrJson::Json,
+            Command::Rule(a) => a.format == HumanOrJson::Json,
+            Command::Init(_) | Command::Completions { .. } => false,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
 use crate::source;
 use crate::source::layout::Layout;
 use crate::utc::Utc;
@@ -27,6 +27,9 @@ pub struct Args {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub read: crate::cli::ReadArgs,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: HumanOrJson,
 }
 
 /// Lowercase ASCII words joined by `_` (other letters transliterated).
@@ -116,16 +119,22 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         args.description.trim()
     )
     .with_context(|| format!("cannot write {}", path.display()))?;
-    if let Some(down) = down {
-        let down = dir.join(down);
-        std::fs::write(&down, "-- rollback; `migrate` never runs this file\n")
+    let down = down.map(|down| dir.join(down));
+    if let Some(down) = &down {
+        std::fs::write(down, "-- rollback; `migrate` never runs this file\n")
             .with_context(|| format!("cannot write {}", down.display()))?;
     }
-    ignore_broken_pipe(writeln!(
-        std::io::stdout(),
-        "{}",
-        source::display_path(&path)
-    ))?;
+    let line = match args.format {
+        HumanOrJson::Json => serde_json::json!({
+            "file": source::display_path(&path),
+            "down_file": down.as_deref().map(source::display_path),
+            "version": version,
+            "layout": layout.name(),
+        })
+        .to_string(),
+        HumanOrJson::Human => source::display_path(&path),
+    };
+    ignore_broken_pipe(writeln!(std::io::stdout(), "{line}"))?;
     Ok(EXIT_OK)
 }
 

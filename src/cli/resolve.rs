@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::cli::database::{DbArgs, Session, on_lock_event};
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
 use crate::db::Resolution;
 use crate::engine;
 
@@ -23,12 +23,15 @@ pub struct Args {
     pub rolled_back: bool,
     #[command(flatten)]
     pub db: DbArgs,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: HumanOrJson,
 }
 
 /// Records the resolution (see `engine::resolve`).
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let session = Session::load(&args.db)?;
-    let mut driver = session.connect()?;
+    let mut driver = session.connect_existing()?;
     let resolution = if args.applied {
         Resolution::Applied
     } else {
@@ -42,14 +45,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &session.options.settings,
         &mut on_lock_event,
     )?;
-    let what = match resolution {
-        Resolution::Applied => "recorded as applied",
-        Resolution::RolledBack => "forgotten: `migrate up` will apply it again",
+    let (name, what) = match resolution {
+        Resolution::Applied => ("applied", "recorded as applied"),
+        Resolution::RolledBack => ("rolled-back", "forgotten: `migrate up` will apply it again"),
     };
-    ignore_broken_pipe(writeln!(
-        std::io::stdout(),
-        "resolved {}: {what}",
-        args.version
-    ))?;
+    let line = match args.format {
+        HumanOrJson::Json => serde_json::json!({
+            "version": args.version,
+            "resolution": name,
+            "message": what,
+        })
+        .to_string(),
+        HumanOrJson::Human => format!("resolved {}: {what}", args.version),
+    };
+    ignore_broken_pipe(writeln!(std::io::stdout(), "{line}"))?;
     Ok(EXIT_OK)
 }

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::analyze::registry::{self, RULES};
-use crate::cli::{EXIT_OK, ignore_broken_pipe};
+use crate::analyze::registry::{self, RULES, Rule};
+use crate::cli::{EXIT_OK, HumanOrJson, ignore_broken_pipe};
 
 /// Arguments of `migrate rule`.
 #[derive(Debug, clap::Args)]
@@ -16,12 +16,40 @@ pub struct Args {
     /// List every rule with its code, default severity and summary
     #[arg(long, conflicts_with = "name")]
     pub list: bool,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: HumanOrJson,
 }
 
 /// Prints a rule's documentation or the list of rules.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    if args.format == HumanOrJson::Json {
+        let rules: Vec<&Rule> = if args.list {
+            RULES.to_vec()
+        } else {
+            vec![find(args.name.as_deref().unwrap_or_default())?]
+        };
+        let rules: Vec<serde_json::Value> = rules
+            .into_iter()
+            .map(|rule| {
+                let mut value = serde_json::json!({
+                    "code": rule.code,
+                    "name": rule.name,
+                    "severity": rule.severity.name(),
+                    "summary": rule.summary,
+                });
+                if !args.list {
+                    value["page"] = rule.page().into();
+                    value["recipe"] = rule.recipe().into();
+                }
+                value
+            })
+            .collect();
+        ignore_broken_pipe(writeln!(out, "{}", serde_json::json!({ "rules": rules })))?;
+        return Ok(EXIT_OK);
+    }
     if args.list {
         let width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
         for rule in RULES {
@@ -36,10 +64,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         return Ok(EXIT_OK);
     }
-    let name = args.name.unwrap_or_default();
-    let Some(rule) = registry::find(&name) else {
-        bail!("unknown rule `{name}` (see `migrate rule --list`)");
-    };
+    let rule = find(args.name.as_deref().unwrap_or_default())?;
     ignore_broken_pipe(write!(out, "{}", rule.page()))?;
     Ok(EXIT_OK)
+}
+
+fn find(name: &str) -> anyhow::Result<&'static Rule> {
+    match registry::find(name) {
+        Some(rule) => Ok(rule),
+        None => bail!("unknown rule `{name}` (see `migrate rule --list`)"),
+    }
 }

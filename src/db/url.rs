@@ -135,9 +135,10 @@ fn remember(secret: &str, replacement: &str) {
 }
 
 /// The input with every secret (see [`secrets`]) replaced by `***`. Text without a
-/// `<scheme>://` or a `key=value` could itself be a password: it is not shown at all.
+/// `<scheme>://`, a `sqlite:` prefix or a `key=value` could itself be a password: it is not
+/// shown at all.
 pub fn redact(input: &str) -> String {
-    if !input.contains("://") && !input.contains('=') {
+    if !input.contains("://") && !input.contains('=') && sqlite_rest(input).is_none() {
         return "(not shown: no <scheme>://, so it may be a password)".to_string();
     }
     let mut out = String::with_capacity(input.len());
@@ -283,6 +284,8 @@ mod tests {
             "mysql://root@localhost/x?password=***&a=b"
         );
         assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
+        assert_eq!(redact("sqlite:app.db"), "sqlite:app.db");
+        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(redact("postgres://u:p@ss:w@h/db"), "postgres://u:***@h/db");
         assert_eq!(
             redact("postgres://u:Zq9/SECRET@host/db"),

@@ -4,6 +4,7 @@
 
 pub mod cmd;
 pub mod db;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 
