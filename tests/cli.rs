@@ -761,3 +761,81 @@ fn new_hash_and_rule_print_json_by_their_schemas() {
         "{made}"
     );
 }
+
+/// `check --stdin-filename NAME` judges standard input as the file NAME of the directory,
+/// against the rest as history: it replaces NAME's text on disk (the editor's unsaved
+/// buffer wins), takes its place in apply order when new, and gets the name problems the
+/// saved file would (a bad name, a taken version). Nothing is written.
+#[test]
+fn stdin_filename_judges_the_buffer_against_the_directory() {
+    let dir = project();
+    let second = "migrations/20260102000000_drop_legacy.sql";
+    let check = |name: &str, text: &str| {
+        run(migrate(dir.path())
+            .args(["check", "--format", "json", "--stdin-filename", name])
+            .write_stdin(text))
+    };
+    let report = |r: &Run| -> Vec<(String, String)> {
+        let value = support::schema::parse_valid(&r.stdout, "check.schema.json");
+        value["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["file"].as_str().unwrap().to_string(),
+                    d["rule"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // The buffer fixes the file on disk: clean, though the saved file drops a column.
+    let fixed = check(second, "ALTER TABLE users ADD COLUMN bio text;\n");
+    assert_eq!(
+        (fixed.code, report(&fixed)),
+        (0, vec![]),
+        "{}",
+        fixed.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(second)).unwrap(),
+        "ALTER TABLE users DROP COLUMN legacy;\n"
+    );
+    // A new file after the history: the table its first migration made is known (old).
+    let new = check(
+        "migrations/20260103000000_more.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    assert_eq!(new.code, 1);
+    assert_eq!(
+        report(&new),
+        [(
+            "migrations/20260103000000_more.sql".into(),
+            "drop-column".into()
+        )]
+    );
+    // Only the buffer is judged: the saved second file's drop-column is history here.
+    let bad = check("migrations/more.sql", "SELECT 1;\n");
+    assert_eq!(
+        report(&bad),
+        [(
+            "migrations/more.sql".into(),
+            "invalid-migration-name".into()
+        )]
+    );
+    let taken = check("migrations/20260101000000_again.sql", "SELECT 1;\n");
+    assert!(
+        report(&taken)
+            .iter()
+            .any(|(_, rule)| rule == "duplicate-version"),
+        "{}",
+        taken.stdout
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("migrations"))
+            .unwrap()
+            .count(),
+        2,
+        "nothing written"
+    );
+}

@@ -57,6 +57,10 @@ pub struct Args {
     /// Check these files: alone as the whole history, or with --dir against that history
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Read one migration from standard input as if it were the file NAME of the directory
+    /// (replacing NAME's text if it exists), judged against the rest of the directory (editors)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["files", "base"])]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
@@ -68,7 +72,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let config = args.read.load(args.config.as_deref())?;
     let dir = config.migration_dir(args.dir.as_deref());
     let limits = &config.limits;
-    let selection = if let Some(reference) = &args.base {
+    let selection = if let Some(name) = &args.stdin_filename {
+        let text = crate::source::read_stream(name, std::io::stdin().lock(), limits)
+            .context("cannot read standard input")?;
+        select::text_against_directory(&dir, name, text, limits)
+            .context("cannot list migrations")?
+    } else if let Some(reference) = &args.base {
         select::since_base(&dir, reference, limits)?
     } else if args.files.is_empty() {
         select::whole_directory(&dir, limits).context("cannot list migrations")?

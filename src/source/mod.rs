@@ -431,11 +431,21 @@ fn below(
 /// `layout = "auto"` its own markers decide how it is read.
 pub fn read_named(path: &Path, limits: &Limits) -> Result<SourceFile, SourceError> {
     let raw = read_limited(path, limits)?;
+    named_text(path, raw, limits.layout)
+}
+
+/// A migration named `path` with the text `raw` (read already), its name read in `layout`
+/// (`auto`: detected from this one file).
+pub fn named_text(
+    path: &Path,
+    raw: String,
+    layout: layout::Layout,
+) -> Result<SourceFile, SourceError> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let layout = match limits.layout {
+    let layout = match layout {
         layout::Layout::Auto => {
             let shown = display_path(path);
             detect::detect(
@@ -521,7 +531,6 @@ pub fn prepare(path: &Path, text: String, layout: layout::Layout) -> Result<Stri
 /// normalises it. A FIFO, a device, a socket or a directory is refused before it is opened,
 /// so nothing blocks or reads forever; a file that grows while it is read stops at the limit.
 pub fn read_limited(path: &Path, limits: &Limits) -> Result<String, SourceError> {
-    use std::io::Read;
     let read_err = |error| SourceError::ReadFile {
         path: path.to_path_buf(),
         error,
@@ -542,10 +551,25 @@ pub fn read_limited(path: &Path, limits: &Limits) -> Result<String, SourceError>
         });
     }
     let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limits.max_file_size + 1)
+    read_stream(path, file, limits)
+}
+
+/// Reads a migration's text from a stream (a file, standard input) named `path`, within
+/// `max_file_size`.
+pub fn read_stream(
+    path: &Path,
+    stream: impl std::io::Read,
+    limits: &Limits,
+) -> Result<String, SourceError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    stream
+        .take(limits.max_file_size + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+        .map_err(|error| SourceError::ReadFile {
+            path: path.to_path_buf(),
+            error,
+        })?;
     if bytes.len() as u64 > limits.max_file_size {
         return Err(SourceError::TooLarge {
             path: path.to_path_buf(),

@@ -164,6 +164,103 @@ pub fn files_against_directory(
     Ok(selection)
 }
 
+/// `check --stdin-filename NAME`: `raw` (read from standard input) as the migration NAME of
+/// the directory, one release against the rest of the directory as history (an editor's
+/// unsaved buffer). A file NAME on disk is replaced by `raw`; a new NAME takes its place in
+/// apply order. The name is read in the directory's layout.
+pub fn text_against_directory(
+    dir: &Path,
+    name: &Path,
+    raw: String,
+    limits: &Limits,
+) -> Result<Selection, SourceError> {
+    let discovery = source::discover(dir, limits)?;
+    let layout = discovery.layout;
+    let under_test = discovery.files.len() as Release + 2;
+    let wanted = absolute(name);
+    let mut selection = Selection {
+        layout: Some(discovery.layout_used()),
+        dialect: discovery.dialect,
+        problems: discovery.problems,
+        ..Selection::default()
+    };
+    let mut replaced = false;
+    for (i, file) in discovery.files.into_iter().enumerate() {
+        if !replaced && absolute(&file.path) == wanted {
+            replaced = true;
+            let text = source::prepare(name, raw.clone(), layout)?;
+            let display = source::display_path(name);
+            selection.push(
+                SourceFile {
+                    text,
+                    display,
+                    ..file
+                },
+                under_test,
+                true,
+            );
+        } else {
+            selection.push(file, i as Release + 1, false);
+        }
+    }
+    if !replaced {
+        // Named as the directory's scan would name it: a bad name or a taken version is the
+        // problem `check` reports once the file is saved (the text is judged all the same).
+        let rel = wanted
+            .strip_prefix(absolute(dir))
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| name.to_string_lossy().into_owned());
+        let display = source::display_path(name);
+        match source::name::classify(layout, &rel) {
+            FileName::Invalid { reason } => selection.problems.push(FileProblem::InvalidName {
+                file: display.clone(),
+                reason,
+            }),
+            FileName::Down { .. } => {
+                selection
+                    .problems
+                    .push(FileProblem::DownFile { file: display });
+                selection.sort_by_order();
+                return Ok(selection);
+            }
+            _ => {}
+        }
+        let file = source::named_text(name, raw, layout)?;
+        if let Some(taken) = selection
+            .entries
+            .iter()
+            .find(|e| e.file.version.is_some() && e.file.version == file.version)
+        {
+            selection.problems.push(FileProblem::DuplicateVersion {
+                file: taken.file.display.clone(),
+                kept: file.display.clone(),
+                version: file.version.unwrap_or_default(),
+            });
+            selection.entries.retain(|e| e.file.version != file.version);
+        }
+        selection.push(file, under_test, true);
+    }
+    selection.sort_by_order();
+    Ok(selection)
+}
+
+/// `path` made absolute without requiring it to exist (its folder resolved when it does), so
+/// a name typed in an editor and a file found in the directory compare.
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let joined = std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    match (joined.parent(), joined.file_name()) {
+        (Some(parent), Some(file)) => std::fs::canonicalize(parent)
+            .map(|p| p.join(file))
+            .unwrap_or(joined.clone()),
+        _ => joined,
+    }
+}
+
 /// Why the files since a git ref could not be selected.
 #[derive(Debug, thiserror::Error)]
 pub enum BaseError {
