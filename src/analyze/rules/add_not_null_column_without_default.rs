@@ -22,6 +22,12 @@ declare_rule! {
     ///
     /// ## Example
     /// ```sql
+    /// -- an earlier migration
+    /// CREATE TABLE users (id bigint PRIMARY KEY, email text);
+    /// ```
+    ///
+    /// ```sql
+    /// -- this migration
     /// ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;
     /// ```
     ///

@@ -14,7 +14,7 @@ declare_rule! {
     /// is not permitted) for the whole copy.
     ///
     /// ## Example
-    /// ```sql
+    /// ```sql mysql
     /// ALTER TABLE orders ADD COLUMN note TEXT, ALGORITHM=COPY;
     /// ```
     ///

@@ -14,7 +14,7 @@ declare_rule! {
     /// operation.
     ///
     /// ## Example
-    /// ```sql
+    /// ```sql mysql
     /// CREATE INDEX orders_customer ON orders (customer_id) LOCK=EXCLUSIVE;
     /// ```
     ///

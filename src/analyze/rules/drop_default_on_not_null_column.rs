@@ -17,6 +17,12 @@ declare_rule! {
     ///
     /// ## Example
     /// ```sql
+    /// -- an earlier migration
+    /// CREATE TABLE users (id bigint PRIMARY KEY, role text NOT NULL DEFAULT 'member');
+    /// ```
+    ///
+    /// ```sql
+    /// -- this migration
     /// ALTER TABLE users ALTER COLUMN role DROP DEFAULT;
     /// ```
     ///

@@ -18,8 +18,9 @@ declare_rule! {
     ///
     /// ## Example
     /// ```text
-    /// migrations/add_users.sql        (no version)
-    /// migrations/V2__add_users.sql    (Flyway naming)
+    /// migrations/20261123101500_users.sql       (fine)
+    /// migrations/add_users.sql                  (no version)
+    /// migrations/20261123101600-add-users.sql   (no `_` after the version)
     /// ```
     ///
     /// ## Safe recipe (expand/contract)

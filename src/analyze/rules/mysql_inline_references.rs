@@ -17,7 +17,14 @@ declare_rule! {
     /// key on an existing table that the old app's writes must satisfy).
     ///
     /// ## Example
-    /// ```sql
+    /// ```sql mysql
+    /// -- an earlier migration
+    /// CREATE TABLE customers (id bigint PRIMARY KEY);
+    /// CREATE TABLE orders (id bigint PRIMARY KEY);
+    /// ```
+    ///
+    /// ```sql mysql
+    /// -- this migration
     /// ALTER TABLE orders ADD COLUMN customer_id bigint REFERENCES customers (id);
     /// ```
     ///

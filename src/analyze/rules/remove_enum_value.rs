@@ -16,7 +16,13 @@ declare_rule! {
     /// or lose their value.
     ///
     /// ## Example
-    /// ```sql
+    /// ```sql mysql
+    /// -- an earlier migration
+    /// CREATE TABLE orders (id bigint PRIMARY KEY, status ENUM('new', 'paid', 'cancelled'));
+    /// ```
+    ///
+    /// ```sql mysql
+    /// -- this migration
     /// ALTER TABLE orders MODIFY status ENUM('new', 'paid');  -- 'cancelled' removed
     /// ```
     ///

@@ -18,6 +18,13 @@ declare_rule! {
     ///
     /// ## Example
     /// ```sql
+    /// -- an earlier migration
+    /// CREATE TABLE users (id bigint PRIMARY KEY, email text);
+    /// CREATE VIEW active_users AS SELECT id, email FROM users;
+    /// ```
+    ///
+    /// ```sql
+    /// -- this migration
     /// CREATE OR REPLACE VIEW active_users AS SELECT id, email AS login FROM users;
     /// ```
     ///

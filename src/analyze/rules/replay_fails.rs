@@ -25,7 +25,12 @@ declare_rule! {
     ///
     /// ## Example
     /// ```sql
-    /// -- 0001 created users (id, email)
+    /// -- an earlier migration
+    /// CREATE TABLE users (id bigint PRIMARY KEY, email text);
+    /// ```
+    ///
+    /// ```sql
+    /// -- this migration
     /// ALTER TABLE users ADD COLUMN email text;
     /// ```
     ///

@@ -27,6 +27,12 @@ declare_rule! {
     ///
     /// ## Example
     /// ```sql
+    /// -- an earlier migration
+    /// CREATE TABLE users (id bigint PRIMARY KEY, age int);
+    /// ```
+    ///
+    /// ```sql
+    /// -- this migration
     /// ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0) NOT VALID;
     /// ```
     ///
