@@ -780,3 +780,78 @@ fn unnamed_indexes_get_the_names_postgresql_gives_them() {
     taken.sort();
     assert_eq!(taken, names, "{}", run.stdout);
 }
+
+/// add-stored-generated-column's claims per database: MariaDB refuses to add a STORED
+/// generated column in place (it copies the table) but adds a VIRTUAL one with
+/// `ALGORITHM=INPLACE, LOCK=NONE`; SQLite refuses a STORED one on a table with rows and adds
+/// a VIRTUAL one. The rule fires on both dialects and names SQLite's refusal there.
+#[test]
+fn stored_generated_columns_copy_on_mariadb_and_fail_on_sqlite_with_rows() {
+    if let Some(db) = TestDb::new(Kind::Mariadb) {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1)");
+        let mut s = db.hold("");
+        assert!(
+            s.try_exec(
+                "ALTER TABLE t ADD COLUMN v int AS (a + 1) VIRTUAL, ALGORITHM=INPLACE, LOCK=NONE"
+            )
+            .is_ok(),
+            "virtual in place"
+        );
+        assert!(
+            s.try_exec(
+                "ALTER TABLE t ADD COLUMN s int AS (a + 1) STORED, ALGORITHM=INPLACE, LOCK=NONE"
+            )
+            .is_err(),
+            "stored is not in place"
+        );
+    }
+    if let Some(db) = TestDb::new(Kind::Sqlite) {
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1)");
+        let mut s = db.hold("");
+        let refused = s
+            .try_exec("ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a + 1) STORED")
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("cannot add a STORED column"), "{refused}");
+        s.exec("ALTER TABLE t ADD COLUMN v int GENERATED ALWAYS AS (a + 1) VIRTUAL");
+        db.write("1_t.sql", "CREATE TABLE t (id int PRIMARY KEY, a int);\n");
+        db.write(
+            "2_s.sql",
+            "ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a + 1) STORED;\n",
+        );
+        let run = support::cmd::migrate()
+            .check()
+            .dir(db.migrations())
+            .dialect("sqlite")
+            .run();
+        assert!(
+            run.stdout.contains("add-stored-generated-column")
+                && run.stdout.contains("fails on SQLite")
+                && run.stdout.contains("3. Or, instead, add it `VIRTUAL`")
+                && !run.stdout.contains("MySQL:"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+/// add-serial-column on MariaDB: an AUTO_INCREMENT column added to a table with rows is
+/// refused with LOCK=NONE ("requires a lock") and accepted with LOCK=SHARED, which blocks
+/// writes: the rule's claim, and why its MySQL recipe avoids AUTO_INCREMENT.
+#[test]
+fn mariadb_adds_an_auto_increment_column_only_with_writes_blocked() {
+    let Some(db) = TestDb::new(Kind::Mariadb) else {
+        return;
+    };
+    db.exec("CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t VALUES (1, 1), (2, 2)");
+    let mut s = db.hold("");
+    let refused = s
+        .try_exec("ALTER TABLE t ADD COLUMN seq bigint AUTO_INCREMENT UNIQUE, ALGORITHM=INPLACE, LOCK=NONE")
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("requires a lock"), "{refused}");
+    s.exec(
+        "ALTER TABLE t ADD COLUMN seq bigint AUTO_INCREMENT UNIQUE, ALGORITHM=INPLACE, LOCK=SHARED",
+    );
+    s.exec("ALTER TABLE t ADD COLUMN plain bigint NULL, ALGORITHM=INSTANT");
+}

@@ -53,7 +53,8 @@ impl Rule {
 
     /// The safe recipe for `dialect`, the `help` of the rule's diagnostics: a step that
     /// starts `PostgreSQL:`, `MySQL:` or `SQLite:` is kept only for that dialect (the steps
-    /// numbered again), and a `(PostgreSQL: ...)` aside only for it.
+    /// numbered again, the step's tag dropped), and a `(PostgreSQL: ...)` aside only for it
+    /// (kept whole: its version numbers need the name).
     pub fn recipe_for(&self, dialect: crate::dialect::Dialect) -> String {
         recipe_for(&self.recipe(), dialect)
     }
@@ -89,12 +90,12 @@ fn recipe_for(recipe: &str, dialect: crate::dialect::Dialect) -> String {
         let tagged = DIALECT_TAGS
             .iter()
             .find(|(tag, _)| body.starts_with(&format!("{tag}: ")));
-        if let Some((_, d)) = tagged
-            && *d != dialect
-        {
-            continue;
-        }
-        let mut body = body.to_string();
+        let mut body = match tagged {
+            Some((_, d)) if *d != dialect => continue,
+            // The reader's own dialect goes without saying: the tag is dropped.
+            Some((tag, _)) => capitalised(&body[tag.len() + 2..]),
+            None => body.to_string(),
+        };
         for (tag, d) in DIALECT_TAGS {
             if d == dialect {
                 continue;
@@ -127,6 +128,14 @@ fn recipe_for(recipe: &str, dialect: crate::dialect::Dialect) -> String {
         }
     }
     out.join("\n")
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// Declares a rule's static [`Rule`] from its doc comment and attributes. With `check` the
@@ -260,11 +269,11 @@ mod tests {
         let recipe = "1. Release.\n2. PostgreSQL: `NOT VALID` first.\n3. MySQL: `LOCK=NONE`.\n4. Then add it (PostgreSQL: `CHECK (x)` or (y)) later.";
         assert_eq!(
             super::recipe_for(recipe, Dialect::Mysql),
-            "1. Release.\n2. MySQL: `LOCK=NONE`.\n3. Then add it later."
+            "1. Release.\n2. `LOCK=NONE`.\n3. Then add it later."
         );
         assert_eq!(
             super::recipe_for(recipe, Dialect::Postgres),
-            "1. Release.\n2. PostgreSQL: `NOT VALID` first.\n3. Then add it (PostgreSQL: `CHECK (x)` or (y)) later."
+            "1. Release.\n2. `NOT VALID` first.\n3. Then add it (PostgreSQL: `CHECK (x)` or (y)) later."
         );
     }
 }

@@ -7,7 +7,6 @@ use crate::dialect::Dialect;
 
 /// MySQL and MariaDB add a foreign key in place, without copying the table, only while the
 /// session's foreign_key_checks is off.
-const MYSQL_RECIPE: &str = "1. Check for rows without a match first (`SELECT ... LEFT JOIN ... WHERE parent.id IS NULL`): with the checks off existing rows are not verified.\n2. `SET foreign_key_checks = 0;` earlier in the same migration, then the `ADD FOREIGN KEY` (MySQL and MariaDB add it in place, ALGORITHM=INPLACE, LOCK=NONE); migrate restores the setting after the migration.";
 use crate::analyze::rules::inline_on_old_table;
 
 declare_rule! {
@@ -34,8 +33,10 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. `ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (...) REFERENCES ... NOT VALID;` (new rows are checked at once).
-    /// 2. In a later migration: `ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;` (takes only SHARE UPDATE EXCLUSIVE).
+    /// 1. PostgreSQL: `ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (...) REFERENCES ... NOT VALID;` (new rows are checked at once).
+    /// 2. PostgreSQL: in a later migration, `ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;` (takes only SHARE UPDATE EXCLUSIVE).
+    /// 3. MySQL: check for rows without a match first (`SELECT ... LEFT JOIN ... WHERE parent.id IS NULL`): with the checks off existing rows are not verified.
+    /// 4. MySQL: `SET foreign_key_checks = 0;` earlier in the same migration, then the `ADD FOREIGN KEY` (MySQL and MariaDB add it in place, ALGORITHM=INPLACE, LOCK=NONE); migrate restores the setting after the migration.
     ///
     /// ## Suppress
     /// `-- migrate:allow add-foreign-key-without-not-valid: <reason>` above the statement.
@@ -80,11 +81,10 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             .copied()
             .unwrap_or(false)
         {
-            ctx.report_with_help(
+            ctx.report(
                 change.span,
                 table,
                 format!("adding a foreign key from {table} to {references} copies the whole table (ALGORITHM=COPY) while writes to it wait, because foreign_key_checks is on"),
-                MYSQL_RECIPE,
             );
         }
         return;

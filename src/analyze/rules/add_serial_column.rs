@@ -12,7 +12,7 @@ declare_rule! {
     ///
     /// ## Why it breaks the running app
     /// Every existing row needs its own value: PostgreSQL rewrites the table under an ACCESS
-    /// EXCLUSIVE lock, MySQL copies it, and the table is unavailable meanwhile.
+    /// EXCLUSIVE lock; MySQL and MariaDB build it with writes blocked (at best `LOCK=SHARED`).
     ///
     /// ## Example
     /// ```sql
@@ -20,9 +20,10 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. Add a plain nullable `bigint` column and a sequence.
-    /// 2. Set the default to `nextval(...)` with `ALTER COLUMN ... SET DEFAULT` (new rows only).
-    /// 3. Backfill existing rows in batches, then add constraints safely.
+    /// 1. PostgreSQL: add a plain nullable `bigint` column and a sequence.
+    /// 2. PostgreSQL: set the default to `nextval(...)` with `ALTER COLUMN ... SET DEFAULT` (new rows only).
+    /// 3. MySQL: add a plain nullable `BIGINT` column and fill it for new rows from the app or a trigger: `AUTO_INCREMENT` cannot be added to a table with rows without blocking writes (MariaDB refuses `LOCK=NONE`, "requires a lock").
+    /// 4. Backfill existing rows in batches, then add constraints safely.
     ///
     /// ## Suppress
     /// `-- migrate:allow add-serial-column: <reason>` above the statement.

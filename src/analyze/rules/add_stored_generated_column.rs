@@ -7,11 +7,14 @@ use crate::analyze::registry::declare_rule;
 declare_rule! {
     /// ## What it does
     /// Flags `ADD COLUMN ... GENERATED ALWAYS AS (...) STORED` on a table created by an
-    /// earlier migration (PostgreSQL, MySQL).
+    /// earlier migration.
     ///
     /// ## Why it breaks the running app
     /// Every existing row must be computed and written: PostgreSQL rewrites the table under an
-    /// ACCESS EXCLUSIVE lock, MySQL copies it. The table is unavailable for the duration.
+    /// ACCESS EXCLUSIVE lock, MySQL and MariaDB copy it (they refuse `ALGORITHM=INPLACE`). The
+    /// table is unavailable for the duration. SQLite refuses the statement outright on a table
+    /// that has rows ("cannot add a STORED column"), so the migration fails in production
+    /// after passing on an empty development database.
     ///
     /// ## Example
     /// ```sql
@@ -21,7 +24,8 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Add a plain nullable column.
     /// 2. Fill new rows with a trigger (or the app) and backfill old rows in batches.
-    /// 3. On MySQL, a `VIRTUAL` generated column is added in place.
+    /// 3. MySQL: or, instead, add it `VIRTUAL` (`ADD COLUMN ... AS (...) VIRTUAL, ALGORITHM=INPLACE, LOCK=NONE`): computed on read, added in place.
+    /// 4. SQLite: or, instead, add it `VIRTUAL`, which SQLite adds to a table with rows.
     ///
     /// ## Suppress
     /// `-- migrate:allow add-stored-generated-column: <reason>` above the statement.
@@ -38,11 +42,16 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         return;
     }
     let object = table.column(&column.name);
-    ctx.report(
-        change.span,
-        &object,
-        format!("adding stored generated column {object} rewrites every row of {table} under an exclusive lock"),
-    );
+    let message = if ctx.dialect == crate::dialect::Dialect::Sqlite {
+        format!(
+            "adding stored generated column {object} fails on SQLite once {table} has rows (cannot add a STORED column)"
+        )
+    } else {
+        format!(
+            "adding stored generated column {object} rewrites every row of {table} under an exclusive lock"
+        )
+    };
+    ctx.report(change.span, &object, message);
 }
 
 #[cfg(test)]
