@@ -58,7 +58,8 @@ pub struct Config {
 pub struct Options {
     /// The config file, when one was found.
     pub path: Option<PathBuf>,
-    /// Migration directory from the file (already relative to the file's directory).
+    /// Migration directory from the file, or the default beside it (already relative to the
+    /// file's directory).
     pub dir: Option<PathBuf>,
     /// SQL dialect for `check` (the database's URL decides for `up`).
     pub dialect: Option<Dialect>,
@@ -138,10 +139,14 @@ impl Options {
             .as_deref()
             .and_then(Path::parent)
             .filter(|b| !b.as_os_str().is_empty());
-        let dir = config.dir.map(|dir| match base {
-            Some(base) if dir.is_relative() => base.join(dir),
-            _ => dir,
-        });
+        // Relative to migrate.toml, found maybe in a folder above: so is the default.
+        let dir = match config.dir {
+            Some(dir) => Some(match base {
+                Some(base) if dir.is_relative() => base.join(dir),
+                _ => dir,
+            }),
+            None => base.map(|base| base.join(DEFAULT_DIR)),
+        };
         Ok(Options {
             dir,
             dialect: config.dialect,
@@ -159,7 +164,8 @@ impl Options {
         })
     }
 
-    /// The migration directory: the flag, else `dir` from the config, else [`DEFAULT_DIR`].
+    /// The migration directory: the flag, else `dir` from the config, else [`DEFAULT_DIR`]
+    /// beside the config file (in the working directory when there is none).
     pub fn migration_dir(&self, flag: Option<&Path>) -> PathBuf {
         flag.map(Path::to_path_buf)
             .or_else(|| self.dir.clone())

@@ -839,3 +839,19 @@ fn stdin_filename_judges_the_buffer_against_the_directory() {
         "nothing written"
     );
 }
+
+/// migrate.toml found in a folder above the working directory: the default `migrations`
+/// directory is the one beside it (as a `dir` key would be), not one under the working
+/// directory.
+#[test]
+fn default_dir_is_beside_the_config_file() {
+    let dir = project();
+    write(dir.path(), "migrate.toml", "dialect = \"postgres\"\n");
+    let deep = dir.path().join("app/src");
+    std::fs::create_dir_all(&deep).unwrap();
+    let r = run(migrate(&deep).args(["check", "-f", "json"]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 2, "{report}");
+    assert!(!deep.join("migrations").exists());
+}
