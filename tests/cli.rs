@@ -855,3 +855,44 @@ fn default_dir_is_beside_the_config_file() {
     assert_eq!(report["summary"]["files"], 2, "{report}");
     assert!(!deep.join("migrations").exists());
 }
+
+/// Notes repeat per file (every diesel folder has a down.sql): human output shows the first
+/// three of a rule and counts the rest in one line; JSON lists every one.
+#[test]
+fn repeated_notes_are_counted_not_repeated() {
+    let dir = TempDir::new().unwrap();
+    for i in 1..=5 {
+        write(
+            dir.path(),
+            &format!("migrations/{i}_t{i}.up.sql"),
+            format!("CREATE TABLE t{i} (id int);\n"),
+        );
+        write(
+            dir.path(),
+            &format!("migrations/{i}_t{i}.down.sql"),
+            format!("DROP TABLE t{i};\n"),
+        );
+    }
+    let human = run(migrate(dir.path()).arg("check"));
+    assert_eq!(human.code, 0, "{}{}", human.stdout, human.stderr);
+    assert_eq!(
+        human
+            .stdout
+            .matches("note[M004 down-migration-ignored]: rollback file")
+            .count(),
+        3,
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("note[M004 down-migration-ignored]: 2 more like these"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("5 notes"), "{}", human.stdout);
+    let json = run(migrate(dir.path()).args(["check", "-f", "json"]));
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["diagnostics"].as_array().unwrap().len(), 5);
+}

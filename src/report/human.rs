@@ -34,11 +34,38 @@ pub fn render(
     }
     let style = Style { on: color };
     let indexes: Vec<LineIndex> = sources.iter().map(|s| LineIndex::new(&s.text)).collect();
+    // Notes repeat per file (a diesel project has a down.sql in every folder): the first
+    // few of a rule are shown, the rest counted. Machine formats list every one.
+    let mut notes_shown: Vec<(&crate::analyze::registry::Rule, usize)> = Vec::new();
     for d in &analysis.diagnostics {
+        if d.severity == Severity::Info {
+            let seen = match notes_shown
+                .iter_mut()
+                .find(|(rule, _)| std::ptr::eq(*rule, d.rule))
+            {
+                Some((_, n)) => n,
+                None => {
+                    notes_shown.push((d.rule, 0));
+                    &mut notes_shown.last_mut().unwrap().1
+                }
+            };
+            *seen += 1;
+            if *seen > NOTES_SHOWN {
+                continue;
+            }
+        }
         let source = sources
             .get(d.file_index)
             .map(|s| (s, &indexes[d.file_index]));
         diagnostic(out, d, source.map(|(s, i)| (s.text.as_str(), i)), &style)?;
+    }
+    for (rule, n) in notes_shown.iter().filter(|(_, n)| *n > NOTES_SHOWN) {
+        let more = n - NOTES_SHOWN;
+        writeln!(
+            out,
+            "{}: {more} more like these (`--format json` lists every one)\n",
+            style.paint("1;36", &format!("note[{} {}]", rule.code, rule.name))
+        )?;
     }
     let s = analysis.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -71,6 +98,9 @@ pub fn render(
     let code = if s.errors > 0 { "1;31" } else { "1" };
     writeln!(out, "{}", style.paint(code, &line))
 }
+
+/// Notes of one rule shown in full; the others are counted in one line.
+const NOTES_SHOWN: usize = 3;
 
 /// Characters of a source line shown at most; a longer line is shown around the clause.
 const WINDOW: usize = 160;
