@@ -10,12 +10,16 @@ use crate::dialect::Dialect;
 /// [`PG_NAME_BYTES`] (it says so in a NOTICE and keeps the cut name: tests/truth.rs).
 pub fn fold(value: &str, quoted: bool, dialect: Dialect) -> String {
     if dialect == Dialect::Postgres {
-        let folded = if quoted {
+        let mut folded = if quoted {
             value.to_string()
         } else {
             value.to_lowercase()
         };
-        clip(&folded, PG_NAME_BYTES).to_string()
+        if folded.len() > PG_NAME_BYTES {
+            let end = clip(&folded, PG_NAME_BYTES).len();
+            folded.truncate(end);
+        }
+        folded
     } else {
         value.to_lowercase()
     }
