@@ -799,3 +799,88 @@ fn empty_database_has_no_old_app_to_protect(db: &TestDb) {
     assert!(!fresh.stdout.contains("warning["), "{}", fresh.stdout);
     assert_eq!(db.history(), ["1:applied", "2:applied"]);
 }
+
+/// The empty-database verdict is asked of the database and kept to what that question
+/// covers. A database holding only a sequence, a function, a type or a schema (PostgreSQL),
+/// or only a stored routine (MariaDB), is not empty; a name qualified with another MariaDB
+/// database, a `USE` of one, or a table of an attached SQLite file is judged as usual. Each
+/// case is refused (exit 1) with nothing applied.
+#[test]
+fn the_empty_database_verdict_covers_only_what_was_asked() {
+    let refused = |db: &TestDb, file: &str, sql: &str, rule: &str| {
+        db.write(file, sql);
+        let run = db.migrate("up", &[]);
+        assert_eq!(run.code, 1, "{sql}\n{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(rule), "{sql}: {}", run.stdout);
+        assert!(db.history().is_empty(), "{sql}");
+        db.remove(file);
+    };
+    if let Some(db) = TestDb::new(Kind::Postgres) {
+        for (outside, sql, rule) in [
+            (
+                "CREATE SEQUENCE order_no",
+                "DROP SEQUENCE order_no;",
+                "drop-sequence",
+            ),
+            (
+                "CREATE FUNCTION app_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+                "DROP FUNCTION app_fn();",
+                "drop-function",
+            ),
+            (
+                "CREATE TYPE mood AS ENUM ('happy')",
+                "DROP TYPE mood;",
+                "drop-type",
+            ),
+            (
+                "CREATE DOMAIN posint AS int CHECK (VALUE > 0)",
+                "DROP DOMAIN posint;",
+                "drop-type",
+            ),
+            (
+                "CREATE SCHEMA appdata",
+                "DROP SCHEMA appdata;",
+                "drop-schema",
+            ),
+        ] {
+            db.exec(outside);
+            refused(&db, "1_drop.sql", &format!("{sql}\n"), rule);
+            db.exec(&sql.replace(';', " CASCADE"));
+        }
+    }
+    if let Some(db) = TestDb::new(Kind::Mariadb) {
+        db.exec("CREATE FUNCTION f() RETURNS int RETURN 1");
+        refused(&db, "1_drop.sql", "DROP FUNCTION f;\n", "drop-function");
+        db.exec("DROP FUNCTION f");
+        let other = format!("{}_other", db.name);
+        db.exec(&format!("CREATE DATABASE {other}; CREATE TABLE {other}.users (id int PRIMARY KEY, name varchar(20)); INSERT INTO {other}.users VALUES (1, 'x')"));
+        refused(
+            &db,
+            "1_drop.sql",
+            &format!("ALTER TABLE {other}.users DROP COLUMN name;\n"),
+            "drop-column",
+        );
+        refused(
+            &db,
+            "1_drop.sql",
+            &format!("USE {other};\nDROP TABLE users;\n"),
+            "drop-table",
+        );
+        assert_eq!(
+            db.strings(&format!("SELECT name FROM {other}.users")),
+            ["x"]
+        );
+        db.exec(&format!("DROP DATABASE {other}"));
+    }
+    if let Some(db) = TestDb::new(Kind::Sqlite) {
+        let attached = db.path().join("other.db");
+        let path = attached.display().to_string();
+        db.exec(&format!("ATTACH DATABASE '{path}' AS o; CREATE TABLE o.users (id integer PRIMARY KEY, name text); INSERT INTO o.users VALUES (1, 'x')"));
+        refused(
+            &db,
+            "1_drop.sql",
+            &format!("ATTACH DATABASE '{path}' AS o;\nALTER TABLE o.users DROP COLUMN name;\n"),
+            "drop-column",
+        );
+    }
+}

@@ -46,8 +46,8 @@ pub struct Context<'a> {
     pub catalog: &'a Catalog,
     /// The release being judged.
     pub release: Release,
-    /// The database held nothing before this run (`up` on an empty database): every object
-    /// is new to it ([`crate::analyze::Options::fresh_database`]).
+    /// The database held nothing before this run (`up` on an empty database): objects no
+    /// migration made are not there ([`Context::is_new_in`]).
     pub fresh: bool,
     /// 1-based number of the file being judged (one transaction on PostgreSQL and SQLite).
     pub file_no: u32,
@@ -95,19 +95,27 @@ impl Context<'_> {
         });
     }
 
-    /// Whether a release stamp is the release under test (the old app cannot see it), or
-    /// the database held nothing before the run (no old app; an object unknown to the
-    /// history is not there).
+    /// Whether a release stamp is the release under test (the old app cannot see it).
     pub fn is_new(&self, release: Option<Release>) -> bool {
-        self.fresh || release == Some(self.release)
+        release == Some(self.release)
+    }
+
+    /// Whether an object of `schema` stamped `release` is new to the old app: made in the
+    /// release under test, or — on a database that held nothing — not made by any migration
+    /// (only mentioned, or unknown), so not there at all, unless it lives in another database
+    /// or attached file ([`absent_before`]).
+    pub fn is_new_in(&self, release: Option<Release>, schema: Option<&str>) -> bool {
+        self.is_new(release)
+            || (release.is_none_or(|r| r == 0) && absent_before(self.fresh, self.dialect, schema))
     }
 
     /// The table (or the materialized view an index or statement targets) was created in the
     /// release under test.
     pub fn is_new_table(&self, table: &QName) -> bool {
+        let schema = table.schema.as_deref();
         match self.catalog.table(table) {
-            Some(t) => self.is_new(Some(t.release)),
-            None => self.is_new(self.catalog.view(table).map(|v| v.release)),
+            Some(t) => self.is_new_in(Some(t.release), schema),
+            None => self.is_new_in(self.catalog.view(table).map(|v| v.release), schema),
         }
     }
 
@@ -119,7 +127,10 @@ impl Context<'_> {
 
     /// The object was created in the release under test.
     pub fn is_new_object(&self, kind: ObjectKind, name: &QName) -> bool {
-        self.is_new(self.catalog.object_release(kind, name))
+        self.is_new_in(
+            self.catalog.object_release(kind, name),
+            name.schema.as_deref(),
+        )
     }
 
     /// Changes that come later in the same release.
@@ -131,4 +142,19 @@ impl Context<'_> {
     pub fn postgres(&self) -> bool {
         self.dialect == Dialect::Postgres
     }
+}
+
+/// On a database that held nothing before the run (`fresh`), whether an object in `schema`
+/// (`None`: the default) was certainly not there: the check that found the database empty
+/// covers every PostgreSQL schema, but only the current MySQL database and SQLite's `main`
+/// (and `temp`) — a name qualified with another database or an attached file may exist.
+pub fn absent_before(fresh: bool, dialect: Dialect, schema: Option<&str>) -> bool {
+    fresh
+        && match (dialect, schema) {
+            (_, None) | (Dialect::Postgres, Some(_)) => true,
+            (Dialect::Sqlite, Some(s)) => {
+                s.eq_ignore_ascii_case("main") || s.eq_ignore_ascii_case("temp")
+            }
+            (Dialect::Mysql, Some(_)) => false,
+        }
 }

@@ -252,6 +252,7 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
         raw: Vec::new(),
         results: Vec::with_capacity(units.len()),
         summary: Summary::default(),
+        fresh: options.fresh_database,
     };
     let mut buffer: HashMap<usize, ParsedFile> = HashMap::new();
     parse_all(units, options.dialect, |received| {
@@ -327,6 +328,9 @@ struct Replay<'o> {
     raw: Vec<(usize, Finding)>,
     results: Vec<FileResult>,
     summary: Summary,
+    /// [`Options::fresh_database`], until a statement points unqualified names elsewhere
+    /// (MySQL `USE`, SQLite `ATTACH`): from there on everything is judged.
+    fresh: bool,
 }
 
 impl Replay<'_> {
@@ -368,6 +372,9 @@ impl Replay<'_> {
         let mut position = 0;
         for (stmt_index, stmt) in file.statements.iter().enumerate() {
             let mut findings: Vec<Finding> = Vec::new();
+            if self.fresh && reaches_elsewhere(&text[stmt.start..stmt.end], self.options.dialect) {
+                self.fresh = false;
+            }
             if stmt.failure.is_some() {
                 self.catalog.mark_uncertain();
             }
@@ -398,7 +405,7 @@ impl Replay<'_> {
                             pg_version: self.options.pg_version,
                             catalog: &self.catalog,
                             release: unit.release,
-                            fresh: self.options.fresh_database,
+                            fresh: self.fresh,
                             file_no,
                             stmt_index,
                             in_transaction_block,
@@ -458,11 +465,16 @@ impl Replay<'_> {
         allows: &mut [AllowState],
         out: &mut Vec<Finding>,
     ) {
-        // No old app runs on a database that held nothing: nothing to stay compatible with.
-        if self.options.fresh_database {
-            return;
-        }
         for (difference, cause) in self.tracker.visible() {
+            // No old app uses a table of a database that held nothing (one named in another
+            // database or attached file is judged).
+            if context::absent_before(
+                self.fresh,
+                self.options.dialect,
+                difference.table.schema.as_deref(),
+            ) {
+                continue;
+            }
             let mut findings = Vec::new();
             for rule in &self.enabled {
                 let Some(compat) = rule.compat else { continue };
@@ -471,7 +483,7 @@ impl Replay<'_> {
                     pg_version: self.options.pg_version,
                     catalog: &self.catalog,
                     release: unit.release,
-                    fresh: self.options.fresh_database,
+                    fresh: self.fresh,
                     file_no,
                     stmt_index: cause.stmt_index,
                     in_transaction_block: false,
@@ -538,6 +550,21 @@ fn parse_all(units: &[Unit], dialect: Dialect, mut on_parsed: impl FnMut((usize,
             i,
             parsed.unwrap_or_else(|| parse::failed_file(&unit.file.text)),
         ));
+    }
+}
+
+/// A statement after which unqualified names may mean another database's objects: MySQL
+/// `USE`, SQLite `ATTACH` (then `main` is still ours, but a name may resolve to the attached
+/// file's table).
+fn reaches_elsewhere(statement: &str, dialect: Dialect) -> bool {
+    let first = statement
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    match dialect {
+        Dialect::Mysql => first.eq_ignore_ascii_case("USE"),
+        Dialect::Sqlite => first.eq_ignore_ascii_case("ATTACH"),
+        Dialect::Postgres => false,
     }
 }
 

@@ -103,11 +103,16 @@ impl Backend for Mysql {
 
     const USER_TABLES: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
-        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) ORDER BY 1";
+        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND BINARY TABLE_NAME = BINARY ?) ORDER BY 1";
 
+    // Tables, views and sequences, then stored routines and events. Names compare exactly
+    // (information_schema's collation ignores case; table names on Linux do not).
     const RELATIONS: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
         WHERE TABLE_SCHEMA = DATABASE() \
-        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) LIMIT 5";
+        AND NOT (TABLE_SCHEMA = COALESCE(?, DATABASE()) AND BINARY TABLE_NAME = BINARY ?) \
+        UNION ALL SELECT CAST(ROUTINE_NAME AS CHAR) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() \
+        UNION ALL SELECT CAST(EVENT_NAME AS CHAR) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() \
+        LIMIT 5";
 
     const OTHER_HISTORIES: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.COLUMNS \
         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME <> ? \

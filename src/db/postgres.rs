@@ -40,11 +40,26 @@ impl Backend for Postgres {
         WHERE table_type = 'BASE TABLE' AND table_schema = coalesce($1, current_schema()) \
         AND table_name <> $2 ORDER BY 1";
 
+    // Relations (sequences too), user types (enums, domains, composite and range types; a
+    // table's row type and array types aside), functions and schemas other than `public`:
+    // anything the old app could use. Extensions' members are left out.
     const RELATIONS: &'static str = "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
         AND n.nspname NOT LIKE 'pg\\_%' \
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') \
-        AND NOT (n.nspname = coalesce($1, current_schema()) AND c.relname = $2) LIMIT 5";
+        AND NOT (n.nspname = coalesce($1, current_schema()) AND c.relname = $2) \
+        UNION ALL SELECT 'type ' || n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+        WHERE t.typtype IN ('e', 'd', 'c', 'r', 'm') AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')) \
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
+        UNION ALL SELECT 'function ' || n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') \
+        UNION ALL SELECT 'schema ' || n.nspname FROM pg_namespace n \
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\\_%' \
+        AND n.nspname <> coalesce($1, current_schema()) \
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e') \
+        LIMIT 5";
 
     const OTHER_HISTORIES: &'static str = "SELECT table_name::text FROM information_schema.columns \
         WHERE table_schema = coalesce($1, current_schema()) AND table_name <> $2 \

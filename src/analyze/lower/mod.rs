@@ -169,6 +169,11 @@ impl Lower<'_> {
                     self.push(at, kind);
                 }
             }
+            // A domain is a type: dropping it breaks the columns and casts that use it.
+            Statement::DropDomain(dd) => {
+                let name = self.qname(&dd.name);
+                self.push(whole, ChangeKind::DropType { name });
+            }
             Statement::DropFunction(df) => {
                 for desc in &df.func_desc {
                     let at = self.list_span(&desc.name, df.func_desc.len());

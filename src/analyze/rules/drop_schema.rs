@@ -32,7 +32,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ChangeKind::DropSchema { name } = &change.kind else {
         return;
     };
-    if ctx.is_new(ctx.catalog.schema(name)) {
+    if ctx.is_new_in(ctx.catalog.schema(name), Some(name)) {
         return;
     }
     ctx.report(

@@ -49,6 +49,17 @@ mod tests {
     }
 
     #[test]
+    fn flags_old_domains() {
+        let files = [
+            "CREATE DOMAIN posint AS int CHECK (VALUE > 0);",
+            "DROP DOMAIN posint;",
+        ];
+        assert_eq!(fires_pg("drop-type", &files), [(2, 1)]);
+        let same = ["CREATE DOMAIN posint AS int;\nDROP DOMAIN posint;"];
+        assert!(fires_pg("drop-type", &same).is_empty());
+    }
+
+    #[test]
     fn same_release_is_free() {
         let files = ["CREATE TYPE mood AS ENUM ('a');\nDROP TYPE mood;"];
         assert!(fires_pg("drop-type", &files).is_empty());

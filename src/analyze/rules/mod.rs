@@ -130,7 +130,9 @@ pub(crate) fn check_drop(
     name: &QName,
     release: Option<Release>,
 ) {
-    if ctx.is_new(release) || (transactional_ddl(ctx) && recreated_later(ctx, kind, name)) {
+    if ctx.is_new_in(release, name.schema.as_deref())
+        || (transactional_ddl(ctx) && recreated_later(ctx, kind, name))
+    {
         return;
     }
     ctx.report(

@@ -34,7 +34,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ChangeKind::RenameSchema { from, to } = &change.kind else {
         return;
     };
-    let new = ctx.is_new(ctx.catalog.schema(from));
+    let new = ctx.is_new_in(ctx.catalog.schema(from), Some(from));
     check_rename(ctx, change.span, "schema", from, to, new);
 }
 
