@@ -723,12 +723,30 @@ fn unnamed_indexes_get_the_names_postgresql_gives_them() {
          CREATE INDEX ON users (a, (a + 1), (b + 1));\n\
          CREATE INDEX ON users ((gh_login::varchar));\n\
          CREATE INDEX ON {long_table} ({long_column});\n\
-         CREATE INDEX {long_index} ON other (x);\n"
+         CREATE INDEX {long_index} ON other (x);\n\
+         CREATE TABLE k (a int, b int, s text, ts timestamptz, t timestamp, arr int[]);\n\
+         CREATE INDEX ON k (a) INCLUDE (b);\n\
+         CREATE INDEX ON k ((s::int));\n\
+         CREATE INDEX ON k (((a + 1)::bigint));\n\
+         CREATE INDEX ON k (((a + 1)::smallint));\n\
+         CREATE INDEX ON k (((a + 1)::double precision));\n\
+         CREATE INDEX ON k (((a + 1)::real));\n\
+         CREATE INDEX ON k (((a > 1)::boolean));\n\
+         CREATE INDEX ON k (((s || 'x')::char(3)));\n\
+         CREATE INDEX ON k ((ARRAY[a]::text[]));\n\
+         CREATE INDEX ON k ((extract(year from t)));\n\
+         CREATE INDEX ON k ((ts AT TIME ZONE 'UTC'));\n\
+         CREATE INDEX ON k ((substring(s from 1 for 2)));\n\
+         CREATE INDEX ON k ((trim(s)));\n\
+         CREATE INDEX ON k ((arr[1]));\n\
+         CREATE INDEX ON k ((s COLLATE \"C\"));\n\
+         CREATE TABLE Ärger (Öl int);\n\
+         CREATE INDEX ON Ärger (Öl);\n"
     );
     db.exec(&setup);
     let names =
         db.strings("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1");
-    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names.len(), 26, "{names:?}");
     for name in &names {
         let refused = db
             .hold("")

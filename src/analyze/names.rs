@@ -6,14 +6,16 @@
 use crate::analyze::ir::{ExprInfo, QName, SqlType};
 use crate::dialect::Dialect;
 
-/// Folds one identifier the way the dialect compares it. PostgreSQL also cuts a name to
+/// Folds one identifier the way the dialect compares it (PostgreSQL: ASCII letters only, as
+/// in a UTF-8 database). PostgreSQL also cuts a name to
 /// [`PG_NAME_BYTES`] (it says so in a NOTICE and keeps the cut name: tests/truth.rs).
 pub fn fold(value: &str, quoted: bool, dialect: Dialect) -> String {
     if dialect == Dialect::Postgres {
+        // PostgreSQL lowercases A-Z only in a UTF-8 database (`Ärger` stays `Ärger`).
         let mut folded = if quoted {
             value.to_string()
         } else {
-            value.to_lowercase()
+            value.to_ascii_lowercase()
         };
         if folded.len() > PG_NAME_BYTES {
             let end = clip(&folded, PG_NAME_BYTES).len();

@@ -204,7 +204,7 @@ impl Lower<'_> {
                 let table = self.qname(&ci.table_name);
                 let name = ci.name.as_ref().map(|n| self.qname(n));
                 let columns = self.index_columns(&ci.columns);
-                let name_parts = self.index_name_parts(&ci.columns).into();
+                let name_parts = self.index_name_parts(&ci.columns, &ci.include).into();
                 self.push(
                     whole,
                     ChangeKind::CreateIndex {

@@ -397,13 +397,21 @@ impl Lower<'_> {
 
     /// The name of each key as PostgreSQL names an unnamed index after it
     /// (`FigureIndexColname`): a column's name, a function's name, a cast's operand's name or
-    /// else its type's, `case`, or `expr`; a repeated name gets a number (`expr1`).
-    pub(super) fn index_name_parts(&self, columns: &[IndexColumn]) -> Vec<String> {
+    /// else its type's, `case`, or `expr`, then the INCLUDE columns; a repeated name gets a
+    /// number (`expr1`).
+    pub(super) fn index_name_parts(
+        &self,
+        columns: &[IndexColumn],
+        include: &[Ident],
+    ) -> Vec<String> {
         let mut parts: Vec<String> = Vec::new();
-        for c in columns {
-            let base = self
-                .key_name(&c.column.expr)
-                .unwrap_or_else(|| "expr".into());
+        let keys = columns.iter().map(|c| {
+            self.key_name(&c.column.expr)
+                .unwrap_or_else(|| "expr".into())
+        });
+        // INCLUDE columns count in the name too (`t_a_b_idx`).
+        let included = include.iter().map(|i| self.fold(i));
+        for base in keys.chain(included) {
             let mut name = base.clone();
             let mut n = 1;
             while parts.contains(&name) {
@@ -428,12 +436,25 @@ impl Lower<'_> {
                 .map(|i| self.fold(i)),
             Expr::Cast {
                 expr, data_type, ..
-            } => self.key_name(expr).or_else(|| {
-                let text = data_type.to_string().to_lowercase();
-                let name = text.split('(').next().unwrap_or_default().trim();
-                Some(name.rsplit('.').next().unwrap_or(name).to_string())
-            }),
+            } => self
+                .key_name(expr)
+                .or_else(|| Some(pg_internal_type(&data_type.to_string()))),
             Expr::Case { .. } => Some("case".into()),
+            // Forms PostgreSQL turns into function calls, named after the function.
+            Expr::Extract { .. } => Some("extract".into()),
+            Expr::AtTimeZone { .. } => Some("timezone".into()),
+            Expr::Substring { .. } => Some("substring".into()),
+            Expr::Trim { trim_where, .. } => Some(
+                match trim_where {
+                    Some(sqlparser::ast::TrimWhereField::Leading) => "ltrim",
+                    Some(sqlparser::ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "btrim",
+                }
+                .into(),
+            ),
+            Expr::Array(_) => Some("array".into()),
+            Expr::Collate { expr, .. } => self.key_name(expr),
+            Expr::CompoundFieldAccess { root, .. } => self.key_name(root),
             _ => None,
         }
     }
@@ -464,4 +485,30 @@ impl Lower<'_> {
             _ => None,
         }
     }
+}
+
+/// The name PostgreSQL keeps for a type as written (`int` is `int4`, `double precision`
+/// `float8`, `char(3)` `bpchar`): what it names an index key cast to it after.
+fn pg_internal_type(written: &str) -> String {
+    let text = written.to_lowercase();
+    let base = text.split(['(', '[']).next().unwrap_or_default().trim();
+    let base = base.rsplit('.').next().unwrap_or(base);
+    let base = base.split_whitespace().collect::<Vec<_>>().join(" ");
+    match base.as_str() {
+        "int" | "integer" | "int4" => "int4",
+        "bigint" | "int8" => "int8",
+        "smallint" | "int2" => "int2",
+        "double precision" | "float8" | "float" => "float8",
+        "real" | "float4" => "float4",
+        "boolean" | "bool" => "bool",
+        "char" | "character" | "bpchar" => "bpchar",
+        "varchar" | "character varying" => "varchar",
+        "decimal" | "numeric" => "numeric",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "timestamptz" | "timestamp with time zone" => "timestamptz",
+        "timetz" | "time with time zone" => "timetz",
+        "time without time zone" => "time",
+        other => return other.to_string(),
+    }
+    .to_string()
 }

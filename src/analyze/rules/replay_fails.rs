@@ -160,6 +160,22 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
 mod tests {
     use crate::analyze::rules::testing::{Dialect, fires, fires_pg};
 
+    /// PostgreSQL folds A-Z only: `Ärger` and `"ärger"` are two tables (the server takes
+    /// both), `Ärger` and `"Ärger"` one (it refuses the second).
+    #[test]
+    fn postgres_folds_ascii_letters_only() {
+        let two = [
+            "CREATE TABLE Ärger (a int);",
+            "CREATE TABLE \"ärger\" (a int);",
+        ];
+        assert!(fires_pg("replay-fails", &two).is_empty());
+        let one = [
+            "CREATE TABLE Ärger (a int);",
+            "CREATE TABLE \"Ärger\" (a int);",
+        ];
+        assert_eq!(fires_pg("replay-fails", &one), [(2, 1)]);
+    }
+
     const RULE: &str = "replay-fails";
 
     #[test]
