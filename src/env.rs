@@ -52,7 +52,14 @@ pub fn parse(text: &str) -> Result<HashMap<String, String>, (usize, String)> {
         }
         let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
         let Some((key, value)) = line.split_once('=') else {
-            return Err((i + 1, format!("`{line}` is not KEY=VALUE")));
+            // Quoted only as the URL redaction shows it: the line may hold a password.
+            let shown = crate::db::redact(line);
+            let why = if shown.starts_with("(not shown") {
+                "the line is not KEY=VALUE (not quoted: it may hold a password)".to_string()
+            } else {
+                format!("`{shown}` is not KEY=VALUE")
+            };
+            return Err((i + 1, why));
         };
         let key = key.trim();
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

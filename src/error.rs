@@ -42,6 +42,22 @@ pub enum SourceError {
         /// What it is.
         kind: &'static str,
     },
+    /// `--stdin-filename` names a file outside the migration directory.
+    #[error("--stdin-filename {}: not inside the migration directory {} (give the path the saved file would have, or --dir)", crate::source::shown(.path), crate::source::shown(.dir))]
+    OutsideDir {
+        /// The name given.
+        path: PathBuf,
+        /// The migration directory.
+        dir: PathBuf,
+    },
+    /// Standard input exceeds the size limit (its full size is not read).
+    #[error("{}: standard input is more than the {limit} bytes allowed (setting max_file_size)", crate::source::shown(.path))]
+    StreamTooLarge {
+        /// The name it is read as.
+        path: PathBuf,
+        /// The limit.
+        limit: u64,
+    },
     /// A migration file exceeds the size limit.
     #[error("{} is {size} bytes, more than the {limit} bytes allowed (setting max_file_size)", crate::source::shown(.path))]
     TooLarge {
@@ -53,7 +69,7 @@ pub enum SourceError {
         limit: u64,
     },
     /// A file holds a NUL byte.
-    #[error("{} holds a NUL byte (line {line}): SQL text cannot", crate::source::shown(.path))]
+    #[error("{} holds a NUL byte (line {line}): SQL text cannot contain one", crate::source::shown(.path))]
     NulByte {
         /// The file.
         path: PathBuf,

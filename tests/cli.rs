@@ -654,6 +654,26 @@ fn settings_from_the_environment_and_dotenv() {
     let broken = run(migrate(dir.path()).arg("status"));
     assert_eq!(broken.code, 2);
     assert!(broken.stderr.contains(".env:2"), "{}", broken.stderr);
+    // A malformed line never shows its password, and JSON callers get the error object.
+    for line in [
+        "DATABASE_URL postgres://app:s3cr3tpw@db/prod",
+        "PGPASSWORD s3cr3tpw",
+    ] {
+        write(dir.path(), ".env", format!("{line}\n"));
+        let broken = run(migrate(dir.path()).args(["status", "-f", "json"]));
+        assert_eq!(broken.code, 2);
+        assert!(
+            !broken.stdout.contains("s3cr3tpw") && !broken.stderr.contains("s3cr3tpw"),
+            "{}{}",
+            broken.stdout,
+            broken.stderr
+        );
+        let error = support::schema::parse_valid(&broken.stdout, "error.schema.json");
+        assert!(
+            error["error"].as_str().unwrap().contains(".env:1"),
+            "{error}"
+        );
+    }
 }
 
 /// The tables of a SQLite file as the sqlite3 shell lists them (an oracle apart from the code
@@ -717,6 +737,14 @@ fn new_hash_and_rule_print_json_by_their_schemas() {
     let hashed = support::schema::parse_valid(&r.stdout, "hash.schema.json");
     assert_eq!(hashed["migrations"], 1);
     assert!(dir.path().join(hashed["file"].as_str().unwrap()).is_file());
+    // Two files sharing a version: the sum would leave one out, so it is not written.
+    write(dir.path(), "migrations/1_a.sql", "SELECT 1;\n");
+    write(dir.path(), "migrations/1_b.sql", "SELECT 2;\n");
+    std::fs::remove_file(dir.path().join("migrations/migrate.sum")).unwrap();
+    let r = run(migrate(dir.path()).args(["hash", "-f", "json"]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    support::schema::parse_valid(&r.stdout, "error.schema.json");
+    assert!(!dir.path().join("migrations/migrate.sum").exists());
     let r = run(migrate(dir.path()).args(["rule", "--list", "-f", "json"]));
     let list = support::schema::parse_valid(&r.stdout, "rule.schema.json");
     assert_eq!(
@@ -831,6 +859,34 @@ fn stdin_filename_judges_the_buffer_against_the_directory() {
         "{}",
         taken.stdout
     );
+    // Read as the saved file would be: a bad name is only its problem.
+    let bad = check(
+        "migrations/more.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    assert_eq!(
+        report(&bad),
+        [(
+            "migrations/more.sql".into(),
+            "invalid-migration-name".into()
+        )]
+    );
+    let other = check(
+        "migrations/notes.txt",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    assert_eq!((other.code, report(&other)), (0, vec![]));
+    // A name the saved file could not have: could not run.
+    for name in [
+        "../elsewhere/20260104000000_x.sql",
+        "migrations/../20260104000000_x.sql",
+        "migrations",
+        ".",
+    ] {
+        let r = check(name, "SELECT 1;\n");
+        assert_eq!(r.code, 2, "{name}: {}{}", r.stdout, r.stderr);
+        support::schema::parse_valid(&r.stdout, "error.schema.json");
+    }
     assert_eq!(
         std::fs::read_dir(dir.path().join("migrations"))
             .unwrap()
@@ -895,4 +951,22 @@ fn repeated_notes_are_counted_not_repeated() {
     let json = run(migrate(dir.path()).args(["check", "-f", "json"]));
     let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["diagnostics"].as_array().unwrap().len(), 5);
+}
+
+/// A usage error of a command asked for JSON still prints the error object (exit 2).
+#[test]
+fn usage_errors_print_the_error_object_when_json_is_asked() {
+    let dir = TempDir::new().unwrap();
+    for args in [
+        vec!["rule", "-f", "json"],
+        vec!["resolve", "1", "--format=json"],
+        vec!["check", "--bogus", "--format", "json"],
+    ] {
+        let r = run(migrate(dir.path()).args(&args));
+        assert_eq!(r.code, 2, "{args:?}");
+        let error = support::schema::parse_valid(&r.stdout, "error.schema.json");
+        assert!(!error["error"].as_str().unwrap().is_empty(), "{args:?}");
+    }
+    let human = run(migrate(dir.path()).args(["check", "--bogus"]));
+    assert_eq!((human.code, human.stdout.as_str()), (2, ""));
 }

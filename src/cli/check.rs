@@ -75,8 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let selection = if let Some(name) = &args.stdin_filename {
         let text = crate::source::read_stream(name, std::io::stdin().lock(), limits)
             .context("cannot read standard input")?;
-        select::text_against_directory(&dir, name, text, limits)
-            .context("cannot list migrations")?
+        select::text_against_directory(&dir, name, text, limits)?
     } else if let Some(reference) = &args.base {
         select::since_base(&dir, reference, limits)?
     } else if args.files.is_empty() {

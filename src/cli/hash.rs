@@ -29,6 +29,34 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let options = args.read.load(args.config.as_deref())?;
     let dir = options.migration_dir(args.dir.as_deref());
     let discovery = source::discover(&dir, &options.limits).context("cannot list migrations")?;
+    // A file the sum would leave out (its version taken by another) is not signed off.
+    let duplicates: Vec<String> = discovery
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            source::FileProblem::DuplicateVersion {
+                file,
+                kept,
+                version,
+            } => Some(format!(
+                "version {version} is used by both {kept} and {file}"
+            )),
+            _ => None,
+        })
+        .collect();
+    if !duplicates.is_empty() {
+        let message = format!(
+            "migrate.sum not written: {} (rename one: `migrate check` lists every problem)",
+            duplicates.join("; ")
+        );
+        if args.format == HumanOrJson::Json {
+            let value =
+                serde_json::json!({"error": message, "exit_code": crate::cli::EXIT_VIOLATIONS});
+            ignore_broken_pipe(writeln!(std::io::stdout(), "{value}"))?;
+        }
+        eprintln!("migrate: {message}");
+        return Ok(crate::cli::EXIT_VIOLATIONS);
+    }
     let path = dir.join(sum::FILE_NAME);
     std::fs::write(&path, sum::render(&discovery.files))
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -105,15 +105,37 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+            if !e.use_stderr() {
+                return ExitCode::from(EXIT_OK);
+            }
+            // A usage error of a command asked for JSON: the object still comes out.
+            if asked_for_json(std::env::args().skip(1)) {
+                // clap's first paragraph, on one line.
+                let rendered = e.to_string();
+                let paragraph: Vec<&str> = rendered
+                    .lines()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect();
+                let message = paragraph
+                    .join(" ")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                println!("{}", error_object(&crate::db::scrub(&message)));
+            }
+            return ExitCode::from(EXIT_ERROR);
         }
     };
+    let json = cli.command.json();
     if let Err(e) = crate::env::init(cli.no_dotenv) {
-        eprintln!("migrate: {e} (pass --no-dotenv to skip it)");
+        let message = format!("{e} (pass --no-dotenv to skip it)");
+        eprintln!("migrate: {message}");
+        if json {
+            println!("{}", error_object(&message));
+        }
         return ExitCode::from(EXIT_ERROR);
     }
     // A panic is a bug; the hook has reported it. Exit 2 ("could not run"), never 101.
-    let json = cli.command.json();
     let outcome = std::panic::catch_unwind(|| run(cli));
     let Ok(result) = outcome else {
         return ExitCode::from(EXIT_ERROR);
@@ -127,15 +149,33 @@ pub fn main() -> ExitCode {
             let message = crate::db::scrub(&format!("{e:#}"));
             eprintln!("migrate: {message}");
             if json {
-                // The JSON still comes out on stdout: docs/schemas/error.schema.json.
-                println!(
-                    "{}",
-                    serde_json::json!({"error": message, "exit_code": EXIT_ERROR})
-                );
+                println!("{}", error_object(&message));
             }
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Whether the command line asks for JSON (`--format json`, `--format=json`, `-f json`,
+/// `-fjson`), read from the raw arguments when clap could not parse them.
+fn asked_for_json(args: impl Iterator<Item = String>) -> bool {
+    let mut previous_is_flag = false;
+    for arg in args {
+        if previous_is_flag && arg == "json" {
+            return true;
+        }
+        if arg == "--format=json" || arg == "-fjson" {
+            return true;
+        }
+        previous_is_flag = arg == "--format" || arg == "-f";
+    }
+    false
+}
+
+/// What stdout holds when a command asked for JSON cannot run:
+/// docs/schemas/error.schema.json.
+fn error_object(message: &str) -> serde_json::Value {
+    serde_json::json!({"error": message, "exit_code": EXIT_ERROR})
 }
 
 impl Command {

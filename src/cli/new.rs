@@ -32,15 +32,32 @@ pub struct Args {
     pub format: HumanOrJson,
 }
 
-/// Lowercase ASCII words joined by `_` (other letters transliterated).
+/// Lowercase ASCII words joined by `_` (other letters transliterated), whole words up to
+/// [`SLUG_MAX`] bytes so the file name stays well under file systems' 255.
 pub fn slug(description: &str) -> String {
-    deunicode::deunicode(description)
+    let mut slug = String::new();
+    for word in deunicode::deunicode(description)
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect::<Vec<_>>()
-        .join("_")
+    {
+        let word = word.to_ascii_lowercase();
+        let needed = if slug.is_empty() { 0 } else { 1 } + word.len();
+        if slug.len() + needed > SLUG_MAX {
+            if slug.is_empty() {
+                slug = word[..SLUG_MAX].to_string();
+            }
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('_');
+        }
+        slug.push_str(&word);
+    }
+    slug
 }
+
+/// The longest slug `new` writes, in bytes.
+const SLUG_MAX: usize = 80;
 
 /// Creates the file and prints its path.
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -146,5 +163,8 @@ mod tests {
         assert_eq!(super::slug("  "), "");
         assert_eq!(super::slug("Ünïcode straße"), "unicode_strasse");
         assert_eq!(super::slug("Добавить users"), "dobavit_users");
+        let long = super::slug(&"word ".repeat(100));
+        assert!(long.len() <= 80 && long.ends_with("word"), "{long}");
+        assert_eq!(super::slug(&"x".repeat(300)).len(), 80);
     }
 }

@@ -61,9 +61,10 @@ pub fn render(
     }
     for (rule, n) in notes_shown.iter().filter(|(_, n)| *n > NOTES_SHOWN) {
         let more = n - NOTES_SHOWN;
+        let like = if more == 1 { "like this" } else { "like these" };
         writeln!(
             out,
-            "{}: {more} more like these (`--format json` lists every one)\n",
+            "{}: {more} more {like} (`--format json` lists every one)\n",
             style.paint("1;36", &format!("note[{} {}]", rule.code, rule.name))
         )?;
     }

@@ -571,9 +571,8 @@ pub fn read_stream(
             error,
         })?;
     if bytes.len() as u64 > limits.max_file_size {
-        return Err(SourceError::TooLarge {
+        return Err(SourceError::StreamTooLarge {
             path: path.to_path_buf(),
-            size: bytes.len() as u64,
             limit: limits.max_file_size,
         });
     }

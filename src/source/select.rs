@@ -167,17 +167,31 @@ pub fn files_against_directory(
 /// `check --stdin-filename NAME`: `raw` (read from standard input) as the migration NAME of
 /// the directory, one release against the rest of the directory as history (an editor's
 /// unsaved buffer). A file NAME on disk is replaced by `raw`; a new NAME takes its place in
-/// apply order. The name is read in the directory's layout.
+/// apply order. The name is read in the directory's layout (detected without the buffer);
+/// NAME must be inside the directory and not a directory itself.
 pub fn text_against_directory(
     dir: &Path,
     name: &Path,
     raw: String,
     limits: &Limits,
 ) -> Result<Selection, SourceError> {
+    let wanted = absolute(name);
+    if wanted.is_dir() {
+        return Err(SourceError::NotAFile {
+            path: name.to_path_buf(),
+            kind: "a directory",
+        });
+    }
+    let Ok(rel) = wanted.strip_prefix(absolute(dir)) else {
+        return Err(SourceError::OutsideDir {
+            path: name.to_path_buf(),
+            dir: dir.to_path_buf(),
+        });
+    };
+    let rel = rel.to_string_lossy().replace('\\', "/");
     let discovery = source::discover(dir, limits)?;
     let layout = discovery.layout;
     let under_test = discovery.files.len() as Release + 2;
-    let wanted = absolute(name);
     let mut selection = Selection {
         layout: Some(discovery.layout_used()),
         dialect: discovery.dialect,
@@ -204,26 +218,29 @@ pub fn text_against_directory(
         }
     }
     if !replaced {
-        // Named as the directory's scan would name it: a bad name or a taken version is the
-        // problem `check` reports once the file is saved (the text is judged all the same).
-        let rel = wanted
-            .strip_prefix(absolute(dir))
-            .map(|r| r.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_else(|_| name.to_string_lossy().into_owned());
+        // Named as the directory's scan would name it, and read as the saved file would be:
+        // a bad name is only its problem, a down file only its note, another file nothing.
         let display = source::display_path(name);
-        match source::name::classify(layout, &rel) {
-            FileName::Invalid { reason } => selection.problems.push(FileProblem::InvalidName {
-                file: display.clone(),
+        let problem = match source::name::classify(layout, &rel) {
+            FileName::Up { .. } => None,
+            FileName::Invalid { reason } => Some(FileProblem::InvalidName {
+                file: display,
                 reason,
             }),
-            FileName::Down { .. } => {
-                selection
-                    .problems
-                    .push(FileProblem::DownFile { file: display });
-                selection.sort_by_order();
-                return Ok(selection);
+            FileName::Down { .. } => Some(FileProblem::DownFile { file: display }),
+            FileName::NotSql => {
+                selection.nothing_found = Some(format!(
+                    "{} is not a migration file in the {} layout: nothing to check",
+                    source::display_path(name),
+                    layout.name()
+                ));
+                None
             }
-            _ => {}
+        };
+        if problem.is_some() || selection.nothing_found.is_some() {
+            selection.problems.extend(problem);
+            selection.sort_by_order();
+            return Ok(selection);
         }
         let file = source::named_text(name, raw, layout)?;
         if let Some(taken) = selection
