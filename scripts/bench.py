@@ -356,7 +356,19 @@ def bench_setup(_repeat):
     subprocess.run(["git", "clone", "-q", ROOT, clone], check=True)
     clone_s = time.perf_counter() - start
     env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(clone, "target"), CI="true")
+    env.pop("SARIF_MULTITOOL", None)
+    # CI=true makes every server test run, and the SARIF test too: install its validator as
+    # .ci/run does (npm), timed on its own.
+    start = time.perf_counter()
+    tool = subprocess.run(["scripts/install-sarif-multitool.sh"], cwd=clone, env=env,
+                          capture_output=True, text=True)
+    sarif_s = time.perf_counter() - start
+    if tool.returncode == 0:
+        env["SARIF_MULTITOOL"] = tool.stdout.strip()
+    print(f"   SARIF validator for the CI=true test run: {sarif_s:.0f} s"
+          f"{'' if tool.returncode == 0 else ', FAILED: ' + tool.stderr.strip()[:200]}")
     figures = {}
+    passed = True
     for name, command, goal in [("quickstart", quickstart, 180), ("test", test, 600)]:
         start = time.perf_counter()
         done = subprocess.run(command, shell=True, cwd=clone, env=env,
@@ -364,10 +376,12 @@ def bench_setup(_repeat):
         wall = time.perf_counter() - start
         figures[name] = wall
         verdict = "ok" if done.returncode == 0 else f"FAILED (exit {done.returncode})"
+        passed = passed and done.returncode == 0
         print(f"   {name}: `{command}` {wall:.0f} s (goal <= {goal} s), {verdict}")
     shutil.rmtree(d)
     print(f"\n5. setup: fresh clone ({clone_s:.1f} s) to first result {clone_s + figures['quickstart']:.0f} s; "
-          f"tests passed {clone_s + figures['quickstart'] + figures['test']:.0f} s after the clone began")
+          f"tests {'passed' if passed else 'FAILED'} {clone_s + figures['quickstart'] + figures['test']:.0f} s "
+          f"after the clone began (the SARIF validator's install not counted)")
     return figures
 
 
