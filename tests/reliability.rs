@@ -153,7 +153,7 @@ fn huge_migrations_are_analysed() {
     let dir = tempfile::TempDir::new().unwrap();
     let m = dir.path().join("migrations");
     std::fs::create_dir_all(&m).unwrap();
-    let mut big = String::from("CREATE TABLE t (id bigint, name text, note text);\n");
+    let mut big = String::from("CREATE TABLE t (id bigint PRIMARY KEY, name text, note text);\n");
     let mut n = 0;
     while big.len() < 50_000_000 {
         big.push_str(&format!(

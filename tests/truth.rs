@@ -873,3 +873,57 @@ fn mariadb_adds_an_auto_increment_column_only_with_writes_blocked() {
     );
     s.exec("ALTER TABLE t ADD COLUMN plain bigint NULL, ALGORITHM=INSTANT");
 }
+
+/// unbatched-backfill's claim, asked of both servers: inside a migration's transaction an
+/// UPDATE of the whole table holds a lock on every row until commit, so the old app's write
+/// to any row waits past its lock timeout; a bounded batch (`WHERE id IN (SELECT ... LIMIT
+/// n)`) locks only its batch, and a write to another row goes through at once.
+#[test]
+fn an_unbounded_update_locks_every_row_until_commit_and_a_batch_only_its_own() {
+    let cases = [
+        (
+            Kind::Postgres,
+            "SET lock_timeout = '300ms'",
+            "UPDATE t SET org = 1 WHERE id IN (SELECT id FROM t WHERE org IS NULL ORDER BY id LIMIT 10)",
+        ),
+        (
+            Kind::Mariadb,
+            "SET innodb_lock_wait_timeout = 1",
+            "UPDATE t SET org = 1 WHERE org IS NULL ORDER BY id LIMIT 10",
+        ),
+    ];
+    for (kind, timeout, batch) in cases {
+        let Some(db) = TestDb::new(kind) else {
+            continue;
+        };
+        db.exec("CREATE TABLE t (id int PRIMARY KEY, org int, name varchar(20))");
+        let values: Vec<String> = (1..=1000).map(|i| format!("({i}, NULL, 'x')")).collect();
+        db.exec(&format!("INSERT INTO t VALUES {}", values.join(", ")));
+        let mut migration = db.hold("");
+        migration.exec("BEGIN");
+        migration.exec("UPDATE t SET org = 1 WHERE org IS NULL");
+        let mut old_app = db.hold("");
+        old_app.exec(timeout);
+        let waited = old_app.try_exec("UPDATE t SET name = 'y' WHERE id = 999");
+        assert!(
+            waited.is_err(),
+            "{kind:?}: the old app's write went through"
+        );
+        migration.exec("ROLLBACK");
+        migration.exec("BEGIN");
+        migration.exec(batch);
+        assert!(
+            old_app
+                .try_exec("UPDATE t SET name = 'y' WHERE id = 999")
+                .is_ok(),
+            "{kind:?}: a row outside the batch waited"
+        );
+        assert!(
+            old_app
+                .try_exec("UPDATE t SET name = 'y' WHERE id = 5")
+                .is_err(),
+            "{kind:?}: a row of the batch did not wait"
+        );
+        migration.exec("ROLLBACK");
+    }
+}

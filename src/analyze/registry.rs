@@ -227,6 +227,7 @@ pub static RULES: &[&Rule] = &[
     &rules::validate_in_same_migration::VALIDATE_IN_SAME_MIGRATION,
     &rules::add_exclusion_constraint::ADD_EXCLUSION_CONSTRAINT,
     &rules::detach_partition_not_concurrently::DETACH_PARTITION_NOT_CONCURRENTLY,
+    &rules::unbatched_backfill::UNBATCHED_BACKFILL,
     &rules::alter_algorithm_copy::ALTER_ALGORITHM_COPY,
     &rules::alter_lock_blocking::ALTER_LOCK_BLOCKING,
 ];

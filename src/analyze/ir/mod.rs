@@ -445,6 +445,20 @@ pub enum ChangeKind {
         table: QName,
         /// Has a `WHERE` (or a `LIMIT`/`USING` that restricts it).
         restricted: bool,
+        /// Changes a bounded batch: a `LIMIT` of its own or in a subquery of its `WHERE`.
+        bounded: bool,
+        /// Columns its `WHERE` pins to constants (`=`, `IN (...)`, `BETWEEN`, `>= a AND < b`):
+        /// on a key, a bounded set of rows.
+        pinned: Vec<String>,
+    },
+    /// `UPDATE`.
+    Update {
+        /// The table.
+        table: QName,
+        /// Changes a bounded batch: a `LIMIT` of its own or in a subquery of its `WHERE`.
+        bounded: bool,
+        /// Columns its `WHERE` pins to constants (as for `Delete`).
+        pinned: Vec<String>,
     },
     /// `VACUUM`.
     Vacuum {

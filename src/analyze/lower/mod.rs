@@ -5,10 +5,10 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterSchemaOperation, AlterTableOperation,
-    AlterTypeOperation, ColumnDef, ColumnOption, DataType, Expr, FromTable, FunctionBehavior,
-    GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectType, Query,
-    RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint, TableFactor,
-    UserDefinedTypeRepresentation,
+    AlterTypeOperation, BinaryOperator, ColumnDef, ColumnOption, DataType, Expr, FromTable,
+    FunctionBehavior, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName,
+    ObjectType, Query, RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint,
+    TableFactor, UserDefinedTypeRepresentation,
 };
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
@@ -69,6 +69,70 @@ impl Lower<'_> {
             span: span.or(self.stmt_span),
             kind,
         });
+    }
+
+    /// The columns a `WHERE` pins to constants in its top-level `AND`s: `col = v`,
+    /// `col IN (v, ...)`, `col BETWEEN a AND b`, or both a lower and an upper bound.
+    fn pinned(&self, selection: Option<&Expr>) -> Vec<String> {
+        fn constant(e: &Expr) -> bool {
+            matches!(e, Expr::Value(_))
+                || matches!(e, Expr::UnaryOp { expr, .. } if matches!(**expr, Expr::Value(_)))
+        }
+        let column = |e: &Expr| match e {
+            Expr::Identifier(i) => Some(self.fold(i)),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
+            _ => None,
+        };
+        let mut conjuncts = Vec::new();
+        let mut stack: Vec<&Expr> = selection.into_iter().collect();
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::BinaryOp {
+                    left,
+                    op: BinaryOperator::And,
+                    right,
+                } => {
+                    stack.push(left);
+                    stack.push(right);
+                }
+                Expr::Nested(inner) => stack.push(inner),
+                other => conjuncts.push(other),
+            }
+        }
+        let (mut pinned, mut lower, mut upper) = (Vec::new(), Vec::new(), Vec::new());
+        for e in conjuncts {
+            match e {
+                Expr::BinaryOp { left, op, right } => {
+                    let (col, flipped) = match (column(left), column(right)) {
+                        (Some(c), None) if constant(right) => (c, false),
+                        (None, Some(c)) if constant(left) => (c, true),
+                        _ => continue,
+                    };
+                    match (op, flipped) {
+                        (BinaryOperator::Eq, _) => pinned.push(col),
+                        (BinaryOperator::Gt | BinaryOperator::GtEq, false)
+                        | (BinaryOperator::Lt | BinaryOperator::LtEq, true) => lower.push(col),
+                        (BinaryOperator::Lt | BinaryOperator::LtEq, false)
+                        | (BinaryOperator::Gt | BinaryOperator::GtEq, true) => upper.push(col),
+                        _ => {}
+                    }
+                }
+                Expr::InList {
+                    expr,
+                    list,
+                    negated: false,
+                } if list.iter().all(constant) => pinned.extend(column(expr)),
+                Expr::Between {
+                    expr,
+                    negated: false,
+                    low,
+                    high,
+                } if constant(low) && constant(high) => pinned.extend(column(expr)),
+                _ => {}
+            }
+        }
+        pinned.extend(lower.into_iter().filter(|c| upper.contains(c)));
+        pinned
     }
 
     fn fold(&self, ident: &Ident) -> String {
@@ -397,7 +461,34 @@ impl Lower<'_> {
                 };
                 if let Some(table) = table {
                     let restricted = d.selection.is_some() || d.limit.is_some();
-                    self.push(whole, ChangeKind::Delete { table, restricted });
+                    let bounded =
+                        d.limit.is_some() || d.selection.as_ref().is_some_and(limited_subquery);
+                    let pinned = self.pinned(d.selection.as_ref());
+                    self.push(
+                        whole,
+                        ChangeKind::Delete {
+                            table,
+                            restricted,
+                            bounded,
+                            pinned,
+                        },
+                    );
+                }
+            }
+            Statement::Update(u) => {
+                if let TableFactor::Table { name, .. } = &u.table.relation {
+                    let table = self.qname(name);
+                    let bounded =
+                        u.limit.is_some() || u.selection.as_ref().is_some_and(limited_subquery);
+                    let pinned = self.pinned(u.selection.as_ref());
+                    self.push(
+                        whole,
+                        ChangeKind::Update {
+                            table,
+                            bounded,
+                            pinned,
+                        },
+                    );
                 }
             }
             Statement::Vacuum(v) => self.push(whole, ChangeKind::Vacuum { full: v.full }),
@@ -539,5 +630,19 @@ fn ddl_keyword_of(stmt: &Statement) -> Option<String> {
             let word = text.split_whitespace().next().unwrap_or("").to_uppercase();
             Some(word)
         }
+    }
+}
+
+/// A `WHERE` that holds a subquery with a `LIMIT` (or `FETCH`), at any depth of `AND`/`OR`,
+/// parentheses and `IN`/`EXISTS`/`= (...)`: the statement changes at most that many rows.
+fn limited_subquery(expr: &Expr) -> bool {
+    let limited = |q: &sqlparser::ast::Query| q.limit_clause.is_some() || q.fetch.is_some();
+    match expr {
+        Expr::InSubquery { subquery, .. } => limited(subquery),
+        Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => limited(subquery),
+        Expr::BinaryOp { left, right, .. } => limited_subquery(left) || limited_subquery(right),
+        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => limited_subquery(inner),
+        Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => limited_subquery(right),
+        _ => false,
     }
 }

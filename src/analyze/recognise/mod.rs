@@ -110,7 +110,14 @@ pub fn recognise(
             c.kw("FROM");
             let table = c.name()?;
             let restricted = c.rest_has_word_at_depth0(&["WHERE", "LIMIT"]);
-            one(ChangeKind::Delete { table, restricted })
+            // Unparsed: whether a subquery bounds it is not known; a LIMIT of its own is.
+            let bounded = c.rest_has_word_at_depth0(&["LIMIT"]);
+            one(ChangeKind::Delete {
+                table,
+                restricted,
+                bounded,
+                pinned: Vec::new(),
+            })
         }
         "TRUNCATE" => {
             c.kw("TABLE");

@@ -32,6 +32,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     let ChangeKind::Delete {
         table,
         restricted: false,
+        ..
     } = &change.kind
     else {
         return;

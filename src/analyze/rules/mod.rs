@@ -59,6 +59,7 @@ pub mod set_schema;
 pub mod table_rebuild;
 pub mod transaction_control;
 pub mod truncate_table;
+pub mod unbatched_backfill;
 pub mod unparsed_statement;
 pub mod unused_allow;
 pub mod vacuum_full;
