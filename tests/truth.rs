@@ -9,6 +9,18 @@ use std::time::{Duration, Instant};
 
 use support::db::{Kind, TestDb};
 
+/// `migrate check --format json` over the test's migrations in `dialect`: the report.
+fn check_report(db: &TestDb, dialect: &str) -> serde_json::Value {
+    let run = support::cmd::migrate()
+        .check()
+        .dir(db.migrations())
+        .dialect(dialect)
+        .format("json")
+        .run();
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr))
+}
+
 /// The table's storage file: a rewrite gives it a new one.
 fn relfilenode(db: &TestDb, table: &str) -> String {
     db.strings(&format!(
@@ -278,14 +290,7 @@ fn old_app_inserts_fail_where_check_says_so() {
         );
     }
     // check, over the same files: an error on exactly the breaking releases.
-    let run = support::cmd::migrate()
-        .check()
-        .dir(db.migrations())
-        .dialect("postgres")
-        .format("json")
-        .run();
-    let report: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr));
+    let report = check_report(&db, "postgres");
     for (i, (name, _, works)) in cases.iter().enumerate() {
         let file = format!("{:04}_{name}.sql", 2 * i + 2);
         let errors = report["diagnostics"]
@@ -294,12 +299,7 @@ fn old_app_inserts_fail_where_check_says_so() {
             .iter()
             .filter(|d| d["file"].as_str().unwrap().ends_with(&file) && d["severity"] == "error")
             .count();
-        assert_eq!(
-            errors == 0,
-            *works,
-            "{name}: {errors} errors\n{}",
-            run.stdout
-        );
+        assert_eq!(errors == 0, *works, "{name}: {errors} errors\n{report:#}");
     }
 }
 
@@ -351,21 +351,14 @@ fn set_not_null_skips_its_scan_only_for_a_validated_check_that_implies_it() {
             format!("ALTER TABLE {table} ALTER COLUMN x SET NOT NULL;\n"),
         );
     }
-    let run = support::cmd::migrate()
-        .check()
-        .dir(db.migrations())
-        .dialect("postgres")
-        .format("json")
-        .run();
-    let report: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout, run.stderr));
+    let report = check_report(&db, "postgres");
     for (i, (name, _, scans)) in cases.iter().enumerate() {
         let file = format!("{:04}_{name}_set.sql", 2 * i + 2);
         let flagged =
             report["diagnostics"].as_array().unwrap().iter().any(|d| {
                 d["file"].as_str().unwrap().ends_with(&file) && d["rule"] == "set-not-null"
             });
-        assert_eq!(flagged, *scans == 1, "{name}\n{}", run.stdout);
+        assert_eq!(flagged, *scans == 1, "{name}\n{report:#}");
     }
 }
 
@@ -759,13 +752,7 @@ fn unnamed_indexes_get_the_names_postgresql_gives_them() {
         .map(|n| format!("DROP INDEX \"{n}\";\n"))
         .collect();
     db.write("0001_made_and_dropped.sql", format!("{setup}{drops}"));
-    let run = support::cmd::migrate()
-        .check()
-        .dir(db.migrations())
-        .dialect("postgres")
-        .format("json")
-        .run();
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let report = check_report(&db, "postgres");
     let drop_warnings: Vec<&serde_json::Value> = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -781,13 +768,7 @@ fn unnamed_indexes_get_the_names_postgresql_gives_them() {
         .map(|n| format!("CREATE INDEX CONCURRENTLY \"{n}\" ON other (x);\n"))
         .collect();
     db.write("0002_again.sql", again);
-    let run = support::cmd::migrate()
-        .check()
-        .dir(db.migrations())
-        .dialect("postgres")
-        .format("json")
-        .run();
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let report = check_report(&db, "postgres");
     let mut taken: Vec<String> = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -796,7 +777,7 @@ fn unnamed_indexes_get_the_names_postgresql_gives_them() {
         .map(|d| d["object"].as_str().unwrap_or_default().to_string())
         .collect();
     taken.sort();
-    assert_eq!(taken, names, "{}", run.stdout);
+    assert_eq!(taken, names, "{report:#}");
 }
 
 /// add-stored-generated-column's claims per database: MariaDB refuses to add a STORED

@@ -4,7 +4,7 @@
 use crate::analyze::compat::Cause;
 use crate::analyze::ir::{Change, ChangeKind, ObjectKind, QName, Span};
 use crate::analyze::registry::Rule;
-use crate::analyze::schema::{Catalog, Release};
+use crate::analyze::schema::{Catalog, Index, Release};
 use crate::dialect::Dialect;
 
 /// Facts about the whole file the statement is in, computed before its statements are judged.
@@ -117,6 +117,11 @@ impl Context<'_> {
             Some(t) => self.is_new_in(Some(t.release), schema),
             None => self.is_new_in(self.catalog.view(table).map(|v| v.release), schema),
         }
+    }
+
+    /// The index (or its table) was created in the release under test.
+    pub fn is_new_index(&self, index: &Index) -> bool {
+        self.is_new(Some(index.release)) || self.is_new_table(&index.table)
     }
 
     /// The column (or its table) was created in the release under test.

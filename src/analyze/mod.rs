@@ -64,7 +64,7 @@ pub struct Options {
     /// Per-rule levels from config, by rule name.
     pub levels: HashMap<String, Level>,
     /// `up`'s gate on a database that holds nothing yet (no migration of the history
-    /// applied, no table or view: asked of the database). No old app and no traffic exist
+    /// applied, nothing an old app could use: `Driver::holds_nothing`). No old app and no traffic exist
     /// there, so every object the run touches is new to it (made by the run, or not there
     /// at all), and an allow that suppresses nothing in this run is still the one a
     /// database with the history needs (no `unused-allow`).

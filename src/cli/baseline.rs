@@ -114,7 +114,7 @@ fn refusal<T>(json: bool, result: Result<T, RecordError>) -> anyhow::Result<Opti
             let message = crate::db::scrub(&e.to_string());
             eprintln!("migrate: {message}");
             if json {
-                let value = serde_json::json!({"error": message, "exit_code": EXIT_VIOLATIONS});
+                let value = crate::cli::error_object(&message, EXIT_VIOLATIONS);
                 ignore_broken_pipe(writeln!(std::io::stdout(), "{value}"))?;
             }
             Ok(None)

@@ -50,8 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             duplicates.join("; ")
         );
         if args.format == HumanOrJson::Json {
-            let value =
-                serde_json::json!({"error": message, "exit_code": crate::cli::EXIT_VIOLATIONS});
+            let value = crate::cli::error_object(&message, crate::cli::EXIT_VIOLATIONS);
             ignore_broken_pipe(writeln!(std::io::stdout(), "{value}"))?;
         }
         eprintln!("migrate: {message}");

@@ -121,7 +121,7 @@ pub fn main() -> ExitCode {
                     .join(" ")
                     .trim_start_matches("error: ")
                     .to_string();
-                println!("{}", error_object(&crate::db::scrub(&message)));
+                println!("{}", error_object(&crate::db::scrub(&message), EXIT_ERROR));
             }
             return ExitCode::from(EXIT_ERROR);
         }
@@ -131,7 +131,7 @@ pub fn main() -> ExitCode {
         let message = format!("{e} (pass --no-dotenv to skip it)");
         eprintln!("migrate: {message}");
         if json {
-            println!("{}", error_object(&message));
+            println!("{}", error_object(&message, EXIT_ERROR));
         }
         return ExitCode::from(EXIT_ERROR);
     }
@@ -149,7 +149,7 @@ pub fn main() -> ExitCode {
             let message = crate::db::scrub(&format!("{e:#}"));
             eprintln!("migrate: {message}");
             if json {
-                println!("{}", error_object(&message));
+                println!("{}", error_object(&message, EXIT_ERROR));
             }
             ExitCode::from(EXIT_ERROR)
         }
@@ -172,10 +172,10 @@ fn asked_for_json(args: impl Iterator<Item = String>) -> bool {
     false
 }
 
-/// What stdout holds when a command asked for JSON cannot run:
-/// docs/schemas/error.schema.json.
-fn error_object(message: &str) -> serde_json::Value {
-    serde_json::json!({"error": message, "exit_code": EXIT_ERROR})
+/// What stdout holds when a command asked for JSON cannot run (exit 2), or refuses (exit 1:
+/// a baseline, a hash): docs/schemas/error.schema.json.
+pub(crate) fn error_object(message: &str, exit_code: u8) -> serde_json::Value {
+    serde_json::json!({"error": message, "exit_code": exit_code})
 }
 
 impl Command {

@@ -45,9 +45,10 @@ pub trait Backend: Sized {
     /// Catalog query: the database's tables other than the history table, as text.
     const USER_TABLES: &'static str;
 
-    /// Catalog query: a few tables and views of the database other than the history table,
-    /// in any schema a migration could have used (system schemas and extensions' own
-    /// objects left out), as text: none means the database holds nothing yet.
+    /// Catalog query: a few objects of the database an old app could use (tables, views,
+    /// sequences; per backend also types, functions, schemas, routines), other than the
+    /// history table, where a migration could have made them (system schemas and
+    /// extensions' own objects left out), as text: none means the database holds nothing.
     const RELATIONS: &'static str;
 
     /// Catalog query: other tables of the history table's schema that have the history

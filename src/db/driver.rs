@@ -67,8 +67,10 @@ pub trait Driver {
     /// a schema but no history: it needs a baseline, not a replay from version 1).
     fn user_tables(&mut self) -> Result<Vec<String>, DbError>;
 
-    /// Whether the database holds no table or view besides the history table (in any
-    /// schema but the system's; extensions' own objects do not count).
+    /// Whether the database holds nothing an old app could use besides the history table
+    /// (the backend's `RELATIONS`: tables, views, sequences, and on PostgreSQL types,
+    /// functions and schemas, on MariaDB routines and events; extensions' own objects do
+    /// not count).
     fn holds_nothing(&mut self) -> Result<bool, DbError>;
 
     /// Other apps' `migrate` history tables in the history table's schema, each with the SQL

@@ -136,8 +136,7 @@ pub fn files_against_directory(
     limits: &Limits,
 ) -> Result<Selection, SourceError> {
     let discovery = source::discover(dir, limits)?;
-    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-    let wanted: Vec<Option<PathBuf>> = paths.iter().map(|p| canonical(p)).collect();
+    let wanted: Vec<PathBuf> = paths.iter().map(|p| absolute(p)).collect();
     let under_test = discovery.files.len() as Release + paths.len() as Release + 1;
     let mut selection = Selection {
         layout: Some(discovery.layout_used()),
@@ -147,8 +146,8 @@ pub fn files_against_directory(
     };
     let mut found = vec![false; paths.len()];
     for (i, file) in discovery.files.into_iter().enumerate() {
-        let position =
-            canonical(&file.path).and_then(|c| wanted.iter().position(|w| w.as_ref() == Some(&c)));
+        let at = absolute(&file.path);
+        let position = wanted.iter().position(|w| *w == at);
         match position {
             Some(p) => {
                 found[p] = true;

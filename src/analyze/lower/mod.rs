@@ -71,6 +71,13 @@ impl Lower<'_> {
         });
     }
 
+    /// What bounds an `UPDATE` or `DELETE`: whether a `LIMIT` of its own or of a subquery of
+    /// its `WHERE` does, and the columns the `WHERE` pins ([`Lower::pinned`]).
+    fn batch(&self, limit: Option<&Expr>, selection: Option<&Expr>) -> (bool, Vec<String>) {
+        let bounded = limit.is_some() || selection.is_some_and(limited_subquery);
+        (bounded, self.pinned(selection))
+    }
+
     /// The columns a `WHERE` pins to constants in its top-level `AND`s: `col = v`,
     /// `col IN (v, ...)`, `col BETWEEN a AND b`, or both a lower and an upper bound.
     fn pinned(&self, selection: Option<&Expr>) -> Vec<String> {
@@ -78,11 +85,7 @@ impl Lower<'_> {
             matches!(e, Expr::Value(_))
                 || matches!(e, Expr::UnaryOp { expr, .. } if matches!(**expr, Expr::Value(_)))
         }
-        let column = |e: &Expr| match e {
-            Expr::Identifier(i) => Some(self.fold(i)),
-            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
-            _ => None,
-        };
+        let column = |e: &Expr| self.column_name(e);
         let mut conjuncts = Vec::new();
         let mut stack: Vec<&Expr> = selection.into_iter().collect();
         while let Some(e) = stack.pop() {
@@ -133,6 +136,15 @@ impl Lower<'_> {
         }
         pinned.extend(lower.into_iter().filter(|c| upper.contains(c)));
         pinned
+    }
+
+    /// The column an expression names (`col`, `t.col`), folded.
+    fn column_name(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Identifier(i) => Some(self.fold(i)),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
+            _ => None,
+        }
     }
 
     fn fold(&self, ident: &Ident) -> String {
@@ -461,9 +473,7 @@ impl Lower<'_> {
                 };
                 if let Some(table) = table {
                     let restricted = d.selection.is_some() || d.limit.is_some();
-                    let bounded =
-                        d.limit.is_some() || d.selection.as_ref().is_some_and(limited_subquery);
-                    let pinned = self.pinned(d.selection.as_ref());
+                    let (bounded, pinned) = self.batch(d.limit.as_ref(), d.selection.as_ref());
                     self.push(
                         whole,
                         ChangeKind::Delete {
@@ -478,9 +488,7 @@ impl Lower<'_> {
             Statement::Update(u) => {
                 if let TableFactor::Table { name, .. } = &u.table.relation {
                     let table = self.qname(name);
-                    let bounded =
-                        u.limit.is_some() || u.selection.as_ref().is_some_and(limited_subquery);
-                    let pinned = self.pinned(u.selection.as_ref());
+                    let (bounded, pinned) = self.batch(u.limit.as_ref(), u.selection.as_ref());
                     self.push(
                         whole,
                         ChangeKind::Update {
@@ -564,9 +572,10 @@ impl Lower<'_> {
     }
 
     fn expr_name(&self, e: &Expr) -> Option<String> {
+        if let Some(column) = self.column_name(e) {
+            return Some(column);
+        }
         match e {
-            Expr::Identifier(i) => Some(self.fold(i)),
-            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
             Expr::Cast { expr, .. } | Expr::Nested(expr) => self.expr_name(expr),
             Expr::Function(f) => f
                 .name

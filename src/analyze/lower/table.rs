@@ -387,11 +387,7 @@ impl Lower<'_> {
     pub(super) fn index_columns(&self, columns: &[IndexColumn]) -> Vec<String> {
         columns
             .iter()
-            .filter_map(|c| match &c.column.expr {
-                Expr::Identifier(i) => Some(self.fold(i)),
-                Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
-                _ => None,
-            })
+            .filter_map(|c| self.column_name(&c.column.expr))
             .collect()
     }
 
@@ -424,9 +420,10 @@ impl Lower<'_> {
     }
 
     fn key_name(&self, expr: &Expr) -> Option<String> {
+        if let Some(column) = self.column_name(expr) {
+            return Some(column);
+        }
         match expr {
-            Expr::Identifier(i) => Some(self.fold(i)),
-            Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
             Expr::Nested(inner) => self.key_name(inner),
             Expr::Function(f) => f
                 .name
@@ -474,13 +471,11 @@ impl Lower<'_> {
                 .not_null_check(left)
                 .or_else(|| self.not_null_check(right)),
             Expr::IsNotNull(inner) => match inner.as_ref() {
-                Expr::Identifier(i) => Some(self.fold(i)),
-                Expr::CompoundIdentifier(parts) => parts.last().map(|i| self.fold(i)),
                 Expr::Nested(e) => match e.as_ref() {
                     Expr::Identifier(i) => Some(self.fold(i)),
                     _ => None,
                 },
-                _ => None,
+                other => self.column_name(other),
             },
             _ => None,
         }

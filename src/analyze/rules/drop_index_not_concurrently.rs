@@ -41,7 +41,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         return;
     }
     let new = match ctx.catalog.index(name, table.as_ref()) {
-        Some(index) => ctx.is_new(Some(index.release)) || ctx.is_new_table(&index.table),
+        Some(index) => ctx.is_new_index(index),
         // Unknown to the history: new only on a database that held nothing (not there).
         None => ctx.is_new_in(None, name.schema.as_deref()),
     };

@@ -47,7 +47,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         "INDEX" => ctx
             .catalog
             .index(name, None)
-            .is_some_and(|i| ctx.is_new(Some(i.release)) || ctx.is_new_table(&i.table)),
+            .is_some_and(|i| ctx.is_new_index(i)),
         _ => false,
     });
     if new {
