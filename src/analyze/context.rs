@@ -19,6 +19,8 @@ pub struct FileFacts {
     /// Per statement: a MySQL `SET foreign_key_checks = 0` (or `OFF`) earlier in the file is in
     /// force when it runs.
     pub foreign_key_checks_off: Vec<bool>,
+    /// The deploy phase the file declares (`-- migrate:contract`, `-- migrate:backfill`).
+    pub phase: crate::source::directive::Phase,
 }
 
 /// A rule's report before suppressions and severity are applied.
@@ -67,6 +69,17 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The deploy phase of the file being judged: a rule of [`crate::analyze::registry::Kind::Both`]
+    /// reports only its lock part in a contract migration.
+    pub fn phase(&self) -> crate::source::directive::Phase {
+        self.file.phase
+    }
+
+    /// The file is a contract migration (run after the rollout, against the new app).
+    pub fn contract(&self) -> bool {
+        self.file.phase == crate::source::directive::Phase::Contract
+    }
+
     /// Reports the current rule with its recipe as help.
     pub fn report(&mut self, span: Span, object: impl ToString, message: impl Into<String>) {
         self.findings.push(Finding {
@@ -96,8 +109,11 @@ impl Context<'_> {
     }
 
     /// Whether a release stamp is the release under test (the old app cannot see it).
+    ///
+    /// Not in a contract migration: it runs after the rollout, when the release that made the
+    /// object is the one serving traffic on it (unless the database held nothing before).
     pub fn is_new(&self, release: Option<Release>) -> bool {
-        release == Some(self.release)
+        release == Some(self.release) && (!self.contract() || self.fresh)
     }
 
     /// Whether an object of `schema` stamped `release` is new to the old app: made in the

@@ -342,6 +342,7 @@ impl Replay<'_> {
         let mut allows = file_allows(file, text, &mut file_findings);
         let mut facts = file_facts(file, text, self.options);
         facts.no_transaction_directive |= unit.file.outside_transaction;
+        facts.phase = unit.file.phase();
         let mut result = FileResult {
             statements: file.statements.iter().map(|s| (s.start, s.end)).collect(),
             unparsed: file
@@ -399,7 +400,10 @@ impl Replay<'_> {
                 let later = &ahead[position.min(ahead.len())..];
                 if unit.lint {
                     for rule in &self.enabled {
-                        let Some(check) = rule.check else { continue };
+                        let Some(check) = rule.check.filter(|_| rule.kind.judges(facts.phase))
+                        else {
+                            continue;
+                        };
                         let mut ctx = Context {
                             dialect: self.options.dialect,
                             pg_version: self.options.pg_version,
@@ -477,7 +481,9 @@ impl Replay<'_> {
             }
             let mut findings = Vec::new();
             for rule in &self.enabled {
-                let Some(compat) = rule.compat else { continue };
+                let Some(compat) = rule.compat.filter(|_| rule.kind.judges(facts.phase)) else {
+                    continue;
+                };
                 let mut ctx = Context {
                     dialect: self.options.dialect,
                     pg_version: self.options.pg_version,

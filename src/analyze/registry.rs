@@ -7,6 +7,65 @@ use crate::analyze::diagnostic::Severity;
 use crate::analyze::ir::Change;
 use crate::analyze::rules;
 
+/// What a rule is about, which decides where it applies: a contract migration (run after the
+/// rollout) may break the previous release on purpose, so compatibility rules do not judge it;
+/// lock, statement and file rules judge every migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The previous release breaks (drops, renames, tightenings): expand and backfill
+    /// migrations only.
+    Compat,
+    /// Both: the previous release breaks, and the statement locks, scans or rewrites. In a
+    /// contract migration the rule reports only the lock part ([`Context::phase`]).
+    Both,
+    /// A lock, scan or rewrite that stalls traffic, whatever the phase.
+    Lock,
+    /// A statement that fails, misleads or destroys data whatever the phase.
+    Statement,
+    /// About the file, its name or its directives.
+    File,
+}
+
+impl Kind {
+    /// The word in `migrate rule` and the rule pages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Compat => "compatibility",
+            Kind::Both => "compatibility and locking",
+            Kind::Lock => "locking",
+            Kind::Statement => "statement",
+            Kind::File => "file",
+        }
+    }
+
+    /// The identifier in `migrate rule --format json`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Compat => "compat",
+            Kind::Both => "compat+lock",
+            Kind::Lock => "lock",
+            Kind::Statement => "statement",
+            Kind::File => "file",
+        }
+    }
+
+    /// What it means for the phases, for the rule's page.
+    pub fn phases(self) -> &'static str {
+        match self {
+            Kind::Compat => {
+                "judges expand and backfill migrations, not contract migrations (which run after the rollout)"
+            }
+            Kind::Both => "judges every migration; in a contract migration only the lock part",
+            _ => "judges every migration, whatever its phase",
+        }
+    }
+
+    /// Whether the rule judges a migration of `phase`.
+    pub fn judges(self, phase: crate::source::directive::Phase) -> bool {
+        self != Kind::Compat || phase != crate::source::directive::Phase::Contract
+    }
+}
+
 /// A rule: identity, default severity, documentation, and its check (none for rules the
 /// engine itself reports, such as `unparsed-statement`).
 #[derive(Debug)]
@@ -15,6 +74,8 @@ pub struct Rule {
     pub code: &'static str,
     /// Kebab-case name of the flagged pattern (`drop-column`).
     pub name: &'static str,
+    /// What it is about (where it applies).
+    pub kind: Kind,
     /// Severity unless configured otherwise.
     pub severity: Severity,
     /// One line for `migrate rule --list`.
@@ -144,12 +205,13 @@ fn capitalised(text: &str) -> String {
 /// omit both.
 macro_rules! declare_rule {
     ($(#[doc = $doc:literal])* $ident:ident, code = $code:literal, name = $name:literal,
-     severity = $severity:ident, summary = $summary:literal $(, $check:ident)?
+     kind = $kind:ident, severity = $severity:ident, summary = $summary:literal $(, $check:ident)?
      $(; $compat:ident)? $(,)?) => {
         $(#[doc = $doc])*
         pub static $ident: $crate::analyze::registry::Rule = $crate::analyze::registry::Rule {
             code: $code,
             name: $name,
+            kind: $crate::analyze::registry::Kind::$kind,
             severity: $crate::analyze::diagnostic::Severity::$severity,
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
@@ -180,6 +242,10 @@ pub static RULES: &[&Rule] = &[
     &rules::migrate_sum_mismatch::MIGRATE_SUM_MISMATCH,
     &rules::edited_migration::EDITED_MIGRATION,
     &rules::deleted_migration::DELETED_MIGRATION,
+    &rules::contract_mixes_expand::CONTRACT_MIXES_EXPAND,
+    &rules::contract_touches_new_object::CONTRACT_TOUCHES_NEW_OBJECT,
+    &rules::backfill_not_dml::BACKFILL_NOT_DML,
+    &rules::backfill_never_shrinks::BACKFILL_NEVER_SHRINKS,
     &rules::drop_table::DROP_TABLE,
     &rules::drop_column::DROP_COLUMN,
     &rules::drop_view::DROP_VIEW,
@@ -244,10 +310,12 @@ impl Rule {
     /// The rule's documentation page (`migrate rule NAME`, `docs/rules/NAME.md`).
     pub fn page(&self) -> String {
         format!(
-            "# {} ({})\n\nDefault severity: {}. {}.\n\n{}\n",
+            "# {} ({})\n\nDefault severity: {}. Kind: {} ({}). {}.\n\n{}\n",
             self.name,
             self.code,
             self.severity.name(),
+            self.kind.as_str(),
+            self.kind.phases(),
             capitalize(self.summary),
             self.markdown()
         )

@@ -18,6 +18,7 @@ pub(super) fn file_allows(
     findings: &mut Vec<Finding>,
 ) -> Vec<AllowState> {
     let mut allows = Vec::new();
+    let mut declared: Option<crate::source::directive::Phase> = None;
     for dc in &file.directives {
         let pos = file.lines.pos(text, dc.start);
         let comment = &text[dc.start + 2..dc.end];
@@ -72,25 +73,39 @@ pub(super) fn file_allows(
                     used: false,
                 });
             }
-            Some(Directive::NoTransaction) => {
-                let before = &text[..dc.start];
-                if before.lines().any(|l| {
-                    let t = l.trim();
-                    !t.is_empty() && !t.starts_with("--")
-                }) {
-                    invalid(
-                        "`migrate:no-transaction` must come before any statement, on the first line"
-                            .to_string(),
-                    );
+            Some(Directive::NoTransaction) if !leading(text, dc.start) => invalid(
+                "`migrate:no-transaction` must come before any statement, on the first line"
+                    .to_string(),
+            ),
+            Some(Directive::Phase(phase)) => {
+                let word = phase.as_str();
+                if !leading(text, dc.start) {
+                    invalid(format!(
+                        "`migrate:{word}` must come before any statement, among the file's first comment lines"
+                    ));
+                } else if let Some(first) = declared.filter(|&p| p != phase) {
+                    invalid(format!(
+                        "`migrate:{word}` after `migrate:{}`: a migration has one phase (split the file)",
+                        first.as_str()
+                    ));
                 }
+                declared.get_or_insert(phase);
             }
             Some(Directive::Unknown { word }) => invalid(format!(
-                "unknown directive `migrate:{word}` (expected `migrate:allow` or `migrate:no-transaction`)"
+                "unknown directive `migrate:{word}` (expected `migrate:allow`, `migrate:no-transaction`, `migrate:contract` or `migrate:backfill`)"
             )),
-            None => {}
+            Some(Directive::NoTransaction) | None => {}
         }
     }
     allows
+}
+
+/// Only blank and `--` comment lines come before byte `at` of `text`.
+fn leading(text: &str, at: usize) -> bool {
+    text[..at].lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with("--")
+    })
 }
 
 /// The statement whose first line follows `line` with only comment lines in between.

@@ -38,6 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     "code": rule.code,
                     "name": rule.name,
                     "severity": rule.severity.name(),
+                    "kind": rule.kind.id(),
                     "summary": rule.summary,
                 });
                 if !args.list {

@@ -1,5 +1,61 @@
 //! `-- migrate:...` comment directives: `migrate:allow <rule>[, <rule>]: <reason>` above a
-//! statement, and `migrate:no-transaction` on a file's first line.
+//! statement; `migrate:no-transaction`, `migrate:contract` and `migrate:backfill` among a
+//! file's leading comment lines.
+
+/// The deploy phase a migration belongs to: when `up` runs it and what `check` judges it
+/// against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Phase {
+    /// Before the rollout, while the previous release serves traffic: only changes the old
+    /// app survives (the default).
+    #[default]
+    Expand,
+    /// Data changes in bounded batches, each its own short transaction, while both releases
+    /// run (`-- migrate:backfill`).
+    Backfill,
+    /// After the rollout (`up --phase contract`): drops, renames and tightenings of what only
+    /// the previous release used (`-- migrate:contract`).
+    Contract,
+}
+
+impl Phase {
+    /// The name in history rows, `--phase`, JSON and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Expand => "expand",
+            Phase::Backfill => "backfill",
+            Phase::Contract => "contract",
+        }
+    }
+
+    /// The phase a history row's `phase` records (`baseline` and unknown words: expand).
+    pub fn from_history(word: &str) -> Phase {
+        match word {
+            "backfill" => Phase::Backfill,
+            "contract" => Phase::Contract,
+            _ => Phase::Expand,
+        }
+    }
+}
+
+/// A file's leading comment lines: from the top, while each line is blank or a `--` comment.
+pub fn leading_comments(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with("--"))
+        .filter_map(|l| l.strip_prefix("--"))
+}
+
+/// The phase a file's leading comment lines declare (the first `migrate:contract` or
+/// `migrate:backfill`; expand without one).
+pub fn phase_of(text: &str) -> Phase {
+    leading_comments(text)
+        .find_map(|c| match parse(c) {
+            Some(Directive::Phase(phase)) => Some(phase),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
 
 /// A parsed `-- migrate:` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +69,8 @@ pub enum Directive {
     },
     /// Run this file outside a transaction, statement by statement.
     NoTransaction,
+    /// The file belongs to a deploy phase other than expand.
+    Phase(Phase),
     /// `-- migrate:<word>` with a word we do not know (likely a typo).
     Unknown {
         /// The directive word.
@@ -45,6 +103,8 @@ pub fn parse(comment: &str) -> Option<Directive> {
             })
         }
         "no-transaction" if args.trim().is_empty() => Some(Directive::NoTransaction),
+        "contract" if args.trim().is_empty() => Some(Directive::Phase(Phase::Contract)),
+        "backfill" if args.trim().is_empty() => Some(Directive::Phase(Phase::Backfill)),
         // dbmate's section markers, not directives: a file with `migrate:down` (or
         // `migrate:up transaction:false`) is refused when it is read (source::foreign), and a
         // lone `migrate:up` heads a file that is all Up section.
@@ -84,6 +144,21 @@ mod tests {
                 })
             );
         }
+    }
+
+    #[test]
+    fn phase_comes_from_leading_comments_only() {
+        assert_eq!(
+            phase_of("-- migrate:contract\nALTER TABLE t DROP COLUMN c;"),
+            Phase::Contract
+        );
+        assert_eq!(
+            phase_of("-- owner: billing\n\n-- migrate:backfill\nUPDATE t SET a = 1;"),
+            Phase::Backfill
+        );
+        assert_eq!(phase_of("SELECT 1;\n-- migrate:contract\n"), Phase::Expand);
+        assert_eq!(phase_of("-- migrate:contract please\n"), Phase::Expand);
+        assert_eq!(phase_of(""), Phase::Expand);
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub struct SourceFile {
     pub outside_transaction: bool,
 }
 
+impl SourceFile {
+    /// The deploy phase its leading comments declare ([`directive::phase_of`]).
+    pub fn phase(&self) -> directive::Phase {
+        directive::phase_of(&self.text)
+    }
+}
+
 /// A problem with a file in the migration directory that does not stop the analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileProblem {

@@ -27,16 +27,33 @@ pub struct Unit<'a> {
 impl<'a> Unit<'a> {
     /// Every file its own release, all linted: what `check` does without `--base`.
     pub fn each_own_release(files: &'a [SourceFile]) -> Vec<Unit<'a>> {
+        let releases = own_releases(files.iter());
         files
             .iter()
-            .enumerate()
-            .map(|(i, file)| Unit {
+            .zip(releases)
+            .map(|(file, release)| Unit {
                 file,
-                release: i as Release + 1,
+                release,
                 lint: true,
             })
             .collect()
     }
+}
+
+/// Each file its own release, except that a backfill or contract migration belongs to the
+/// release of the file before it: a backfill fills what that release's expand migrations
+/// made, before the rollout; a contract migration runs after that release's app rolled out,
+/// and the objects the release made are the ones its app uses.
+fn own_releases<'f>(files: impl Iterator<Item = &'f SourceFile>) -> Vec<Release> {
+    let mut releases: Vec<Release> = Vec::new();
+    for (i, file) in files.enumerate() {
+        let release = match releases.last() {
+            Some(&previous) if file.phase() != source::directive::Phase::Expand => previous,
+            _ => i as Release + 1,
+        };
+        releases.push(release);
+    }
+    releases
 }
 
 /// A selected file, owned.
@@ -113,8 +130,9 @@ pub fn whole_directory(dir: &Path, limits: &Limits) -> Result<Selection, SourceE
         ..Selection::default()
     };
     let replay_only = discovery.replay_only;
-    for (i, file) in discovery.files.into_iter().enumerate() {
-        selection.push(file, i as Release + 1, i >= replay_only);
+    let releases = own_releases(discovery.files.iter());
+    for (i, (file, release)) in discovery.files.into_iter().zip(releases).enumerate() {
+        selection.push(file, release, i >= replay_only);
     }
     Ok(selection)
 }
@@ -122,8 +140,13 @@ pub fn whole_directory(dir: &Path, limits: &Limits) -> Result<Selection, SourceE
 /// Exactly the files given, in the order given, as the whole history.
 pub fn files_alone(paths: &[PathBuf], limits: &Limits) -> Result<Selection, SourceError> {
     let mut selection = Selection::default();
-    for (i, path) in paths.iter().enumerate() {
-        selection.push(source::read_named(path, limits)?, i as Release + 1, true);
+    let files = paths
+        .iter()
+        .map(|path| source::read_named(path, limits))
+        .collect::<Result<Vec<_>, _>>()?;
+    let releases = own_releases(files.iter());
+    for (file, release) in files.into_iter().zip(releases) {
+        selection.push(file, release, true);
     }
     Ok(selection)
 }

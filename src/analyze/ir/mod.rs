@@ -128,6 +128,20 @@ pub struct Change {
     pub kind: ChangeKind,
 }
 
+/// Whether a data change, run again, changes fewer rows: what lets a backfill repeat it until
+/// it changes none. Ordered from worst to best.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shrink {
+    /// Nothing the statement does takes a row out of its own work set: repeated, it may
+    /// change rows forever.
+    Never,
+    /// A changed row leaves the work set provided these columns are NOT NULL (`SET a = b
+    /// WHERE a IS NULL` loops on rows where `b` is NULL).
+    IfNotNull(Vec<String>),
+    /// A changed row no longer meets the statement's condition.
+    Always,
+}
+
 /// What a change does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeKind {
@@ -459,6 +473,18 @@ pub enum ChangeKind {
         bounded: bool,
         /// Columns its `WHERE` pins to constants (as for `Delete`).
         pinned: Vec<String>,
+        /// Whether a row it changed stops meeting its `WHERE` (a backfill repeats it until
+        /// it changes no row).
+        shrink: Shrink,
+    },
+    /// `INSERT` (`REPLACE`).
+    Insert {
+        /// The table.
+        table: QName,
+        /// Its rows come from a `SELECT`.
+        from_select: bool,
+        /// Whether running it again inserts fewer rows.
+        shrink: Shrink,
     },
     /// `VACUUM`.
     Vacuum {

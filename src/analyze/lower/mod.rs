@@ -5,10 +5,10 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterSchemaOperation, AlterTableOperation,
-    AlterTypeOperation, BinaryOperator, ColumnDef, ColumnOption, DataType, Expr, FromTable,
-    FunctionBehavior, GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName,
-    ObjectType, Query, RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint,
-    TableFactor, UserDefinedTypeRepresentation,
+    AlterTypeOperation, ColumnDef, ColumnOption, DataType, Expr, FromTable, FunctionBehavior,
+    GeneratedAs, GeneratedExpressionMode, Ident, IndexColumn, ObjectName, ObjectType, Query,
+    RenameTableNameKind, SelectItem, SetExpr, Statement, TableConstraint, TableFactor,
+    UserDefinedTypeRepresentation,
 };
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
@@ -20,6 +20,7 @@ use crate::analyze::names;
 use crate::dialect::Dialect;
 use crate::source::Pos;
 
+mod batch;
 mod table;
 
 /// Converts a sqlparser span to ours (line 0 stays unknown).
@@ -69,73 +70,6 @@ impl Lower<'_> {
             span: span.or(self.stmt_span),
             kind,
         });
-    }
-
-    /// What bounds an `UPDATE` or `DELETE`: whether a `LIMIT` of its own or of a subquery of
-    /// its `WHERE` does, and the columns the `WHERE` pins ([`Lower::pinned`]).
-    fn batch(&self, limit: Option<&Expr>, selection: Option<&Expr>) -> (bool, Vec<String>) {
-        let bounded = limit.is_some() || selection.is_some_and(limited_subquery);
-        (bounded, self.pinned(selection))
-    }
-
-    /// The columns a `WHERE` pins to constants in its top-level `AND`s: `col = v`,
-    /// `col IN (v, ...)`, `col BETWEEN a AND b`, or both a lower and an upper bound.
-    fn pinned(&self, selection: Option<&Expr>) -> Vec<String> {
-        fn constant(e: &Expr) -> bool {
-            matches!(e, Expr::Value(_))
-                || matches!(e, Expr::UnaryOp { expr, .. } if matches!(**expr, Expr::Value(_)))
-        }
-        let column = |e: &Expr| self.column_name(e);
-        let mut conjuncts = Vec::new();
-        let mut stack: Vec<&Expr> = selection.into_iter().collect();
-        while let Some(e) = stack.pop() {
-            match e {
-                Expr::BinaryOp {
-                    left,
-                    op: BinaryOperator::And,
-                    right,
-                } => {
-                    stack.push(left);
-                    stack.push(right);
-                }
-                Expr::Nested(inner) => stack.push(inner),
-                other => conjuncts.push(other),
-            }
-        }
-        let (mut pinned, mut lower, mut upper) = (Vec::new(), Vec::new(), Vec::new());
-        for e in conjuncts {
-            match e {
-                Expr::BinaryOp { left, op, right } => {
-                    let (col, flipped) = match (column(left), column(right)) {
-                        (Some(c), None) if constant(right) => (c, false),
-                        (None, Some(c)) if constant(left) => (c, true),
-                        _ => continue,
-                    };
-                    match (op, flipped) {
-                        (BinaryOperator::Eq, _) => pinned.push(col),
-                        (BinaryOperator::Gt | BinaryOperator::GtEq, false)
-                        | (BinaryOperator::Lt | BinaryOperator::LtEq, true) => lower.push(col),
-                        (BinaryOperator::Lt | BinaryOperator::LtEq, false)
-                        | (BinaryOperator::Gt | BinaryOperator::GtEq, true) => upper.push(col),
-                        _ => {}
-                    }
-                }
-                Expr::InList {
-                    expr,
-                    list,
-                    negated: false,
-                } if list.iter().all(constant) => pinned.extend(column(expr)),
-                Expr::Between {
-                    expr,
-                    negated: false,
-                    low,
-                    high,
-                } if constant(low) && constant(high) => pinned.extend(column(expr)),
-                _ => {}
-            }
-        }
-        pinned.extend(lower.into_iter().filter(|c| upper.contains(c)));
-        pinned
     }
 
     /// The column an expression names (`col`, `t.col`), folded.
@@ -489,12 +423,26 @@ impl Lower<'_> {
                 if let TableFactor::Table { name, .. } = &u.table.relation {
                     let table = self.qname(name);
                     let (bounded, pinned) = self.batch(u.limit.as_ref(), u.selection.as_ref());
+                    let shrink = self.shrink_of_update(&table, u);
                     self.push(
                         whole,
                         ChangeKind::Update {
                             table,
                             bounded,
                             pinned,
+                            shrink,
+                        },
+                    );
+                }
+            }
+            Statement::Insert(insert) => {
+                if let (Some(table), from_select, shrink) = self.shrink_of_insert(insert) {
+                    self.push(
+                        whole,
+                        ChangeKind::Insert {
+                            table,
+                            from_select,
+                            shrink,
                         },
                     );
                 }
@@ -639,19 +587,5 @@ fn ddl_keyword_of(stmt: &Statement) -> Option<String> {
             let word = text.split_whitespace().next().unwrap_or("").to_uppercase();
             Some(word)
         }
-    }
-}
-
-/// A `WHERE` that holds a subquery with a `LIMIT` (or `FETCH`), at any depth of `AND`/`OR`,
-/// parentheses and `IN`/`EXISTS`/`= (...)`: the statement changes at most that many rows.
-fn limited_subquery(expr: &Expr) -> bool {
-    let limited = |q: &sqlparser::ast::Query| q.limit_clause.is_some() || q.fetch.is_some();
-    match expr {
-        Expr::InSubquery { subquery, .. } => limited(subquery),
-        Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => limited(subquery),
-        Expr::BinaryOp { left, right, .. } => limited_subquery(left) || limited_subquery(right),
-        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => limited_subquery(inner),
-        Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => limited_subquery(right),
-        _ => false,
     }
 }

@@ -29,7 +29,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-check-without-not-valid: <reason>` above the statement.
-    ADD_CHECK_WITHOUT_NOT_VALID, code = "M205", name = "add-check-without-not-valid",
+    ADD_CHECK_WITHOUT_NOT_VALID, code = "M205", name = "add-check-without-not-valid", kind = Lock,
     severity = Error,
     summary = "adding a CHECK without NOT VALID scans the table under an exclusive lock", check
 }

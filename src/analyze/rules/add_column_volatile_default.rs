@@ -28,7 +28,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-column-volatile-default: <reason>` above the statement.
-    ADD_COLUMN_VOLATILE_DEFAULT, code = "M208", name = "add-column-volatile-default",
+    ADD_COLUMN_VOLATILE_DEFAULT, code = "M208", name = "add-column-volatile-default", kind = Lock,
     severity = Error,
     summary = "a volatile default (any default before PG 11) rewrites the table under lock", check
 }

@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-exclusion-constraint: <reason>` above the statement.
-    ADD_EXCLUSION_CONSTRAINT, code = "M214", name = "add-exclusion-constraint", severity = Error,
+    ADD_EXCLUSION_CONSTRAINT, code = "M214", name = "add-exclusion-constraint", kind = Lock, severity = Error,
     summary = "an exclusion constraint is built under an exclusive lock with no online way", check
 }
 

@@ -40,7 +40,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-foreign-key-without-not-valid: <reason>` above the statement.
-    ADD_FOREIGN_KEY_WITHOUT_NOT_VALID, code = "M204", name = "add-foreign-key-without-not-valid",
+    ADD_FOREIGN_KEY_WITHOUT_NOT_VALID, code = "M204", name = "add-foreign-key-without-not-valid", kind = Lock,
     severity = Error,
     summary = "adding a foreign key without NOT VALID locks both tables while it validates", check
 }

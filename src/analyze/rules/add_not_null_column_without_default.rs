@@ -38,7 +38,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-not-null-column-without-default: <reason>` above the statement.
-    ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, code = "M120", name = "add-not-null-column-without-default",
+    ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, code = "M120", name = "add-not-null-column-without-default", kind = Compat,
     severity = Error,
     summary = "a new NOT NULL column without default breaks the previous release's inserts"; compat
 }

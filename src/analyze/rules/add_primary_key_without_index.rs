@@ -28,7 +28,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-primary-key-without-index: <reason>` above the statement.
-    ADD_PRIMARY_KEY_WITHOUT_INDEX, code = "M207", name = "add-primary-key-without-index",
+    ADD_PRIMARY_KEY_WITHOUT_INDEX, code = "M207", name = "add-primary-key-without-index", kind = Lock,
     severity = Error,
     summary = "ADD PRIMARY KEY builds its index under an exclusive lock; use USING INDEX", check
 }

@@ -27,7 +27,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-serial-column: <reason>` above the statement.
-    ADD_SERIAL_COLUMN, code = "M210", name = "add-serial-column", severity = Error,
+    ADD_SERIAL_COLUMN, code = "M210", name = "add-serial-column", kind = Lock, severity = Error,
     summary = "a serial/identity/auto-increment column rewrites the table under lock", check
 }
 

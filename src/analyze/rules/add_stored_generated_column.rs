@@ -29,7 +29,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-stored-generated-column: <reason>` above the statement.
-    ADD_STORED_GENERATED_COLUMN, code = "M209", name = "add-stored-generated-column",
+    ADD_STORED_GENERATED_COLUMN, code = "M209", name = "add-stored-generated-column", kind = Lock,
     severity = Error,
     summary = "a stored generated column rewrites the table under lock", check
 }

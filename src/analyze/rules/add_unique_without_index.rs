@@ -29,7 +29,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow add-unique-without-index: <reason>` above the statement.
-    ADD_UNIQUE_WITHOUT_INDEX, code = "M206", name = "add-unique-without-index", severity = Error,
+    ADD_UNIQUE_WITHOUT_INDEX, code = "M206", name = "add-unique-without-index", kind = Lock, severity = Error,
     summary = "ADD UNIQUE builds its index under an exclusive lock; use UNIQUE USING INDEX", check
 }
 

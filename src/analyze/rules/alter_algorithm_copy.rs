@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow alter-algorithm-copy: <reason>` above the statement.
-    ALTER_ALGORITHM_COPY, code = "M301", name = "alter-algorithm-copy", severity = Error,
+    ALTER_ALGORITHM_COPY, code = "M301", name = "alter-algorithm-copy", kind = Lock, severity = Error,
     summary = "ALGORITHM=COPY copies the table and blocks writes", check
 }
 

@@ -29,7 +29,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow alter-domain-constraint: <why the tables are small or idle>` above the statement.
-    ALTER_DOMAIN_CONSTRAINT, code = "M131", name = "alter-domain-constraint", severity = Error,
+    ALTER_DOMAIN_CONSTRAINT, code = "M131", name = "alter-domain-constraint", kind = Lock, severity = Error,
     summary = "a validated domain constraint scans every table using the domain under a SHARE lock", check
 }
 

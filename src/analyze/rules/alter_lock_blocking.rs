@@ -23,7 +23,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow alter-lock-blocking: <reason>` above the statement.
-    ALTER_LOCK_BLOCKING, code = "M302", name = "alter-lock-blocking", severity = Error,
+    ALTER_LOCK_BLOCKING, code = "M302", name = "alter-lock-blocking", kind = Lock, severity = Error,
     summary = "LOCK=SHARED or LOCK=EXCLUSIVE blocks the table during the change", check
 }
 

@@ -14,7 +14,8 @@ declare_rule! {
     /// same values: PostgreSQL `varchar(n)` → `varchar(m ≥ n)` or unbounded `varchar`,
     /// `varchar`/`char`/`text` → `text`, `numeric(p,s)` → `numeric(q ≥ p,s)`; MySQL `VARCHAR`
     /// widening within the same length-prefix size (both ≤ 255 bytes or both above) and
-    /// `ENUM`/`SET` labels appended at the end.
+    /// `ENUM`/`SET` labels appended at the end. In a contract migration (after the rollout)
+    /// the rewrite is still flagged; the previous release's reads no longer matter.
     ///
     /// ## Why it breaks the running app
     /// Most type changes rewrite the whole table under an ACCESS EXCLUSIVE lock (PostgreSQL)
@@ -35,7 +36,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow change-column-type: <why the table is small or the change is safe>` above the statement.
-    CHANGE_COLUMN_TYPE, code = "M119", name = "change-column-type", severity = Error,
+    CHANGE_COLUMN_TYPE, code = "M119", name = "change-column-type", kind = Both, severity = Error,
     summary = "changing a column's type rewrites the table and breaks the previous release's reads", check
 }
 
@@ -65,8 +66,9 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
                 change.span,
                 table.column(column),
                 format!(
-                    "changing the type of {} from {from} to {ty} rewrites the table under an exclusive lock and changes what the previous release reads",
-                    table.column(column)
+                    "changing the type of {} from {from} to {ty} rewrites the table under an exclusive lock{}",
+                    table.column(column),
+                    reads(ctx)
                 ),
             );
         }
@@ -101,8 +103,9 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
                 change.span,
                 table.column(from),
                 format!(
-                    "changing the type of {} from {old} to {new} copies the table and changes what the previous release reads",
-                    table.column(from)
+                    "changing the type of {} from {old} to {new} copies the table{}",
+                    table.column(from),
+                    reads(ctx)
                 ),
             );
         }
@@ -121,6 +124,15 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
 }
 
 /// Bytes MySQL stores an `ENUM` or `SET` value in: changing it copies the table.
+/// What the change does to the previous release, unless it is gone (a contract migration).
+fn reads(ctx: &Context) -> &'static str {
+    if ctx.contract() {
+        ""
+    } else {
+        " and changes what the previous release reads"
+    }
+}
+
 fn enum_storage(name: &str, count: usize) -> usize {
     if name == "set" {
         count.div_ceil(8).max(1)

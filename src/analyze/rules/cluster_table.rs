@@ -22,7 +22,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow cluster-table: <reason>` above the statement.
-    CLUSTER_TABLE, code = "M212", name = "cluster-table", severity = Error,
+    CLUSTER_TABLE, code = "M212", name = "cluster-table", kind = Lock, severity = Error,
     summary = "CLUSTER rewrites the table under an exclusive lock", check
 }
 

@@ -28,7 +28,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow concurrently-in-transaction: <reason>` above the statement.
-    CONCURRENTLY_IN_TRANSACTION, code = "M010", name = "concurrently-in-transaction", severity = Error,
+    CONCURRENTLY_IN_TRANSACTION, code = "M010", name = "concurrently-in-transaction", kind = Statement, severity = Error,
     summary = "CONCURRENTLY (or VACUUM, ...) inside BEGIN ... COMMIT fails on PostgreSQL", check
 }
 

@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow create-index-not-concurrently: <why the table is small or idle>` above the statement.
-    CREATE_INDEX_NOT_CONCURRENTLY, code = "M201", name = "create-index-not-concurrently",
+    CREATE_INDEX_NOT_CONCURRENTLY, code = "M201", name = "create-index-not-concurrently", kind = Lock,
     severity = Error,
     summary = "CREATE INDEX without CONCURRENTLY blocks writes while it builds", check
 }

@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow delete-without-where: <why every row must go>` above the statement.
-    DELETE_WITHOUT_WHERE, code = "M110", name = "delete-without-where", severity = Error,
+    DELETE_WITHOUT_WHERE, code = "M110", name = "delete-without-where", kind = Statement, severity = Error,
     summary = "DELETE without WHERE deletes every row", check
 }
 

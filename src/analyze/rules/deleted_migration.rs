@@ -22,6 +22,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// Not suppressible: applied history is immutable.
-    DELETED_MIGRATION, code = "M013", name = "deleted-migration", severity = Error,
+    DELETED_MIGRATION, code = "M013", name = "deleted-migration", kind = File, severity = Error,
     summary = "a migration that exists on the base branch was deleted"
 }

@@ -27,7 +27,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow detach-partition-not-concurrently: <reason>` above the statement.
-    DETACH_PARTITION_NOT_CONCURRENTLY, code = "M215", name = "detach-partition-not-concurrently",
+    DETACH_PARTITION_NOT_CONCURRENTLY, code = "M215", name = "detach-partition-not-concurrently", kind = Lock,
     severity = Error,
     summary = "DETACH PARTITION without CONCURRENTLY locks the parent table", check
 }

@@ -23,6 +23,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `down-migration-ignored = "off"` in `[rules]` of `migrate.toml`.
-    DOWN_MIGRATION_IGNORED, code = "M004", name = "down-migration-ignored", severity = Info,
+    DOWN_MIGRATION_IGNORED, code = "M004", name = "down-migration-ignored", kind = File, severity = Info,
     summary = "a .down.sql rollback file is ignored (migrate is forward-only)"
 }

@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-and-add-column: <reason>` above the statement that adds it back.
-    DROP_AND_ADD_COLUMN, code = "M128", name = "drop-and-add-column", severity = Warning,
+    DROP_AND_ADD_COLUMN, code = "M128", name = "drop-and-add-column", kind = Compat, severity = Warning,
     summary = "a column dropped and added back keeps the old app working but loses every value"; compat
 }
 

@@ -31,7 +31,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-column: <why no running version uses it>` above the statement.
-    DROP_COLUMN, code = "M102", name = "drop-column", severity = Error,
+    DROP_COLUMN, code = "M102", name = "drop-column", kind = Compat, severity = Error,
     summary = "dropping a column breaks the previous release, which still reads it"; compat
 }
 

@@ -25,7 +25,7 @@ declare_rule! {
     /// ## Suppress
     /// `-- migrate:allow drop-database: <why no app uses it, in every environment>` above
     /// the statement.
-    DROP_DATABASE, code = "M127", name = "drop-database", severity = Error,
+    DROP_DATABASE, code = "M127", name = "drop-database", kind = Statement, severity = Error,
     summary = "dropping a database destroys everything in it for every app version", check
 }
 

@@ -32,7 +32,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-default-on-not-null-column: <reason>` above the statement.
-    DROP_DEFAULT_ON_NOT_NULL_COLUMN, code = "M122", name = "drop-default-on-not-null-column",
+    DROP_DEFAULT_ON_NOT_NULL_COLUMN, code = "M122", name = "drop-default-on-not-null-column", kind = Compat,
     severity = Error,
     summary = "dropping the default of a NOT NULL column breaks old inserts that omit it"; compat
 }

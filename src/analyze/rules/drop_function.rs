@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-function: <reason>` above the statement.
-    DROP_FUNCTION, code = "M108", name = "drop-function", severity = Error,
+    DROP_FUNCTION, code = "M108", name = "drop-function", kind = Compat, severity = Error,
     summary = "dropping a function breaks callers in the previous release", check
 }
 

@@ -23,7 +23,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-index-not-concurrently: <reason>` above the statement.
-    DROP_INDEX_NOT_CONCURRENTLY, code = "M203", name = "drop-index-not-concurrently",
+    DROP_INDEX_NOT_CONCURRENTLY, code = "M203", name = "drop-index-not-concurrently", kind = Lock,
     severity = Warning,
     summary = "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock", check
 }

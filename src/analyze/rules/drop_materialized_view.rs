@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-materialized-view: <reason>` above the statement.
-    DROP_MATERIALIZED_VIEW, code = "M104", name = "drop-materialized-view", severity = Error,
+    DROP_MATERIALIZED_VIEW, code = "M104", name = "drop-materialized-view", kind = Compat, severity = Error,
     summary = "dropping a materialized view breaks the previous release, which still reads it", check
 }
 

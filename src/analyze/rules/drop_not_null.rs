@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-not-null: <why old readers tolerate NULL>` above the statement.
-    DROP_NOT_NULL, code = "M123", name = "drop-not-null", severity = Warning,
+    DROP_NOT_NULL, code = "M123", name = "drop-not-null", kind = Compat, severity = Warning,
     summary = "dropping NOT NULL lets NULLs reach old readers that assume a value", check
 }
 

@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-schema: <reason>` above the statement.
-    DROP_SCHEMA, code = "M105", name = "drop-schema", severity = Error,
+    DROP_SCHEMA, code = "M105", name = "drop-schema", kind = Compat, severity = Error,
     summary = "dropping a schema drops everything the previous release uses in it", check
 }
 

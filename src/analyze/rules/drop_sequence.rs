@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-sequence: <reason>` above the statement.
-    DROP_SEQUENCE, code = "M107", name = "drop-sequence", severity = Error,
+    DROP_SEQUENCE, code = "M107", name = "drop-sequence", kind = Compat, severity = Error,
     summary = "dropping a sequence breaks defaults and queries of the previous release", check
 }
 

@@ -28,7 +28,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-table: <why no running version uses it>` above the statement.
-    DROP_TABLE, code = "M101", name = "drop-table", severity = Error,
+    DROP_TABLE, code = "M101", name = "drop-table", kind = Compat, severity = Error,
     summary = "dropping a table breaks the previous release, which still uses it", check
 }
 

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-type: <reason>` above the statement.
-    DROP_TYPE, code = "M106", name = "drop-type", severity = Error,
+    DROP_TYPE, code = "M106", name = "drop-type", kind = Compat, severity = Error,
     summary = "dropping a type breaks columns and queries of the previous release", check
 }
 

@@ -27,7 +27,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-view: <reason>` above the statement.
-    DROP_VIEW, code = "M103", name = "drop-view", severity = Error,
+    DROP_VIEW, code = "M103", name = "drop-view", kind = Compat, severity = Error,
     summary = "dropping a view breaks the previous release, which still reads it", check
 }
 

@@ -23,6 +23,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// Not suppressible: rename one of the files.
-    DUPLICATE_VERSION, code = "M003", name = "duplicate-version", severity = Error,
+    DUPLICATE_VERSION, code = "M003", name = "duplicate-version", kind = File, severity = Error,
     summary = "two migration files share one version"
 }

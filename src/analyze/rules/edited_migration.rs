@@ -25,6 +25,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// Not suppressible: applied history is immutable.
-    EDITED_MIGRATION, code = "M012", name = "edited-migration", severity = Error,
+    EDITED_MIGRATION, code = "M012", name = "edited-migration", kind = File, severity = Error,
     summary = "a migration that exists on the base branch was edited"
 }

@@ -27,6 +27,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// Not suppressible: fix the directive.
-    INVALID_DIRECTIVE, code = "M005", name = "invalid-directive", severity = Error,
+    INVALID_DIRECTIVE, code = "M005", name = "invalid-directive", kind = File, severity = Error,
     summary = "a -- migrate: directive is malformed (missing reason, unknown rule or word)"
 }

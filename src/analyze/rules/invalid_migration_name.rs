@@ -30,6 +30,6 @@ declare_rule! {
     /// ## Suppress
     /// Not suppressible per statement; set `invalid-migration-name = "off"` in `[rules]` of
     /// `migrate.toml` if the directory must hold other SQL files.
-    INVALID_MIGRATION_NAME, code = "M002", name = "invalid-migration-name", severity = Error,
+    INVALID_MIGRATION_NAME, code = "M002", name = "invalid-migration-name", kind = File, severity = Error,
     summary = "a .sql file in the migration directory is not named as its layout expects"
 }

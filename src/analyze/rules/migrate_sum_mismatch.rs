@@ -27,6 +27,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// Not suppressible: run `migrate hash` after review, or delete `migrate.sum` to stop using it.
-    MIGRATE_SUM_MISMATCH, code = "M011", name = "migrate-sum-mismatch", severity = Error,
+    MIGRATE_SUM_MISMATCH, code = "M011", name = "migrate-sum-mismatch", kind = File, severity = Error,
     summary = "a migration was edited, deleted or added without updating migrate.sum"
 }

@@ -31,7 +31,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow mixed-non-transactional: <why a partial apply is harmless>` above the first such statement.
-    MIXED_NON_TRANSACTIONAL, code = "M009", name = "mixed-non-transactional", severity = Error,
+    MIXED_NON_TRANSACTIONAL, code = "M009", name = "mixed-non-transactional", kind = Statement, severity = Error,
     summary = "a statement that cannot run in a transaction must be alone in its file", check
 }
 

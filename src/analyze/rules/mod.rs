@@ -13,9 +13,13 @@ pub mod add_unique_without_index;
 pub mod alter_algorithm_copy;
 pub mod alter_domain_constraint;
 pub mod alter_lock_blocking;
+pub mod backfill_never_shrinks;
+pub mod backfill_not_dml;
 pub mod change_column_type;
 pub mod cluster_table;
 pub mod concurrently_in_transaction;
+pub mod contract_mixes_expand;
+pub mod contract_touches_new_object;
 pub mod create_index_not_concurrently;
 pub mod delete_without_where;
 pub mod deleted_migration;
@@ -214,5 +218,69 @@ pub(crate) mod testing {
     /// [`fires`] on PostgreSQL.
     pub fn fires_pg(rule: &str, files: &[&str]) -> Vec<(usize, u32)> {
         fires(rule, Dialect::Postgres, files)
+    }
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::testing::{Dialect, fires, fires_pg};
+
+    const OLD: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text, email text, n int);";
+
+    #[test]
+    fn a_contract_migration_may_break_the_previous_release_but_not_block_traffic() {
+        let expand = [OLD, "ALTER TABLE users DROP COLUMN name;"];
+        assert_eq!(fires_pg("drop-column", &expand), [(2, 1)]);
+        let contract = [
+            OLD,
+            "-- migrate:contract\nALTER TABLE users DROP COLUMN name;\nALTER TABLE users RENAME COLUMN email TO mail;\nCREATE INDEX users_n ON users (n);",
+        ];
+        assert!(fires_pg("drop-column", &contract).is_empty());
+        assert!(fires_pg("rename-column", &contract).is_empty());
+        // Lock rules still judge it.
+        assert_eq!(
+            fires_pg("create-index-not-concurrently", &contract),
+            [(2, 4)]
+        );
+        // Rules about both report only the lock part.
+        let tighten = [
+            OLD,
+            "-- migrate:contract\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        ];
+        assert_eq!(fires_pg("set-not-null", &tighten), [(2, 2)]);
+        let checked = [
+            OLD,
+            "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;",
+            "ALTER TABLE users VALIDATE CONSTRAINT email_nn;",
+            "-- migrate:contract\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        ];
+        assert!(fires_pg("set-not-null", &checked).is_empty());
+        let mysql = [
+            OLD,
+            "-- migrate:contract\nALTER TABLE users MODIFY email text NOT NULL;",
+        ];
+        assert!(fires("set-not-null", Dialect::Mysql, &mysql).is_empty());
+        let retype = [
+            OLD,
+            "-- migrate:contract\nALTER TABLE users ALTER COLUMN n TYPE bigint;",
+        ];
+        assert_eq!(fires_pg("change-column-type", &retype), [(2, 2)]);
+    }
+
+    #[test]
+    fn phase_directives_must_lead_and_agree() {
+        let late = [
+            OLD,
+            "ALTER TABLE users DROP COLUMN name;\n-- migrate:contract\n",
+        ];
+        assert_eq!(fires_pg("invalid-directive", &late), [(2, 2)]);
+        // A misplaced directive declares nothing: the drop is judged as an expand step.
+        assert_eq!(fires_pg("drop-column", &late), [(2, 1)]);
+        let both = [
+            OLD,
+            "-- migrate:contract\n-- migrate:backfill\nALTER TABLE users DROP COLUMN name;",
+        ];
+        assert_eq!(fires_pg("invalid-directive", &both), [(2, 2)]);
+        assert!(fires_pg("drop-column", &both).is_empty());
     }
 }

@@ -34,7 +34,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow mysql-inline-references: <reason>` above the statement.
-    MYSQL_INLINE_REFERENCES, code = "M132", name = "mysql-inline-references", severity = Warning,
+    MYSQL_INLINE_REFERENCES, code = "M132", name = "mysql-inline-references", kind = Statement, severity = Warning,
     summary = "REFERENCES written on a column is ignored by MySQL (not by MariaDB)", check
 }
 

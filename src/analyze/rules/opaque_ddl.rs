@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow opaque-ddl: <what the block does and why it is safe>`.
-    OPAQUE_DDL, code = "M007", name = "opaque-ddl", severity = Warning,
+    OPAQUE_DDL, code = "M007", name = "opaque-ddl", kind = Statement, severity = Warning,
     summary = "DDL inside a DO block or dynamic SQL cannot be checked", check
 }
 

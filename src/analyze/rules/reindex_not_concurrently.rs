@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow reindex-not-concurrently: <reason>` above the statement.
-    REINDEX_NOT_CONCURRENTLY, code = "M202", name = "reindex-not-concurrently", severity = Error,
+    REINDEX_NOT_CONCURRENTLY, code = "M202", name = "reindex-not-concurrently", kind = Lock, severity = Error,
     summary = "REINDEX without CONCURRENTLY blocks writes while it rebuilds", check
 }
 

@@ -32,7 +32,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow remove-enum-value: <reason>` above the statement.
-    REMOVE_ENUM_VALUE, code = "M126", name = "remove-enum-value", severity = Error,
+    REMOVE_ENUM_VALUE, code = "M126", name = "remove-enum-value", kind = Compat, severity = Error,
     summary = "removing an enum label breaks the previous release, which still writes it", check
 }
 

@@ -32,7 +32,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-column: <reason>` above the statement.
-    RENAME_COLUMN, code = "M112", name = "rename-column", severity = Error,
+    RENAME_COLUMN, code = "M112", name = "rename-column", kind = Compat, severity = Error,
     summary = "renaming a column breaks the previous release, which uses the old name", check; compat
 }
 

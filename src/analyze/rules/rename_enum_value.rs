@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-enum-value: <reason>` above the statement.
-    RENAME_ENUM_VALUE, code = "M115", name = "rename-enum-value", severity = Error,
+    RENAME_ENUM_VALUE, code = "M115", name = "rename-enum-value", kind = Compat, severity = Error,
     summary = "renaming an enum label breaks the previous release, which writes the old one", check
 }
 

@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-function: <reason>` above the statement.
-    RENAME_FUNCTION, code = "M118", name = "rename-function", severity = Error,
+    RENAME_FUNCTION, code = "M118", name = "rename-function", kind = Compat, severity = Error,
     summary = "renaming a function breaks callers in the previous release", check
 }
 

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-schema: <reason>` above the statement.
-    RENAME_SCHEMA, code = "M114", name = "rename-schema", severity = Error,
+    RENAME_SCHEMA, code = "M114", name = "rename-schema", kind = Compat, severity = Error,
     summary = "renaming a schema breaks every qualified name of the previous release", check
 }
 

@@ -28,7 +28,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-table: <reason>` above the statement.
-    RENAME_TABLE, code = "M111", name = "rename-table", severity = Error,
+    RENAME_TABLE, code = "M111", name = "rename-table", kind = Compat, severity = Error,
     summary = "renaming a table breaks the previous release, which uses the old name", check
 }
 

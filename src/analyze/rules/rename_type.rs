@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-type: <reason>` above the statement.
-    RENAME_TYPE, code = "M117", name = "rename-type", severity = Error,
+    RENAME_TYPE, code = "M117", name = "rename-type", kind = Compat, severity = Error,
     summary = "renaming a type breaks casts in the previous release", check
 }
 

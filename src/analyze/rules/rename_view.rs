@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-view: <reason>` above the statement.
-    RENAME_VIEW, code = "M113", name = "rename-view", severity = Error,
+    RENAME_VIEW, code = "M113", name = "rename-view", kind = Compat, severity = Error,
     summary = "renaming a view breaks the previous release, which uses the old name", check
 }
 

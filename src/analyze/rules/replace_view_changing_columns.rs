@@ -35,7 +35,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow replace-view-changing-columns: <reason>` above the statement.
-    REPLACE_VIEW_CHANGING_COLUMNS, code = "M124", name = "replace-view-changing-columns",
+    REPLACE_VIEW_CHANGING_COLUMNS, code = "M124", name = "replace-view-changing-columns", kind = Compat,
     severity = Error,
     summary = "replacing a view removes, renames or reorders columns old readers use", check
 }

@@ -40,7 +40,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow replay-fails: <why the database differs from the history>` above the statement.
-    REPLAY_FAILS, code = "M130", name = "replay-fails", severity = Error,
+    REPLAY_FAILS, code = "M130", name = "replay-fails", kind = Statement, severity = Error,
     summary = "the replayed history shows the statement will fail when it runs", check
 }
 

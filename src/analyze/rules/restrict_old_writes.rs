@@ -42,7 +42,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow restrict-old-writes: <why the old app never writes such values>` above the statement.
-    RESTRICT_OLD_WRITES, code = "M129", name = "restrict-old-writes", severity = Warning,
+    RESTRICT_OLD_WRITES, code = "M129", name = "restrict-old-writes", kind = Compat, severity = Warning,
     summary = "a new constraint or unique index can make writes of the previous release fail", check; compat
 }
 

@@ -19,6 +19,10 @@ declare_rule! {
     /// PostgreSQL scans the whole table under an ACCESS EXCLUSIVE lock to verify, blocking all
     /// reads and writes; MySQL rebuilds the table.
     ///
+    /// In a contract migration (run after the rollout, when no old app writes NULLs) only the
+    /// lock is flagged: PostgreSQL's scan unless a validated CHECK lets 12+ skip it; MySQL and
+    /// MariaDB rebuild in place with writes allowed.
+    ///
     /// ## Example
     /// ```sql
     /// ALTER TABLE users ALTER COLUMN email SET NOT NULL;
@@ -34,7 +38,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow set-not-null: <reason>` above the statement.
-    SET_NOT_NULL, code = "M121", name = "set-not-null", severity = Error,
+    SET_NOT_NULL, code = "M121", name = "set-not-null", kind = Both, severity = Error,
     summary = "SET NOT NULL breaks old inserts of NULL and scans the table under lock", check
 }
 
@@ -62,7 +66,15 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             }
             let (any_check, validated) = not_null_checks(ctx, table, column);
             let object = table.column(column);
-            let message = if !ctx.postgres() {
+            let message = if ctx.contract() && !ctx.postgres() {
+                // After the rollout only the lock matters: MySQL/MariaDB rebuild in place
+                // with writes allowed.
+                return;
+            } else if ctx.contract() && !(validated && ctx.pg_version >= 12) {
+                format!(
+                    "setting NOT NULL on {object} scans the whole table under an ACCESS EXCLUSIVE lock, blocking the new release's reads and writes"
+                )
+            } else if !ctx.postgres() {
                 format!(
                     "setting NOT NULL on {object} makes writes of NULL by the previous release fail and rebuilds the table"
                 )
@@ -116,7 +128,13 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
                     continue;
                 }
                 let object = table.column(column);
-                let message = if ctx.postgres() {
+                let message = if ctx.contract() && ctx.postgres() {
+                    format!(
+                        "the primary key sets nullable {object} NOT NULL: the table is scanned under an ACCESS EXCLUSIVE lock"
+                    )
+                } else if ctx.contract() {
+                    continue;
+                } else if ctx.postgres() {
                     format!(
                         "the primary key sets nullable {object} NOT NULL: the table is scanned under an ACCESS EXCLUSIVE lock and writes of NULL by the previous release fail"
                     )
@@ -136,7 +154,8 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             let Some(old) = ctx.catalog.column(table, from) else {
                 return;
             };
-            if old.not_null || !column.not_null || ctx.is_new_column(table, from) {
+            if old.not_null || !column.not_null || ctx.is_new_column(table, from) || ctx.contract()
+            {
                 return;
             }
             let object = table.column(from);

@@ -25,7 +25,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow set-schema: <reason>` above the statement.
-    SET_SCHEMA, code = "M116", name = "set-schema", severity = Error,
+    SET_SCHEMA, code = "M116", name = "set-schema", kind = Compat, severity = Error,
     summary = "moving an object to another schema breaks the previous release's names", check
 }
 

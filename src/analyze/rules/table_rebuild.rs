@@ -35,7 +35,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow table-rebuild: <why writes cannot be lost>` above the drop or rename.
-    TABLE_REBUILD, code = "M125", name = "table-rebuild", severity = Error,
+    TABLE_REBUILD, code = "M125", name = "table-rebuild", kind = Lock, severity = Error,
     summary = "rebuilding a table (copy, drop, rename) loses writes and can cascade deletes", check
 }
 

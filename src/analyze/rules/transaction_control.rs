@@ -33,7 +33,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow transaction-control: <reason>` above the statement.
-    TRANSACTION_CONTROL, code = "M008", name = "transaction-control", severity = Error,
+    TRANSACTION_CONTROL, code = "M008", name = "transaction-control", kind = Statement, severity = Error,
     summary = "BEGIN/COMMIT in a migration file fights the engine's own transaction", check
 }
 

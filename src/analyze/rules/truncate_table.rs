@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow truncate-table: <why losing the rows is intended>` above the statement.
-    TRUNCATE_TABLE, code = "M109", name = "truncate-table", severity = Error,
+    TRUNCATE_TABLE, code = "M109", name = "truncate-table", kind = Compat, severity = Error,
     summary = "TRUNCATE deletes every row the running app still uses", check
 }
 

@@ -37,14 +37,14 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. Keep the schema change in the migration; move the data change out of the deploy's transaction.
-    /// 2. Run it in batches, each its own short transaction, until it changes no row: PostgreSQL: `UPDATE users SET org_id = 1 WHERE id IN (SELECT id FROM users WHERE org_id IS NULL LIMIT 5000)`.
-    /// 3. MySQL: `UPDATE users SET org_id = 1 WHERE org_id IS NULL LIMIT 5000`, repeated.
-    /// 4. A bounded statement like these passes this rule in a migration too, but runs once there: repeat it from a job until it changes no row.
+    /// 1. Keep the schema change in the expand migration; move the data change to a backfill migration (`migrate new --backfill DESCRIPTION`, first line `-- migrate:backfill`).
+    /// 2. Write it as a bounded batch whose change makes its own condition false; `migrate up` repeats it, each batch its own short transaction, until it changes no row.
+    /// 3. PostgreSQL: `UPDATE users SET org_id = 1 WHERE id IN (SELECT id FROM users WHERE org_id IS NULL LIMIT 5000)`.
+    /// 4. MySQL: `UPDATE users SET org_id = 1 WHERE org_id IS NULL LIMIT 5000`.
     ///
     /// ## Suppress
     /// `-- migrate:allow unbatched-backfill: <why the table is small or idle>` above the statement.
-    UNBATCHED_BACKFILL, code = "M216", name = "unbatched-backfill", severity = Warning,
+    UNBATCHED_BACKFILL, code = "M216", name = "unbatched-backfill", kind = Lock, severity = Warning,
     summary = "an UPDATE or DELETE without a bound locks every row it changes until the migration commits",
     check
 }
@@ -55,6 +55,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             table,
             bounded: false,
             pinned,
+            ..
         } => (table, pinned, "updating"),
         ChangeKind::Delete {
             table,

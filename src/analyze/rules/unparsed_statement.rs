@@ -25,6 +25,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow unparsed-statement: <reason>` on the line above the statement.
-    UNPARSED_STATEMENT, code = "M001", name = "unparsed-statement", severity = Warning,
+    UNPARSED_STATEMENT, code = "M001", name = "unparsed-statement", kind = Statement, severity = Warning,
     summary = "a statement could not be parsed, so it was not checked"
 }

@@ -22,6 +22,6 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `unused-allow = "off"` in `[rules]` of `migrate.toml`.
-    UNUSED_ALLOW, code = "M006", name = "unused-allow", severity = Warning,
+    UNUSED_ALLOW, code = "M006", name = "unused-allow", kind = File, severity = Warning,
     summary = "a migrate:allow suppresses nothing"
 }

@@ -24,7 +24,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow vacuum-full: <reason>` above the statement.
-    VACUUM_FULL, code = "M211", name = "vacuum-full", severity = Error,
+    VACUUM_FULL, code = "M211", name = "vacuum-full", kind = Lock, severity = Error,
     summary = "VACUUM FULL rewrites the table under an exclusive lock", check
 }
 

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Suppress
     /// `-- migrate:allow validate-in-same-migration: <reason>` above the statement.
-    VALIDATE_IN_SAME_MIGRATION, code = "M213", name = "validate-in-same-migration",
+    VALIDATE_IN_SAME_MIGRATION, code = "M213", name = "validate-in-same-migration", kind = Lock,
     severity = Error,
     summary = "VALIDATE in the transaction that added NOT VALID keeps the strong lock", check
 }

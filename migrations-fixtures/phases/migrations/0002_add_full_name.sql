@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN full_name text;
+ALTER TABLE users ADD COLUMN org_id bigint;

@@ -1,0 +1,384 @@
+//! What bounds a data change and whether running it again changes fewer rows: the facts a
+//! backfill (`UPDATE`, `INSERT ... SELECT`, `DELETE` repeated until it changes no row) and
+//! `unbatched-backfill` need, read from the statement's `WHERE`, `SET` and `LIMIT`.
+
+use sqlparser::ast::{
+    Assignment, AssignmentTarget, BinaryOperator, Expr, Insert, OnConflictAction, OnInsert, Query,
+    SetExpr, TableFactor, TableObject, Update, Value,
+};
+
+use super::Lower;
+use crate::analyze::ir::{QName, Shrink};
+
+/// The top-level `AND`s of a condition, parentheses removed.
+fn conjuncts(selection: Option<&Expr>) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Expr> = selection.into_iter().collect();
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                stack.push(right);
+                stack.push(left);
+            }
+            Expr::Nested(inner) => stack.push(inner),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A literal value (a negative number too).
+fn constant(e: &Expr) -> bool {
+    matches!(e, Expr::Value(_))
+        || matches!(e, Expr::UnaryOp { expr, .. } if matches!(**expr, Expr::Value(_)))
+}
+
+fn is_null_literal(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
+}
+
+/// A `WHERE` that holds a subquery with a `LIMIT` (or `FETCH`), at any depth of `AND`/`OR`,
+/// parentheses and `IN`/`EXISTS`/`= (...)`: the statement changes at most that many rows.
+fn limited_subquery(expr: &Expr) -> bool {
+    let limited = |q: &Query| q.limit_clause.is_some() || q.fetch.is_some();
+    match expr {
+        Expr::InSubquery { subquery, .. } => limited(subquery),
+        Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => limited(subquery),
+        Expr::BinaryOp { left, right, .. } => limited_subquery(left) || limited_subquery(right),
+        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => limited_subquery(inner),
+        Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => limited_subquery(right),
+        _ => false,
+    }
+}
+
+/// What a condition says about one column, as far as a `SET` can falsify it.
+enum Condition<'e> {
+    /// `col IS NULL`.
+    IsNull(String),
+    /// `col IS NOT NULL`.
+    NotNull(String),
+    /// `col <op> value`.
+    Compare(String, &'e BinaryOperator, &'e Expr),
+    /// `col IS DISTINCT FROM value`.
+    Distinct(String, &'e Expr),
+    /// `col IN (v, ...)`.
+    In(String, &'e [Expr]),
+}
+
+impl Lower<'_> {
+    /// What bounds an `UPDATE` or `DELETE`: whether a `LIMIT` of its own or of a subquery of
+    /// its `WHERE` does, and the columns the `WHERE` pins ([`Lower::pinned`]).
+    pub(super) fn batch(
+        &self,
+        limit: Option<&Expr>,
+        selection: Option<&Expr>,
+    ) -> (bool, Vec<String>) {
+        let bounded = limit.is_some() || selection.is_some_and(limited_subquery);
+        (bounded, self.pinned(selection))
+    }
+
+    /// The columns a `WHERE` pins to constants in its top-level `AND`s: `col = v`,
+    /// `col IN (v, ...)`, `col BETWEEN a AND b`, or both a lower and an upper bound.
+    fn pinned(&self, selection: Option<&Expr>) -> Vec<String> {
+        let column = |e: &Expr| self.column_name(e);
+        let (mut pinned, mut lower, mut upper) = (Vec::new(), Vec::new(), Vec::new());
+        for e in conjuncts(selection) {
+            match e {
+                Expr::BinaryOp { left, op, right } => {
+                    let (col, flipped) = match (column(left), column(right)) {
+                        (Some(c), None) if constant(right) => (c, false),
+                        (None, Some(c)) if constant(left) => (c, true),
+                        _ => continue,
+                    };
+                    match (op, flipped) {
+                        (BinaryOperator::Eq, _) => pinned.push(col),
+                        (BinaryOperator::Gt | BinaryOperator::GtEq, false)
+                        | (BinaryOperator::Lt | BinaryOperator::LtEq, true) => lower.push(col),
+                        (BinaryOperator::Lt | BinaryOperator::LtEq, false)
+                        | (BinaryOperator::Gt | BinaryOperator::GtEq, true) => upper.push(col),
+                        _ => {}
+                    }
+                }
+                Expr::InList {
+                    expr,
+                    list,
+                    negated: false,
+                } if list.iter().all(constant) => pinned.extend(column(expr)),
+                Expr::Between {
+                    expr,
+                    negated: false,
+                    low,
+                    high,
+                } if constant(low) && constant(high) => pinned.extend(column(expr)),
+                _ => {}
+            }
+        }
+        pinned.extend(lower.into_iter().filter(|c| upper.contains(c)));
+        pinned
+    }
+
+    /// The table a `FROM` item names, when it is a plain table.
+    fn factor_table(&self, factor: &TableFactor) -> Option<QName> {
+        match factor {
+            TableFactor::Table { name, .. } => Some(self.qname(name)),
+            _ => None,
+        }
+    }
+
+    /// The conditions a row must meet to be changed: the `WHERE`'s top-level `AND`s, and
+    /// those of a `key IN (SELECT key FROM <same table> WHERE ... LIMIT n)` batch.
+    fn conditions<'e>(&self, table: &QName, selection: Option<&'e Expr>) -> Vec<Condition<'e>> {
+        let mut out = Vec::new();
+        for e in conjuncts(selection) {
+            if let Expr::InSubquery {
+                subquery,
+                negated: false,
+                ..
+            } = e
+                && let SetExpr::Select(select) = subquery.body.as_ref()
+                && select.from.len() == 1
+                && select.from[0].joins.is_empty()
+                && self.factor_table(&select.from[0].relation).as_ref() == Some(table)
+            {
+                out.extend(self.conditions(table, select.selection.as_ref()));
+                continue;
+            }
+            out.extend(self.condition(e));
+        }
+        out
+    }
+
+    fn condition<'e>(&self, e: &'e Expr) -> Option<Condition<'e>> {
+        Some(match e {
+            Expr::IsNull(inner) => Condition::IsNull(self.column_name(inner)?),
+            Expr::IsNotNull(inner) => Condition::NotNull(self.column_name(inner)?),
+            Expr::IsDistinctFrom(a, b) => match (self.column_name(a), self.column_name(b)) {
+                (Some(c), _) => Condition::Distinct(c, b),
+                (None, Some(c)) => Condition::Distinct(c, a),
+                _ => return None,
+            },
+            Expr::BinaryOp { left, op, right } => match self.column_name(left) {
+                Some(c) => Condition::Compare(c, op, right),
+                None => return None,
+            },
+            Expr::InList {
+                expr,
+                list,
+                negated: false,
+            } => Condition::In(self.column_name(expr)?, list),
+            _ => return None,
+        })
+    }
+
+    /// The columns whose being NOT NULL makes `e` not NULL (`Some(vec![])`: never NULL);
+    /// `None` when it may be NULL whatever they hold.
+    fn not_null_given(&self, e: &Expr, conditions: &[Condition]) -> Option<Vec<String>> {
+        match e {
+            Expr::Value(v) => (!matches!(v.value, Value::Null)).then(Vec::new),
+            Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => {
+                self.not_null_given(expr, conditions)
+            }
+            Expr::Cast { expr, .. } => self.not_null_given(expr, conditions),
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+                let column = self.column_name(e)?;
+                let known = conditions
+                    .iter()
+                    .any(|c| matches!(c, Condition::NotNull(n) if *n == column));
+                Some(if known { Vec::new() } else { vec![column] })
+            }
+            Expr::BinaryOp { left, right, .. } => {
+                let mut columns = self.not_null_given(left, conditions)?;
+                columns.extend(self.not_null_given(right, conditions)?);
+                Some(columns)
+            }
+            Expr::Function(f) => {
+                let name = f.name.to_string().to_ascii_lowercase();
+                let args = match &f.args {
+                    sqlparser::ast::FunctionArguments::List(list) => list
+                        .args
+                        .iter()
+                        .filter_map(|a| match a {
+                            sqlparser::ast::FunctionArg::Unnamed(
+                                sqlparser::ast::FunctionArgExpr::Expr(e),
+                            ) => Some(e),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                match name.as_str() {
+                    // The first argument that is never NULL ends the search.
+                    "coalesce" | "ifnull" | "nvl" => {
+                        let mut best: Option<Vec<String>> = None;
+                        for arg in args {
+                            match self.not_null_given(arg, conditions) {
+                                Some(c) if c.is_empty() => return Some(c),
+                                Some(c) if best.is_none() => best = Some(c),
+                                _ => {}
+                            }
+                        }
+                        best
+                    }
+                    "now"
+                    | "current_timestamp"
+                    | "localtimestamp"
+                    | "utc_timestamp"
+                    | "gen_random_uuid"
+                    | "uuid"
+                    | "uuid_generate_v4"
+                    | "random"
+                    | "rand"
+                    | "clock_timestamp"
+                    | "statement_timestamp"
+                    | "transaction_timestamp"
+                    | "current_date"
+                    | "curdate"
+                    | "sysdate" => Some(Vec::new()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a changed row stops meeting the statement's conditions: some condition on a
+    /// column the `SET` assigns is false for the assigned value.
+    fn update_shrink(
+        &self,
+        table: &QName,
+        assignments: &[Assignment],
+        selection: Option<&Expr>,
+    ) -> Shrink {
+        let conditions = self.conditions(table, selection);
+        let mut best = Shrink::Never;
+        for a in assignments {
+            let AssignmentTarget::ColumnName(name) = &a.target else {
+                continue;
+            };
+            let Some(column) = name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| self.fold(i))
+            else {
+                continue;
+            };
+            let value = &a.value;
+            let same = |other: &Expr| other.to_string() == value.to_string();
+            for condition in &conditions {
+                let shrink = match condition {
+                    Condition::IsNull(c) if *c == column => {
+                        match self.not_null_given(value, &conditions) {
+                            Some(columns) if columns.is_empty() => Shrink::Always,
+                            Some(columns) => Shrink::IfNotNull(columns),
+                            None => continue,
+                        }
+                    }
+                    Condition::NotNull(c) if *c == column && is_null_literal(value) => {
+                        Shrink::Always
+                    }
+                    Condition::Compare(c, op, other) if *c == column => match op {
+                        BinaryOperator::NotEq | BinaryOperator::Lt | BinaryOperator::Gt
+                            if same(other) =>
+                        {
+                            Shrink::Always
+                        }
+                        BinaryOperator::Eq
+                            if constant(other)
+                                && constant(value)
+                                && !is_null_literal(value)
+                                && !same(other) =>
+                        {
+                            Shrink::Always
+                        }
+                        _ => continue,
+                    },
+                    Condition::Distinct(c, other) if *c == column && same(other) => Shrink::Always,
+                    Condition::In(c, list)
+                        if *c == column
+                            && constant(value)
+                            && !is_null_literal(value)
+                            && list.iter().all(|v| constant(v) && !same(v)) =>
+                    {
+                        Shrink::Always
+                    }
+                    _ => continue,
+                };
+                best = best.max(shrink);
+            }
+        }
+        best
+    }
+
+    /// [`ChangeKind::Update`](crate::analyze::ir::ChangeKind::Update)'s shrink fact.
+    pub(super) fn shrink_of_update(&self, table: &QName, u: &Update) -> Shrink {
+        self.update_shrink(table, &u.assignments, u.selection.as_ref())
+    }
+
+    /// Whether an `INSERT` inserts fewer rows when run again: its `SELECT` leaves out rows
+    /// already in the target (`NOT EXISTS`/`NOT IN` a subquery of it, or a `LEFT JOIN` of it
+    /// with an `IS NULL` condition), or — without a `LIMIT` — every row conflicts the
+    /// second time (`ON CONFLICT DO NOTHING`, `INSERT IGNORE`). With a `LIMIT` a conflict
+    /// clause would stop after the first batch, every later run inserting nothing.
+    pub(super) fn shrink_of_insert(&self, insert: &Insert) -> (Option<QName>, bool, Shrink) {
+        let TableObject::TableName(name) = &insert.table else {
+            return (None, false, Shrink::Never);
+        };
+        let target = self.qname(name);
+        let Some(source) = &insert.source else {
+            return (Some(target), false, Shrink::Never);
+        };
+        let SetExpr::Select(select) = source.body.as_ref() else {
+            return (Some(target), false, Shrink::Never);
+        };
+        let from_select = true;
+        let names_target = |q: &Query| match q.body.as_ref() {
+            SetExpr::Select(s) => s.from.iter().any(|f| {
+                self.factor_table(&f.relation).as_ref() == Some(&target)
+                    || f.joins
+                        .iter()
+                        .any(|j| self.factor_table(&j.relation).as_ref() == Some(&target))
+            }),
+            _ => false,
+        };
+        let conjuncts = conjuncts(select.selection.as_ref());
+        let anti_subquery = conjuncts.iter().any(|e| match e {
+            Expr::Exists {
+                subquery,
+                negated: true,
+            } => names_target(subquery),
+            Expr::UnaryOp {
+                op: sqlparser::ast::UnaryOperator::Not,
+                expr,
+            } => matches!(expr.as_ref(), Expr::Exists { subquery, negated: false } if names_target(subquery)),
+            Expr::InSubquery {
+                subquery,
+                negated: true,
+                ..
+            } => names_target(subquery),
+            _ => false,
+        });
+        let left_joined = select.from.iter().any(|f| {
+            f.joins.iter().any(|j| {
+                matches!(
+                    j.join_operator,
+                    sqlparser::ast::JoinOperator::LeftOuter(_)
+                        | sqlparser::ast::JoinOperator::Left(_)
+                ) && self.factor_table(&j.relation).as_ref() == Some(&target)
+            })
+        }) && conjuncts.iter().any(|e| matches!(e, Expr::IsNull(_)));
+        let limited = source.limit_clause.is_some() || source.fetch.is_some();
+        let ignores_conflicts = insert.ignore
+            || matches!(&insert.on, Some(OnInsert::OnConflict(c)) if matches!(c.action, OnConflictAction::DoNothing));
+        let shrink = if anti_subquery || left_joined || (ignores_conflicts && !limited) {
+            Shrink::Always
+        } else {
+            Shrink::Never
+        };
+        (Some(target), from_select, shrink)
+    }
+}
