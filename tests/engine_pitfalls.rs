@@ -219,6 +219,7 @@ fn lock_is_released_on_every_path() {
             dry_run: false,
             allow_out_of_order: false,
             to: None,
+            phase: Default::default(),
             settings: Settings::default(),
             analysis: migrate::analyze::Options {
                 dialect: Target::parse(&db.url).unwrap().dialect,

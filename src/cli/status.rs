@@ -28,6 +28,8 @@ struct Line {
     applied_at: Option<String>,
     execution_ms: Option<i64>,
     checksum: String,
+    /// `expand`, `backfill`, `contract` (from the file, else the row), or `baseline`.
+    phase: String,
 }
 
 /// Prints the status; exit 0 whatever the states (see `verify` for a health check).
@@ -58,6 +60,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 checksum: row.map(|r| r.checksum.clone()).unwrap_or_else(|| {
                     e.file.map(|i| checksum(&files[i].text)).unwrap_or_default()
                 }),
+                phase: match (e.file, row) {
+                    (_, Some(r)) if r.phase == "baseline" => r.phase.clone(),
+                    (Some(i), _) => files[i].phase().as_str().to_string(),
+                    (None, Some(r)) => r.phase.clone(),
+                    (None, None) => "expand".to_string(),
+                },
             }
         })
         .collect();
@@ -74,6 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     "applied_at": l.applied_at,
                     "execution_ms": l.execution_ms,
                     "checksum": l.checksum,
+                    "phase": l.phase,
                 })
             })
             .collect();
@@ -92,6 +101,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     ignore_broken_pipe(table(&mut out, &lines))?;
+    let waiting: Vec<String> = lines
+        .iter()
+        .filter(|l| l.phase == "contract" && matches!(l.state, State::Pending | State::OutOfOrder))
+        .map(|l| l.version.to_string())
+        .collect();
+    if !waiting.is_empty() {
+        ignore_broken_pipe(writeln!(
+            out,
+            "contract migration{} pending for the post-deploy step (`migrate up --phase contract` after the rollout): {}",
+            if waiting.len() == 1 { "" } else { "s" },
+            waiting.join(", ")
+        ))?;
+    }
     for problem in &problems {
         ignore_broken_pipe(writeln!(out, "blocks `up`: {}", problem.message()))?;
     }
@@ -102,12 +124,13 @@ fn table(out: &mut impl Write, lines: &[Line]) -> std::io::Result<()> {
     if lines.is_empty() {
         return writeln!(out, "no migrations");
     }
-    let rows: Vec<[String; 5]> = lines
+    let rows: Vec<[String; 6]> = lines
         .iter()
         .map(|l| {
             [
                 l.version.to_string(),
                 l.state.as_str().to_string(),
+                l.phase.clone(),
                 l.applied_at.clone().unwrap_or_default(),
                 l.execution_ms
                     .map(|ms| format!("{ms} ms"))
@@ -116,31 +139,40 @@ fn table(out: &mut impl Write, lines: &[Line]) -> std::io::Result<()> {
             ]
         })
         .collect();
-    let header = ["VERSION", "STATE", "APPLIED AT", "TIME", "DESCRIPTION"];
+    let header = [
+        "VERSION",
+        "STATE",
+        "PHASE",
+        "APPLIED AT",
+        "TIME",
+        "DESCRIPTION",
+    ];
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let print = |out: &mut dyn Write, cells: [&str; 5]| -> std::io::Result<()> {
+    let print = |out: &mut dyn Write, cells: [&str; 6]| -> std::io::Result<()> {
         let line = format!(
-            "{:w0$}  {:w1$}  {:w2$}  {:>w3$}  {}",
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {:>w4$}  {}",
             cells[0],
             cells[1],
             cells[2],
             cells[3],
             cells[4],
+            cells[5],
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2],
-            w3 = widths[3]
+            w3 = widths[3],
+            w4 = widths[4]
         );
         writeln!(out, "{}", line.trim_end())
     };
     print(out, header)?;
     for row in &rows {
-        print(out, [&row[0], &row[1], &row[2], &row[3], &row[4]])?;
+        print(out, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
     }
     Ok(())
 }

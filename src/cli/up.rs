@@ -27,9 +27,35 @@ pub struct Args {
     /// Stop after this version: the pending migrations after it (in apply order) wait
     #[arg(long, value_name = "VERSION", value_parser = crate::source::name::version_key)]
     pub to: Option<u64>,
+    /// Deploy phase: `expand` (the pre-deploy step: expand and backfill migrations),
+    /// `contract` (the post-deploy step: contract migrations), `all` (every migration in
+    /// version order, for a database no release serves yet)
+    #[arg(long, value_enum, default_value = "expand")]
+    pub phase: PhaseArg,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "human")]
     pub format: HumanOrJson,
+}
+
+/// `--phase`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhaseArg {
+    /// Expand and backfill migrations (before the rollout).
+    Expand,
+    /// Contract migrations (after the rollout).
+    Contract,
+    /// Every migration in version order.
+    All,
+}
+
+impl From<PhaseArg> for crate::history::UpPhase {
+    fn from(phase: PhaseArg) -> Self {
+        match phase {
+            PhaseArg::Expand => crate::history::UpPhase::Expand,
+            PhaseArg::Contract => crate::history::UpPhase::Contract,
+            PhaseArg::All => crate::history::UpPhase::All,
+        }
+    }
 }
 
 /// Runs `up` and returns the exit code: 0 done, 1 refused (drift or check errors) or a migration failed, 2 could not run.
@@ -58,6 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         dry_run: args.dry_run,
         allow_out_of_order: args.allow_out_of_order,
         to,
+        phase: args.phase.into(),
         settings: session.options.settings.clone(),
         analysis: session.analysis_options(),
     };
@@ -164,7 +191,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         },
     };
     if json {
-        ignore_broken_pipe(render_json(&mut out, &report))?;
+        let phase_of = |version: &u64| {
+            session
+                .discovery
+                .files
+                .iter()
+                .find(|f| f.version == Some(*version))
+                .map_or("expand", |f| f.phase().as_str())
+        };
+        ignore_broken_pipe(render_json(&mut out, &report, phase_of))?;
         return Ok(code);
     }
     if let Some(analysis) = &report.analysis
@@ -180,6 +215,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         ))?;
     }
     ignore_broken_pipe(render_human(&mut out, &report.result))?;
+    if !report.contract_pending.is_empty() {
+        let list: Vec<String> = report
+            .contract_pending
+            .iter()
+            .map(|(v, d)| format!("{v} {d}"))
+            .collect();
+        ignore_broken_pipe(writeln!(
+            out,
+            "left pending for the post-deploy step: contract migration{} {}; run `migrate up --phase contract` once the new release serves all traffic",
+            if list.len() == 1 { "" } else { "s" },
+            list.join(", ")
+        ))?;
+    }
     Ok(code)
 }
 
@@ -324,11 +372,16 @@ fn handled_json(h: &Handled, result: &str) -> serde_json::Value {
         "result": result,
         "execution_ms": h.ms,
         "transaction": h.transactional,
+        "phase": h.phase.as_str(),
         "sql": h.sql,
     })
 }
 
-fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Result<()> {
+fn render_json(
+    out: &mut impl Write,
+    report: &engine::UpReport,
+    phase_of: impl Fn(&u64) -> &'static str,
+) -> std::io::Result<()> {
     let diagnostics = report
         .analysis
         .as_ref()
@@ -388,6 +441,7 @@ fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Resu
                 "result": "failed",
                 "execution_ms": null,
                 "transaction": transactional,
+                "phase": phase_of(version),
                 "sql": null,
             }));
             (
@@ -398,9 +452,15 @@ fn render_json(out: &mut impl Write, report: &engine::UpReport) -> std::io::Resu
             )
         }
     };
+    let contract_pending: Vec<serde_json::Value> = report
+        .contract_pending
+        .iter()
+        .map(|(version, description)| json!({"version": version, "description": description}))
+        .collect();
     let value = json!({
         "status": status,
         "migrations": migrations,
+        "contract_pending": contract_pending,
         "problems": problems,
         "diagnostics": diagnostics,
         "error": error,

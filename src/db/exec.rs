@@ -296,7 +296,7 @@ pub async fn ended<DB: Sqlx>(
     let row = NewRow {
         migration: m,
         state: RowState::Failed,
-        phase: "expand",
+        phase: m.phase.as_str(),
         statements_applied: 0,
         applied_at: None,
         execution_ms: None,
@@ -382,7 +382,7 @@ pub async fn claim<DB: Sqlx>(
                 let row = NewRow {
                     migration: m,
                     state: RowState::Running,
-                    phase: "expand",
+                    phase: m.phase.as_str(),
                     statements_applied: 0,
                     applied_at: None,
                     execution_ms: None,

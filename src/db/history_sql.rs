@@ -223,7 +223,8 @@ pub struct NewRow<'a> {
     pub migration: &'a Migration<'a>,
     /// `applied` or `running`.
     pub state: RowState,
-    /// `expand`, or `baseline` for adopted history.
+    /// The migration's phase (`expand`, `backfill`, `contract`), or `baseline` for adopted
+    /// history.
     pub phase: &'static str,
     /// Statements applied so far.
     pub statements_applied: i64,
@@ -272,7 +273,7 @@ impl<'a> NewRow<'a> {
         NewRow {
             migration,
             state: RowState::Applied,
-            phase: "expand",
+            phase: migration.phase.as_str(),
             statements_applied: migration.statements.len() as i64,
             applied_at: Some(crate::utc::Utc::now().iso8601()),
             execution_ms: Some(ms as i64),

@@ -48,6 +48,8 @@ pub struct Migration<'a> {
     pub offsets: Vec<usize>,
     /// The `migrate:allow` suppressions, as JSON.
     pub allows: String,
+    /// The deploy phase its file declares (recorded in the history row).
+    pub phase: crate::source::directive::Phase,
 }
 
 /// The version of the baseline marker row ([`Migration::baseline_marker`]).
@@ -66,6 +68,7 @@ impl Migration<'static> {
             statements: Vec::new(),
             offsets: Vec::new(),
             allows: "[]".into(),
+            phase: crate::source::directive::Phase::Expand,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct UpOptions {
     /// Stop after this file (`--to`, an index into the discovery's files, which are in apply
     /// order): the pending migrations after it are neither judged nor applied.
     pub to: Option<usize>,
+    /// The deploy phases to apply (`--phase`).
+    pub phase: history::UpPhase,
     /// Engine settings.
     pub settings: Settings,
     /// Analysis options (the dialect follows the database).
@@ -120,6 +122,8 @@ pub struct Handled {
     pub ms: Option<u64>,
     /// Ran in one transaction.
     pub transactional: bool,
+    /// Its deploy phase.
+    pub phase: crate::source::directive::Phase,
     /// `--dry-run`: the SQL that would run (the file's text as the layout reads it: for
     /// goose, dbmate and sql-migrate, the Up section).
     pub sql: Option<String>,
@@ -173,6 +177,8 @@ pub struct UpReport {
     pub result: UpResult,
     /// The check gate over the pending migrations, when it ran.
     pub analysis: Option<Analysis>,
+    /// Contract migrations left pending for `up --phase contract` (version, description).
+    pub contract_pending: Vec<(u64, String)>,
 }
 
 /// Runs `f` holding the migration lock (polled for up to `wait`), and releases it on every
@@ -233,6 +239,7 @@ fn locked_up(
         return Ok(UpReport {
             result: UpResult::Refused { problems },
             analysis: None,
+            contract_pending: Vec::new(),
         });
     }
 
@@ -245,6 +252,21 @@ fn locked_up(
     if let Some(last) = options.to {
         pending.retain(|&i| i <= last);
     }
+    let (mut pending, left) = match history::split_by_phase(files, &pending, options.phase) {
+        Ok(split) => split,
+        Err(problems) => {
+            return Ok(UpReport {
+                result: UpResult::Refused { problems },
+                analysis: None,
+                contract_pending: Vec::new(),
+            });
+        }
+    };
+    pending.sort_unstable();
+    let contract_pending: Vec<(u64, String)> = left
+        .iter()
+        .map(|&i| (files[i].version.unwrap_or(0), files[i].description.clone()))
+        .collect();
     // An interrupted migration passed the gate when it started, and its text is unchanged
     // (checked): it is replayed, not judged again against a history it is half part of.
     let resumed: Vec<usize> = resumable.iter().map(|&(i, _, _)| i).collect();
@@ -270,12 +292,14 @@ fn locked_up(
         return Ok(UpReport {
             result: UpResult::Refused { problems: touching },
             analysis: None,
+            contract_pending: contract_pending.clone(),
         });
     }
     if analysis.has_errors() {
         return Ok(UpReport {
             result: UpResult::Rejected,
             analysis: Some(analysis),
+            contract_pending: contract_pending.clone(),
         });
     }
     on_event(Event::Checked {
@@ -289,6 +313,7 @@ fn locked_up(
             .map(|&i| Handled {
                 version: files[i].version.unwrap_or(0),
                 description: files[i].description.clone(),
+                phase: files[i].phase(),
                 ms: None,
                 transactional: transactional(i),
                 sql: Some(files[i].text.clone()),
@@ -297,6 +322,7 @@ fn locked_up(
         return Ok(UpReport {
             result: UpResult::DryRun { pending },
             analysis: Some(analysis),
+            contract_pending: contract_pending.clone(),
         });
     }
 
@@ -353,6 +379,7 @@ fn locked_up(
                 handled.push(Handled {
                     version,
                     description: file.description.clone(),
+                    phase: file.phase(),
                     ms: Some(ms),
                     transactional: in_transaction,
                     sql: None,
@@ -374,6 +401,7 @@ fn locked_up(
                         error,
                     },
                     analysis: Some(analysis),
+                    contract_pending: contract_pending.clone(),
                 });
             }
         }
@@ -381,6 +409,7 @@ fn locked_up(
     Ok(UpReport {
         result: UpResult::Done { handled, already },
         analysis: Some(analysis),
+        contract_pending,
     })
 }
 
@@ -407,6 +436,7 @@ pub fn migration<'a>(file: &'a SourceFile, analysis: &analyze::FileResult) -> Mi
             .map(|&(start, _)| start)
             .collect(),
         allows: serde_json::Value::Array(allows).to_string(),
+        phase: file.phase(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod adopt;
 pub use interrupted::{InFlight, Observation, Verdict, in_flight_statement, verdict};
 pub use problem::{Problem, ProblemKind};
 
+use crate::source::directive::Phase;
 use crate::source::{SourceFile, checksum};
 
 /// A history row's own state.
@@ -53,7 +54,7 @@ pub struct HistoryRow {
     pub version: i64,
     /// Description from the file name.
     pub description: String,
-    /// `expand`, or `baseline` for adopted history.
+    /// `expand`, `backfill`, `contract`, or `baseline` for adopted history.
     pub phase: String,
     /// `sha256:<hex>` of the normalised file.
     pub checksum: String,
@@ -169,6 +170,77 @@ impl Plan {
     }
 }
 
+/// Which deploy phases an `up` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpPhase {
+    /// The pre-deploy step: expand and backfill migrations; contract migrations wait.
+    #[default]
+    Expand,
+    /// The post-deploy step (`--phase contract`): contract migrations, once every migration
+    /// before them is applied.
+    Contract,
+    /// Every phase in version order (a database no release serves yet: development, CI).
+    All,
+}
+
+/// The phase's name for `--phase`, messages and JSON.
+impl UpPhase {
+    /// `expand`, `contract` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpPhase::Expand => "expand",
+            UpPhase::Contract => "contract",
+            UpPhase::All => "all",
+        }
+    }
+}
+
+/// Splits the migrations `up` would apply (`pending`, file indices in apply order) by
+/// `phase`: those to apply now, and the contract migrations left for the post-deploy step.
+/// `--phase contract` is refused while an expand or backfill migration before a pending
+/// contract migration is still pending: the contract step may only drop what the rolled-out
+/// release no longer needs, and that release's expand step has not run.
+pub fn split_by_phase(
+    files: &[SourceFile],
+    pending: &[usize],
+    phase: UpPhase,
+) -> Result<(Vec<usize>, Vec<usize>), Vec<Problem>> {
+    let (contracts, others): (Vec<usize>, Vec<usize>) = pending
+        .iter()
+        .partition(|&&i| files[i].phase() == Phase::Contract);
+    match phase {
+        UpPhase::All => Ok((pending.to_vec(), Vec::new())),
+        UpPhase::Expand => Ok((others, contracts)),
+        UpPhase::Contract => {
+            let Some(&last) = contracts.last() else {
+                return Ok((Vec::new(), Vec::new()));
+            };
+            let problems: Vec<Problem> = others
+                .iter()
+                .filter(|&&i| i < last)
+                .map(|&i| {
+                    let first_after = contracts.iter().copied().find(|&c| c > i).unwrap_or(last);
+                    Problem {
+                        version: files[i].version.unwrap_or(0),
+                        description: files[i].description.clone(),
+                        state: State::Pending,
+                        kind: ProblemKind::ExpandPending {
+                            phase: files[i].phase().as_str(),
+                            contract: files[first_after].version.unwrap_or(0),
+                        },
+                        diff: None,
+                    }
+                })
+                .collect();
+            if problems.is_empty() {
+                Ok((contracts, Vec::new()))
+            } else {
+                Err(problems)
+            }
+        }
+    }
+}
+
 /// Compares `files` (each with a version, in the order their layout applies them) with the
 /// history `rows`. Entries follow the files' order; a row without a file sits before the first
 /// file of a greater version.
@@ -197,15 +269,28 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
             .is_some_and(|&r| rows[r].state == RowState::Applied)
     };
     // Out of order: before the last applied file in apply order, or below an applied row
-    // whose file is gone.
-    let last_applied_file = files
-        .iter()
-        .rposition(|f| !f.repeatable && f.version.is_some_and(applied));
-    let newest_fileless = rows
-        .iter()
-        .filter(|r| r.state == RowState::Applied && r.version >= 0 && !has_file(r.version as u64))
-        .map(|r| r.version as u64)
-        .max();
+    // whose file is gone. A contract migration waits for `up --phase contract` while later
+    // expand migrations are applied: it is out of order only before a later contract one.
+    let contract = |f: &SourceFile| f.phase() == Phase::Contract;
+    let last_applied = |only_contracts: bool| {
+        files.iter().rposition(|f| {
+            !f.repeatable && f.version.is_some_and(applied) && (!only_contracts || contract(f))
+        })
+    };
+    let (last_applied_file, last_applied_contract) = (last_applied(false), last_applied(true));
+    let newest_fileless = |only_contracts: bool| {
+        rows.iter()
+            .filter(|r| {
+                r.state == RowState::Applied
+                    && r.version >= 0
+                    && !has_file(r.version as u64)
+                    && (!only_contracts || Phase::from_history(&r.phase) == Phase::Contract)
+            })
+            .map(|r| r.version as u64)
+            .max()
+    };
+    let (newest_fileless_any, newest_fileless_contract) =
+        (newest_fileless(false), newest_fileless(true));
     let mut entries: Vec<Entry> = Vec::with_capacity(files.len() + rows.len());
     let mut seen: HashMap<u64, ()> = HashMap::new();
     for (i, f) in files.iter().enumerate() {
@@ -221,8 +306,15 @@ pub fn plan(files: &[SourceFile], rows: &[HistoryRow]) -> Plan {
             // A repeatable migration whose text changed is applied again.
             Some(_) if f.repeatable => State::Pending,
             Some(_) => State::Modified,
-            None if !f.repeatable && last_applied_file.is_some_and(|last| i < last)
-                || newest_fileless.is_some_and(|n| version < n) =>
+            None if {
+                let (last, fileless) = if contract(f) {
+                    (last_applied_contract, newest_fileless_contract)
+                } else {
+                    (last_applied_file, newest_fileless_any)
+                };
+                !f.repeatable && last.is_some_and(|last| i < last)
+                    || fileless.is_some_and(|n| version < n)
+            } =>
             {
                 State::OutOfOrder
             }
@@ -305,6 +397,73 @@ mod tests {
             text: text.into(),
             ..Default::default()
         }
+    }
+
+    const CONTRACT: &str = "-- migrate:contract\nALTER TABLE t DROP COLUMN c;";
+
+    #[test]
+    fn a_contract_left_behind_later_expands_is_not_out_of_order() {
+        let files = [file(1, "A;"), file(2, CONTRACT), file(3, "B;")];
+        let rows = [
+            row(1, "A;", RowState::Applied),
+            row(3, "B;", RowState::Applied),
+        ];
+        let plan = plan(&files, &rows);
+        assert_eq!(plan.entries[1].state, State::Pending);
+        // An expand migration behind an applied one still is.
+        let files = [file(1, "A;"), file(2, "C;"), file(3, "B;")];
+        assert_eq!(
+            super::plan(&files, &rows).entries[1].state,
+            State::OutOfOrder
+        );
+        // And a contract migration behind an applied contract migration.
+        let later = "-- migrate:contract\nDROP TABLE u;";
+        let files = [file(1, "A;"), file(2, CONTRACT), file(3, later)];
+        let mut applied = row(3, later, RowState::Applied);
+        applied.phase = "contract".into();
+        let rows = [row(1, "A;", RowState::Applied), applied];
+        let plan = super::plan(&files, &rows);
+        assert_eq!(plan.entries[1].state, State::OutOfOrder);
+        let problems = plan.problems(&files, &rows, &[], false, &Default::default());
+        assert!(
+            problems[0].message().contains("before migration 3"),
+            "{}",
+            problems[0].message()
+        );
+    }
+
+    #[test]
+    fn phases_split_what_up_applies() {
+        let files = [
+            file(1, "A;"),
+            file(2, CONTRACT),
+            file(3, "B;"),
+            file(4, CONTRACT),
+        ];
+        let all = [0, 1, 2, 3];
+        assert_eq!(
+            split_by_phase(&files, &all, UpPhase::Expand).unwrap(),
+            (vec![0, 2], vec![1, 3])
+        );
+        assert_eq!(
+            split_by_phase(&files, &all, UpPhase::All).unwrap(),
+            (all.to_vec(), vec![])
+        );
+        // Contract step with expands still pending before a contract: refused, naming them.
+        let refused = split_by_phase(&files, &all, UpPhase::Contract).unwrap_err();
+        let versions: Vec<u64> = refused.iter().map(|p| p.version).collect();
+        assert_eq!(versions, [1, 3]);
+        assert!(refused[0].message().contains("before contract migration 2"));
+        // Once they are applied, only the contracts run; a later expand waits for `up`.
+        assert_eq!(
+            split_by_phase(&files, &[1, 3], UpPhase::Contract).unwrap(),
+            (vec![1, 3], vec![])
+        );
+        let files = [file(1, CONTRACT), file(2, "B;")];
+        assert_eq!(
+            split_by_phase(&files, &[0, 1], UpPhase::Contract).unwrap(),
+            (vec![0], vec![])
+        );
     }
 
     fn row(version: i64, text: &str, state: RowState) -> HistoryRow {

@@ -85,6 +85,14 @@ pub enum ProblemKind {
         /// That migration's description.
         newest_description: String,
     },
+    /// `up --phase contract`: an expand or backfill migration before a pending contract
+    /// migration is not applied yet.
+    ExpandPending {
+        /// `expand` or `backfill`.
+        phase: &'static str,
+        /// The first pending contract migration after it.
+        contract: u64,
+    },
     /// A pending file's version does not fit the history table's BIGINT.
     TooLarge {
         /// The file, as displayed.
@@ -190,6 +198,10 @@ impl Problem {
                 newest_description,
             } => format!(
                 "migration {v} ({}) comes before migration {newest} ({newest_description}), which is already applied (merged out of order): give it a newer version, or apply it with --allow-out-of-order after checking it does not depend on order",
+                self.description
+            ),
+            ProblemKind::ExpandPending { phase, contract } => format!(
+                "{phase} migration {v} ({}) is pending and comes before contract migration {contract}: run `migrate up` (the pre-deploy step) first, roll out the release, then `migrate up --phase contract`",
                 self.description
             ),
             ProblemKind::TooLarge { file } => format!(
@@ -376,15 +388,21 @@ impl Plan {
             State::OutOfOrder | State::Applied | State::Pending => {
                 // The last migration after this one in apply order whose row is applied (a
                 // file that is gone included; repeatables never make one out of order).
+                // A contract migration: the last contract migration after it.
                 let at = self.entries.iter().position(|e| std::ptr::eq(e, entry));
+                let contract = entry
+                    .file
+                    .is_some_and(|f| files[f].phase() == crate::source::directive::Phase::Contract);
                 let newest = self
                     .entries
                     .iter()
                     .skip(at.map_or(0, |a| a + 1))
                     .rfind(|e| {
                         e.file.is_none_or(|f| !files[f].repeatable)
-                            && e.row
-                                .is_some_and(|r| rows[r].state == super::RowState::Applied)
+                            && e.row.is_some_and(|r| {
+                                rows[r].state == super::RowState::Applied
+                                    && (!contract || rows[r].phase == "contract")
+                            })
                     });
                 ProblemKind::OutOfOrder {
                     newest: newest.map_or(0, |e| e.version),
