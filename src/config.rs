@@ -39,6 +39,8 @@ pub struct Config {
     pub statement_timeout: Option<String>,
     /// Retries of a transactional migration that hit its lock timeout (5).
     pub lock_retries: Option<u32>,
+    /// Pause between two batches of a backfill migration (`0ms`).
+    pub backfill_pause: Option<String>,
     /// Largest migration file read (`16MiB`; bytes, or with KiB/MiB/GiB).
     pub max_file_size: Option<toml::Value>,
     /// How the migration files are written (`auto`, `migrate`, `sqlx`, `flyway`, ...).
@@ -106,6 +108,9 @@ impl Options {
         settings.statement_timeout = duration("statement_timeout", &config.statement_timeout)?;
         if let Some(n) = config.lock_retries {
             settings.lock_retries = n;
+        }
+        if let Some(d) = duration("backfill_pause", &config.backfill_pause)? {
+            settings.backfill_pause = d;
         }
         let mut limits = Limits::default();
         if let Some(layout) = config.layout {
@@ -291,7 +296,7 @@ pub fn load(path: Option<&Path>) -> Result<Options, ConfigError> {
 /// `migrate.toml` but `[rules]`, typed as the file would hold it; a bad value is an error
 /// naming the variable.
 fn from_environment() -> Result<Vec<(&'static str, toml::Value)>, ConfigError> {
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 13] = [
         "dir",
         "dialect",
         "pg_version",
@@ -301,6 +306,7 @@ fn from_environment() -> Result<Vec<(&'static str, toml::Value)>, ConfigError> {
         "lock_timeout",
         "statement_timeout",
         "lock_retries",
+        "backfill_pause",
         "max_file_size",
         "layout",
         "start_after",

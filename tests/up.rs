@@ -51,6 +51,10 @@ on_every_database!(
     history_table_name_is_configurable,
     empty_and_comment_only_files_are_recorded,
     empty_database_has_no_old_app_to_protect,
+    contract_waits_for_the_post_deploy_step,
+    mixed_contract_file_is_rejected,
+    contract_before_its_expand_is_refused,
+    killed_backfill_resumes_and_changes_each_row_once,
 );
 
 const USERS: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, legacy VARCHAR(50));\n";
@@ -883,4 +887,222 @@ fn the_empty_database_verdict_covers_only_what_was_asked() {
             "drop-column",
         );
     }
+}
+
+/// Each history row's `version:phase`.
+fn phases(db: &TestDb) -> Vec<String> {
+    let cast = match db.kind {
+        Kind::Mariadb => "CONCAT(version, ':', phase)",
+        _ => "CAST(version AS TEXT) || ':' || phase",
+    };
+    db.strings(&format!(
+        "SELECT {cast} FROM migrate_history ORDER BY version"
+    ))
+}
+
+fn contract_waits_for_the_post_deploy_step(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write(
+        "2_drop_legacy.sql",
+        "-- migrate:contract\nALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    db.write("3_bio.sql", "ALTER TABLE users ADD COLUMN bio TEXT;\n");
+    let run = db.migrate("up", &[]);
+    assert_ok(&run);
+    assert!(
+        run.stdout
+            .contains("left pending for the post-deploy step: contract migration 2 drop_legacy"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied", "3:applied"]);
+    assert!(db.columns("users").contains(&"legacy".to_string()));
+    let status = db.migrate("status", &["--format", "json"]);
+    let value = support::schema::parse_valid(&status.stdout, "status.schema.json");
+    let second = &value["migrations"][1];
+    assert_eq!(
+        (
+            second["version"].as_u64(),
+            second["state"].as_str(),
+            second["phase"].as_str()
+        ),
+        (Some(2), Some("pending"), Some("contract")),
+        "{value}"
+    );
+    // Nothing to do for the pre-deploy step, and no out-of-order refusal.
+    let again = db.migrate("up", &[]);
+    assert_ok(&again);
+    assert!(
+        again.stdout.contains("database is up to date"),
+        "{}",
+        again.stdout
+    );
+    let post = db.migrate("up", &["--phase", "contract", "--format", "json"]);
+    assert_ok(&post);
+    let value = support::schema::parse_valid(&post.stdout, "up.schema.json");
+    assert_eq!(value["migrations"][0]["phase"], "contract", "{value}");
+    assert!(!db.columns("users").contains(&"legacy".to_string()));
+    assert_eq!(phases(db), ["1:expand", "2:contract", "3:expand"]);
+    let done = db.migrate("up", &["--phase", "contract"]);
+    assert_ok(&done);
+    assert!(
+        done.stdout.contains("database is up to date"),
+        "{}",
+        done.stdout
+    );
+}
+
+fn mixed_contract_file_is_rejected(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    assert_ok(&db.migrate("up", &[]));
+    db.write(
+        "2_drop_legacy.sql",
+        "-- migrate:contract\nALTER TABLE users DROP COLUMN legacy;\nALTER TABLE users ADD COLUMN nickname VARCHAR(50);\n",
+    );
+    let run = db.migrate("up", &["--phase", "contract"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("contract-mixes-expand"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied"]);
+    assert!(db.columns("users").contains(&"legacy".to_string()));
+    assert!(!db.columns("users").contains(&"nickname".to_string()));
+}
+
+fn contract_before_its_expand_is_refused(db: &TestDb) {
+    db.write("1_users.sql", USERS);
+    db.write(
+        "2_full_name.sql",
+        "ALTER TABLE users ADD COLUMN full_name VARCHAR(200);\n",
+    );
+    db.write(
+        "3_drop_legacy.sql",
+        "-- migrate:contract\nALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    let run = db.migrate("up", &["--phase", "contract"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "expand migration 2 (full_name) is pending and comes before contract migration 3"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("refused: nothing applied"),
+        "{}",
+        run.stdout
+    );
+    assert!(db.history().is_empty());
+    assert!(!db.tables().contains(&"users".to_string()));
+    // The pre-deploy step, then the post-deploy step.
+    assert_ok(&db.migrate("up", &[]));
+    assert_ok(&db.migrate("up", &["--phase", "contract"]));
+    assert_eq!(db.history(), ["1:applied", "2:applied", "3:applied"]);
+}
+
+const BACKFILL_ROWS: u64 = 20_000;
+
+/// Rows of `t` meeting `condition`.
+fn count(db: &TestDb, condition: &str) -> u64 {
+    let text = match db.kind {
+        Kind::Mariadb => "CHAR",
+        _ => "TEXT",
+    };
+    db.strings(&format!(
+        "SELECT CAST(COUNT(*) AS {text}) FROM t WHERE {condition}"
+    ))[0]
+        .parse()
+        .unwrap()
+}
+
+fn killed_backfill_resumes_and_changes_each_row_once(db: &TestDb) {
+    let seed = match db.kind {
+        Kind::Postgres => {
+            "INSERT INTO t (id, n, done) SELECT g, 0, 0 FROM generate_series(1, 20000) g;"
+        }
+        Kind::Mariadb => "INSERT INTO t (id, n, done) SELECT seq, 0, 0 FROM seq_1_to_20000;",
+        Kind::Sqlite => {
+            "INSERT INTO t (id, n, done) WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 20000) SELECT x, 0, 0 FROM g;"
+        }
+    };
+    db.write(
+        "1_t.sql",
+        format!(
+            "CREATE TABLE t (id BIGINT PRIMARY KEY, n INT NOT NULL, done INT NOT NULL);\n{seed}\n"
+        ),
+    );
+    // An increment: run twice on a row, it would show. `done` takes the row out of the batch.
+    let batch = match db.kind {
+        Kind::Mariadb => "UPDATE t SET n = n + 1, done = 1 WHERE done = 0 LIMIT 100;",
+        _ => {
+            "UPDATE t SET n = n + 1, done = 1 WHERE id IN (SELECT id FROM t WHERE done = 0 LIMIT 100);"
+        }
+    };
+    db.write("2_fill.sql", format!("-- migrate:backfill\n{batch}\n"));
+    db.config("backfill_pause = \"10ms\"\n");
+    let child = db.command("up").spawn();
+    // Kill it once some batches have committed.
+    let started = std::time::Instant::now();
+    let progress_sql = "SELECT COALESCE(progress, '') FROM migrate_history WHERE version = 2";
+    let mut child = Some(child);
+    while started.elapsed() < std::time::Duration::from_secs(60) {
+        let made = db.tables().iter().any(|t| t == "migrate_history");
+        let progress = if made {
+            db.strings(progress_sql)
+        } else {
+            Vec::new()
+        };
+        let batches = progress
+            .first()
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .and_then(|p| p["batches"].as_u64())
+            .unwrap_or(0);
+        if batches >= 5 {
+            let mut c = child.take().unwrap();
+            c.kill().unwrap();
+            c.wait().unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(child.is_none(), "the backfill never got to 5 batches");
+    let done = count(db, "done = 1");
+    assert!(done > 0 && done < BACKFILL_ROWS, "killed after {done} rows");
+    assert_eq!(db.history(), ["1:applied", "2:running"]);
+    // The next `up` resumes it (a server may take a moment to end the killed session).
+    let mut last = None;
+    for _ in 0..50 {
+        let run = db.migrate("up", &[]);
+        if run.code == 0 {
+            last = Some(run);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        last = Some(run);
+    }
+    let run = last.unwrap();
+    assert_ok(&run);
+    assert!(run.stderr.contains("resuming 2"), "{}", run.stderr);
+    assert!(run.stdout.contains("backfill:"), "{}", run.stdout);
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+    // As one UPDATE would have left them: every row changed, each exactly once.
+    assert_eq!(count(db, "n = 1 AND done = 1"), BACKFILL_ROWS);
+    assert_eq!(count(db, "n <> 1"), 0);
+    // The counts went on from where the killed run stopped: every row counted once.
+    let status = db.migrate("status", &["--format", "json"]);
+    let value = support::schema::parse_valid(&status.stdout, "status.schema.json");
+    let fill = &value["migrations"][1];
+    assert_eq!(fill["phase"], "backfill", "{value}");
+    assert_eq!(
+        fill["backfill"]["rows"].as_u64(),
+        Some(BACKFILL_ROWS),
+        "{value}"
+    );
+    assert!(
+        fill["backfill"]["batches"].as_u64().unwrap() > BACKFILL_ROWS / 100,
+        "{value}"
+    );
 }

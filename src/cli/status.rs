@@ -30,6 +30,8 @@ struct Line {
     checksum: String,
     /// `expand`, `backfill`, `contract` (from the file, else the row), or `baseline`.
     phase: String,
+    /// A backfill's recorded progress, and the statement it is at of how many.
+    backfill: Option<(crate::history::BackfillProgress, i64, i64)>,
 }
 
 /// Prints the status; exit 0 whatever the states (see `verify` for a health check).
@@ -60,6 +62,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 checksum: row.map(|r| r.checksum.clone()).unwrap_or_else(|| {
                     e.file.map(|i| checksum(&files[i].text)).unwrap_or_default()
                 }),
+                backfill: row.filter(|r| r.progress.is_some()).map(|r| {
+                    (
+                        crate::history::BackfillProgress::of(Some(r)),
+                        r.statements_applied,
+                        r.statements_total,
+                    )
+                }),
                 phase: match (e.file, row) {
                     (_, Some(r)) if r.phase == "baseline" => r.phase.clone(),
                     (Some(i), _) => files[i].phase().as_str().to_string(),
@@ -83,6 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     "execution_ms": l.execution_ms,
                     "checksum": l.checksum,
                     "phase": l.phase,
+                    "backfill": l.backfill.map(|(p, _, _)| p),
                 })
             })
             .collect();
@@ -101,6 +111,22 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     ignore_broken_pipe(table(&mut out, &lines))?;
+    for l in &lines {
+        let Some((p, at, total)) = l.backfill else {
+            continue;
+        };
+        if matches!(l.state, State::Running | State::Failed) {
+            ignore_broken_pipe(writeln!(
+                out,
+                "backfill {} stopped at statement {} of {total}: {} batches, {} rows so far ({} rows/s); `migrate up` resumes it there",
+                l.version,
+                at + 1,
+                p.batches,
+                p.rows,
+                p.rows_per_second()
+            ))?;
+        }
+    }
     let waiting: Vec<String> = lines
         .iter()
         .filter(|l| l.phase == "contract" && matches!(l.state, State::Pending | State::OutOfOrder))

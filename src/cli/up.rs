@@ -110,14 +110,20 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 description,
                 ms,
                 transactional,
+                backfill,
             } => {
                 if json {
                     return;
                 }
-                let how = if transactional {
-                    ""
-                } else {
-                    ", outside a transaction"
+                let how = match backfill {
+                    Some(p) => format!(
+                        ", backfill: {} batches, {} rows, {} rows/s",
+                        p.batches,
+                        p.rows,
+                        p.rows_per_second()
+                    ),
+                    None if transactional => String::new(),
+                    None => ", outside a transaction".to_string(),
                 };
                 let _ = writeln!(out, "applied {version} {description} ({ms} ms{how})");
                 let _ = out.flush();
@@ -158,6 +164,38 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     "resuming {version}, interrupted earlier: statements 1 to {n} of {of} were applied"
                 ),
             },
+            Event::Batch {
+                version,
+                statement,
+                of,
+                rows,
+                progress,
+            } => {
+                // A terminal sees every batch on one line; a log, each statement's end.
+                let line = format!(
+                    "backfill {version}: statement {} of {of}, {} batches, {} rows, {} rows/s",
+                    statement + 1,
+                    progress.batches,
+                    progress.rows,
+                    progress.rows_per_second()
+                );
+                if json {
+                    return;
+                }
+                if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    let end = if rows == 0 && statement + 1 == of {
+                        "\n"
+                    } else {
+                        ""
+                    };
+                    eprint!("\rmigrate: {line}\x1b[K{end}");
+                    return;
+                }
+                if rows != 0 {
+                    return;
+                }
+                line
+            }
             Event::DroppedInvalidIndex {
                 version,
                 statement,
@@ -248,7 +286,9 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
         }
         UpResult::DryRun { pending } => {
             for h in pending {
-                let how = if h.transactional {
+                let how = if h.phase == crate::source::directive::Phase::Backfill {
+                    "in batches, each its own transaction, until each statement changes no row"
+                } else if h.transactional {
                     "in a transaction"
                 } else {
                     "statement by statement, outside a transaction"
@@ -373,6 +413,7 @@ fn handled_json(h: &Handled, result: &str) -> serde_json::Value {
         "execution_ms": h.ms,
         "transaction": h.transactional,
         "phase": h.phase.as_str(),
+        "backfill": h.backfill,
         "sql": h.sql,
     })
 }
@@ -442,6 +483,7 @@ fn render_json(
                 "execution_ms": null,
                 "transaction": transactional,
                 "phase": phase_of(version),
+                "backfill": null,
                 "sql": null,
             }));
             (

@@ -24,7 +24,7 @@ use crate::db::history_sql::{self, ADDED_COLUMNS, HistorySql, NewRow, Value};
 use crate::db::lock::{self, Lock};
 use crate::db::settings::{Settings, TableName};
 use crate::db::{Migration, Outcome, Resolution, Target, url};
-use crate::history::HistoryRow;
+use crate::history::{BackfillProgress, HistoryRow};
 
 /// What the catalog says about an [`Effect`]'s object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +101,16 @@ pub trait Driver {
 
     /// Marks a claimed migration applied after `ms` milliseconds.
     fn finish(&mut self, m: &Migration, ms: u64) -> Result<(), Failure>;
+
+    /// Runs one batch of backfill statement `i` of a claimed migration with its progress
+    /// (`before` plus the batch) in one transaction: the rows it changed and the progress
+    /// recorded; a batch that changes no row moves the row past the statement.
+    fn batch(
+        &mut self,
+        m: &Migration,
+        i: usize,
+        before: BackfillProgress,
+    ) -> Result<(u64, BackfillProgress), Failure>;
 
     /// Records statement `i` of a claimed migration as failed; whether the row was written.
     fn record_failure(&mut self, m: &Migration, i: usize, failure: &Failure) -> bool;
@@ -235,9 +245,9 @@ impl<B: Backend> SqlxDriver<B> {
         rows.map_err(|e| self.query_error("reading the catalog", &e))
     }
 
-    /// The history table's `(name, type)` columns, its shape checked; whether it has every
-    /// column of [`ADDED_COLUMNS`].
-    fn columns(&mut self) -> Result<bool, DbError> {
+    /// The history table's `(name, type)` columns, its shape checked; which columns of
+    /// [`ADDED_COLUMNS`] it has, in that order.
+    fn columns(&mut self) -> Result<Vec<bool>, DbError> {
         let columns: Vec<(String, String)> = self
             .catalog(B::HISTORY_COLUMNS, 2)?
             .into_iter()
@@ -246,7 +256,8 @@ impl<B: Backend> SqlxDriver<B> {
         history_sql::check_shape(&columns).map_err(|problem| self.shape(problem))?;
         Ok(ADDED_COLUMNS
             .iter()
-            .all(|a| columns.iter().any(|(n, _)| n.eq_ignore_ascii_case(a))))
+            .map(|a| columns.iter().any(|(n, _)| n.eq_ignore_ascii_case(a)))
+            .collect())
     }
 
     /// A failed query of the engine itself, worded by the backend (SQLite's busy timeout
@@ -337,11 +348,17 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         let create = self.sql.create.clone();
         let ran = self.run(|c| B::Db::raw(c, &create));
         ran.map_err(|e| self.query_error("creating the history table", &e))?;
-        if !self.columns()? {
-            for add in self.sql.add_columns.clone() {
-                let ran = self.run(|c| B::Db::raw(c, &add));
-                ran.map_err(|e| self.query_error("adding a column to the history table", &e))?;
-            }
+        let present = self.columns()?;
+        for (add, _) in self
+            .sql
+            .add_columns
+            .clone()
+            .into_iter()
+            .zip(present)
+            .filter(|(_, present)| !present)
+        {
+            let ran = self.run(|c| B::Db::raw(c, &add));
+            ran.map_err(|e| self.query_error("adding a column to the history table", &e))?;
         }
         Ok(())
     }
@@ -350,11 +367,8 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         if self.catalog(B::HISTORY_EXISTS, 1)?.is_empty() {
             return Ok(None);
         }
-        let select = if self.columns()? {
-            self.sql.select.clone()
-        } else {
-            self.sql.select_legacy.clone()
-        };
+        let present = self.columns()?;
+        let select = self.sql.select(&present);
         let rows = self.run(|c| B::Db::history(c, &select));
         rows.map(Some)
             .map_err(|problem| self.shape(url::scrub(&problem)))
@@ -506,6 +520,21 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         let classify = |e: &sqlx::Error, s| Self::failure(backend, e, s);
         let step = exec::step::<B::Db>(conn, begin, &self.sql, m, i, atomic, &classify);
         self.rt.block_on(step)
+    }
+
+    fn batch(
+        &mut self,
+        m: &Migration,
+        i: usize,
+        before: BackfillProgress,
+    ) -> Result<(u64, BackfillProgress), Failure> {
+        let begin = self.begin(m);
+        let conn = self.conn.as_mut().expect("open connection");
+        let atomic = self.rt.block_on(self.backend.transactional_dml(conn));
+        let backend = &self.backend;
+        let classify = |e: &sqlx::Error, s| Self::failure(backend, e, s);
+        let batch = exec::batch::<B::Db>(conn, begin, &self.sql, m, i, before, atomic, &classify);
+        self.rt.block_on(batch)
     }
 
     fn finish(&mut self, m: &Migration, ms: u64) -> Result<(), Failure> {

@@ -13,7 +13,7 @@ use sqlx::AssertSqlSafe;
 use crate::db::error::{ApplyError, Cause, Failure};
 use crate::db::history_sql::{self, HistorySql, NewRow, Value};
 use crate::db::{Migration, Outcome, Resolution, applied_by};
-use crate::history::{HistoryRow, RowState};
+use crate::history::{BackfillProgress, HistoryRow, RowState};
 use crate::utc::Utc;
 
 /// What the execution routines need of a sqlx database.
@@ -22,6 +22,9 @@ use crate::utc::Utc;
 pub trait Sqlx: sqlx::Database {
     /// Runs `sql` (any number of statements, no bound values) through the simple protocol.
     async fn raw(conn: &mut Self::Connection, sql: &str) -> Result<(), sqlx::Error>;
+
+    /// Runs `sql` (no bound values) through the simple protocol; the rows it changed.
+    async fn raw_rows(conn: &mut Self::Connection, sql: &str) -> Result<u64, sqlx::Error>;
 
     /// Runs the single statement `sql` with `values` bound in order; the rows it affected.
     async fn execute(
@@ -77,6 +80,13 @@ macro_rules! impl_sqlx {
                     .execute(&mut *conn)
                     .await
                     .map(|_| ())
+            }
+
+            async fn raw_rows(conn: &mut Self::Connection, sql: &str) -> Result<u64, sqlx::Error> {
+                sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|r| r.rows_affected())
             }
 
             async fn execute(
@@ -448,6 +458,59 @@ pub async fn step<DB: Sqlx>(
         .await
         .map(|_| ())
         .map_err(|e| classify(&e, Some(i)))
+}
+
+/// Runs one batch of statement `i` of a claimed backfill migration: the statement and the
+/// history row's progress (`before` plus this batch) commit together in a transaction opened
+/// with `begin` (unless the table ignores transactions: `atomic` false), so a crash leaves
+/// both or neither. A batch that changes no row ends the statement: the row moves past it.
+/// Returns the rows the batch changed and the progress recorded.
+#[allow(clippy::too_many_arguments)]
+pub async fn batch<DB: Sqlx>(
+    conn: &mut DB::Connection,
+    begin: &str,
+    sql: &HistorySql,
+    m: &Migration<'_>,
+    i: usize,
+    before: BackfillProgress,
+    atomic: bool,
+    classify: Classify<'_>,
+) -> Result<(u64, BackfillProgress), Failure> {
+    let started = Instant::now();
+    if atomic {
+        DB::raw(conn, begin)
+            .await
+            .map_err(|e| classify(&e, Some(i)))?;
+    }
+    let ran = async {
+        let rows = DB::raw_rows(conn, m.statements[i]).await?;
+        let progress = BackfillProgress {
+            batches: before.batches + 1,
+            rows: before.rows + rows,
+            ms: before.ms + started.elapsed().as_millis() as u64,
+        };
+        let applied = if rows == 0 { i + 1 } else { i };
+        let values = [
+            Value::Int(Some(applied as i64)),
+            Value::Text(Some(progress.to_json())),
+            Value::Int(Some(m.version)),
+        ];
+        DB::execute(conn, &sql.batch, &values).await?;
+        if atomic {
+            DB::raw(conn, "COMMIT").await?;
+        }
+        Ok::<_, sqlx::Error>((rows, progress))
+    }
+    .await;
+    match ran {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            if atomic {
+                rollback::<DB>(conn).await;
+            }
+            Err(classify(&e, Some(i)))
+        }
+    }
 }
 
 /// Records statement `i` of `m` as failed with `failure`; whether the row was written.

@@ -15,11 +15,11 @@ pub struct HistorySql {
     pub create: String,
     /// `ALTER TABLE ... ADD COLUMN` for each of [`ADDED_COLUMNS`], in order.
     pub add_columns: Vec<String>,
-    /// All rows in version order.
-    pub select: String,
-    /// All rows of a table made before [`ADDED_COLUMNS`] existed (read-only commands do not
-    /// upgrade the table).
-    pub select_legacy: String,
+    /// All rows in version order, without the columns of [`ADDED_COLUMNS`] (see
+    /// [`HistorySql::select`]).
+    select_base: String,
+    /// ` FROM <table> ORDER BY version`.
+    select_from: String,
     /// One row's state: bind version.
     pub select_state: String,
     /// Insert a row: bind version, description, checksum, phase, sql_text, state,
@@ -34,6 +34,8 @@ pub struct HistorySql {
     pub in_flight: String,
     /// Progress of a running row: bind statements_applied, version.
     pub progress: String,
+    /// A backfill batch's progress: bind statements_applied, progress, version.
+    pub batch: String,
     /// A running row taken over to resume it: bind session, statements_applied, version.
     pub take_over: String,
     /// Mark applied: bind applied_at, execution_ms, version.
@@ -56,10 +58,27 @@ pub const PG_TRANSACTION_MARK: &str = "SET LOCAL migrate.tx = 'open'";
 /// Columns added to the history table after its first release: `ensure_history` adds them
 /// to older tables. `session`: the deployer's database session (to say who was running a
 /// migration); `in_flight`: the 0-based statement of a running row that was started and may
-/// have completed without its progress update.
-pub const ADDED_COLUMNS: [&str; 2] = ["session", "in_flight"];
+/// have completed without its progress update; `progress`: a backfill migration's batches,
+/// rows and time so far ([`crate::history::BackfillProgress`], JSON).
+pub const ADDED_COLUMNS: [&str; 3] = ["session", "in_flight", "progress"];
 
 impl HistorySql {
+    /// All rows in version order; each column of [`ADDED_COLUMNS`] the table does not have
+    /// yet (`present`, in that order: read-only commands do not upgrade the table) reads as
+    /// NULL.
+    pub fn select(&self, present: &[bool]) -> String {
+        let mut sql = self.select_base.clone();
+        for (i, column) in ADDED_COLUMNS.iter().enumerate() {
+            if present.get(i).copied().unwrap_or(false) {
+                sql.push_str(&format!(", {column}"));
+            } else {
+                sql.push_str(&format!(", NULL AS {column}"));
+            }
+        }
+        sql.push_str(&self.select_from);
+        sql
+    }
+
     /// Puts `prefix` before the writes made after a migration's statements (claimed or
     /// inserted, in flight, progress, applied, failed, taken over): see [`crate::db::backend::Backend::bookkeeping_prefix`].
     pub fn exempt(&mut self, prefix: &str) {
@@ -67,6 +86,7 @@ impl HistorySql {
             &mut self.insert,
             &mut self.in_flight,
             &mut self.progress,
+            &mut self.batch,
             &mut self.take_over,
             &mut self.applied,
             &mut self.failed,
@@ -98,11 +118,13 @@ impl HistorySql {
             ""
         };
         let create = format!(
-            "CREATE TABLE IF NOT EXISTS {t} (\n  version {int} NOT NULL PRIMARY KEY,\n  description {text} NOT NULL,\n  checksum {key_text} NOT NULL,\n  phase {key_text} NOT NULL,\n  sql_text {long_text} NOT NULL,\n  state {key_text} NOT NULL,\n  statements_applied {int} NOT NULL,\n  statements_total {int} NOT NULL,\n  applied_at {key_text},\n  execution_ms {int},\n  applied_by {key_text} NOT NULL,\n  allows {long_text} NOT NULL,\n  error {long_text},\n  failed_statement {int},\n  session {key_text},\n  in_flight {int}\n){engine}"
+            "CREATE TABLE IF NOT EXISTS {t} (\n  version {int} NOT NULL PRIMARY KEY,\n  description {text} NOT NULL,\n  checksum {key_text} NOT NULL,\n  phase {key_text} NOT NULL,\n  sql_text {long_text} NOT NULL,\n  state {key_text} NOT NULL,\n  statements_applied {int} NOT NULL,\n  statements_total {int} NOT NULL,\n  applied_at {key_text},\n  execution_ms {int},\n  applied_by {key_text} NOT NULL,\n  allows {long_text} NOT NULL,\n  error {long_text},\n  failed_statement {int},\n  session {key_text},\n  in_flight {int},\n  progress {long_text}\n){engine}"
         );
+        // In the order of ADDED_COLUMNS.
         let add_columns = vec![
             format!("ALTER TABLE {t} ADD COLUMN session {key_text}"),
             format!("ALTER TABLE {t} ADD COLUMN in_flight {int}"),
+            format!("ALTER TABLE {t} ADD COLUMN progress {long_text}"),
         ];
         let columns = "version, description, checksum, phase, sql_text, state, statements_applied, statements_total, applied_at, execution_ms, applied_by, allows, session";
         let placeholders: Vec<String> = (1..=13).map(p).collect();
@@ -110,10 +132,8 @@ impl HistorySql {
         HistorySql {
             create,
             add_columns,
-            select: format!("SELECT {read}, session, in_flight FROM {t} ORDER BY version"),
-            select_legacy: format!(
-                "SELECT {read}, NULL AS session, NULL AS in_flight FROM {t} ORDER BY version"
-            ),
+            select_base: format!("SELECT {read}"),
+            select_from: format!(" FROM {t} ORDER BY version"),
             select_state: format!("SELECT state FROM {t} WHERE version = {}", p(1)),
             insert: format!(
                 "INSERT INTO {t} ({columns}) VALUES ({})",
@@ -134,6 +154,12 @@ impl HistorySql {
                 "UPDATE {t} SET statements_applied = {}, in_flight = NULL WHERE version = {}",
                 p(1),
                 p(2)
+            ),
+            batch: format!(
+                "UPDATE {t} SET statements_applied = {}, progress = {}, in_flight = NULL WHERE version = {}",
+                p(1),
+                p(2),
+                p(3)
             ),
             take_over: format!(
                 "UPDATE {t} SET session = {}, statements_applied = {}, in_flight = NULL WHERE version = {} AND state = 'running'",
@@ -214,6 +240,7 @@ where
         failed_statement: opt_int("failed_statement")?,
         session: opt_text("session")?,
         in_flight: opt_int("in_flight")?,
+        progress: opt_text("progress")?,
     })
 }
 

@@ -75,6 +75,8 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// Retries of a transactional migration that hit its lock timeout.
     pub lock_retries: u32,
+    /// Pause between two batches of a backfill migration, to let traffic through.
+    pub backfill_pause: Duration,
     /// A command that only reads (`status`, `verify`, `up --dry-run`): a missing SQLite file
     /// is an error, never created.
     pub read_only: bool,
@@ -91,6 +93,7 @@ impl Default for Settings {
             lock_timeout: Duration::from_secs(5),
             statement_timeout: None,
             lock_retries: 5,
+            backfill_pause: Duration::ZERO,
             read_only: false,
         }
     }

@@ -4,6 +4,7 @@
 //! and `resolve`, each inside [`with_lock`], which releases the lock on every path. Output is
 //! left to the caller through [`Event`]s and returned values.
 
+mod backfill;
 mod record;
 mod review;
 mod stepwise;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::analyze::{self, Analysis};
 use crate::db::{ApplyError, DbError, Driver, Migration, Outcome, Settings, backoff};
 use crate::history::{self, Problem};
+use crate::source::directive::Phase;
 use crate::source::{Discovery, SourceFile, checksum, select};
 
 /// How often, at most, `up` asks the database whether it still holds the migration lock
@@ -68,6 +70,8 @@ pub enum Event<'a> {
         ms: u64,
         /// Ran in one transaction with its history row.
         transactional: bool,
+        /// A backfill migration's batches, rows and time.
+        backfill: Option<history::BackfillProgress>,
     },
     /// Another deployer applied it first.
     AlreadyApplied {
@@ -99,6 +103,19 @@ pub enum Event<'a> {
         /// Its statements.
         of: usize,
     },
+    /// A batch of a backfill migration committed.
+    Batch {
+        /// Version.
+        version: u64,
+        /// The 0-based statement.
+        statement: usize,
+        /// Its statements.
+        of: usize,
+        /// Rows this batch changed (0: the statement is done).
+        rows: u64,
+        /// The migration's progress so far.
+        progress: history::BackfillProgress,
+    },
     /// An INVALID index a `CREATE INDEX CONCURRENTLY` of the engine left was dropped before
     /// building it again.
     DroppedInvalidIndex {
@@ -124,6 +141,8 @@ pub struct Handled {
     pub transactional: bool,
     /// Its deploy phase.
     pub phase: crate::source::directive::Phase,
+    /// A backfill migration's batches, rows and time.
+    pub backfill: Option<history::BackfillProgress>,
     /// `--dry-run`: the SQL that would run (the file's text as the layout reads it: for
     /// goose, dbmate and sql-migrate, the Up section).
     pub sql: Option<String>,
@@ -314,6 +333,7 @@ fn locked_up(
                 version: files[i].version.unwrap_or(0),
                 description: files[i].description.clone(),
                 phase: files[i].phase(),
+                backfill: None,
                 ms: None,
                 transactional: transactional(i),
                 sql: Some(files[i].text.clone()),
@@ -346,16 +366,38 @@ fn locked_up(
             driver.forget(version as i64)?;
         }
         let resume = resumable.iter().find(|&&(r, _, _)| r == i);
-        let in_transaction = transactional(i) && resume.is_none();
-        let outcome = if in_transaction {
+        let batched = file.phase() == Phase::Backfill;
+        let in_transaction = transactional(i) && resume.is_none() && !batched;
+        let start = || match resume {
+            Some(&(_, from, drop_index)) => stepwise::Start::Resume { from, drop_index },
+            None => stepwise::Start::Claim,
+        };
+        let mut backfilled = None;
+        let outcome = if batched {
+            let row = file
+                .version
+                .and_then(|v| rows.iter().find(|r| r.version == v as i64));
+            let before = match resume {
+                Some(_) => history::BackfillProgress::of(row),
+                None => history::BackfillProgress::default(),
+            };
+            backfill::apply(
+                driver,
+                &migration,
+                start(),
+                before,
+                &options.settings,
+                on_event,
+            )
+            .map(|(outcome, progress)| {
+                backfilled = Some(progress);
+                outcome
+            })
+        } else if in_transaction {
             apply_with_retries(driver, &migration, &options.settings, on_event)
         } else {
-            let start = match resume {
-                Some(&(_, from, drop_index)) => stepwise::Start::Resume { from, drop_index },
-                None => stepwise::Start::Claim,
-            };
             let retries = options.settings.lock_retries;
-            stepwise::apply(driver, &migration, &facts.steps, start, retries, on_event)
+            stepwise::apply(driver, &migration, &facts.steps, start(), retries, on_event)
         };
         // Every migration starts from the session state set up on connecting.
         let changed_session = !in_transaction || facts.steps.iter().any(|s| s.changes_session);
@@ -375,11 +417,13 @@ fn locked_up(
                     description: &file.description,
                     ms,
                     transactional: in_transaction,
+                    backfill: backfilled,
                 });
                 handled.push(Handled {
                     version,
                     description: file.description.clone(),
                     phase: file.phase(),
+                    backfill: backfilled,
                     ms: Some(ms),
                     transactional: in_transaction,
                     sql: None,

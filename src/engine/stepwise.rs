@@ -146,24 +146,12 @@ pub fn apply(
     let started = Instant::now();
     let version = m.version.max(0) as u64;
     // An INVALID index that must go before the statement building it runs (again).
-    let mut drop_first: Option<QName> = None;
-    let from = match start {
-        Start::Claim => match driver.claim(m)? {
-            Outcome::AlreadyApplied => return Ok(Outcome::AlreadyApplied),
-            Outcome::Applied { .. } => 0,
-        },
-        Start::Resume { from, drop_index } => {
-            driver
-                .take_over(m, from)
-                .map_err(|e| rolled_back(e.to_string()))?;
-            drop_first = drop_index.cloned();
-            on_event(Event::Resumed {
-                version,
-                from,
-                of: m.statements.len(),
-            });
-            from
-        }
+    let mut drop_first: Option<QName> = match &start {
+        Start::Resume { drop_index, .. } => drop_index.cloned(),
+        Start::Claim => None,
+    };
+    let Some(from) = begin(driver, m, start, on_event)? else {
+        return Ok(Outcome::AlreadyApplied);
     };
     for i in from..m.statements.len() {
         let step = steps.get(i).cloned().unwrap_or_default();
@@ -232,6 +220,33 @@ pub fn apply(
     Ok(Outcome::Applied { ms })
 }
 
+/// Claims `m` (a pending migration) or takes over its interrupted row: the statement to start
+/// at, or `None` when another deployer applied it first.
+pub(super) fn begin(
+    driver: &mut dyn Driver,
+    m: &Migration,
+    start: Start,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Option<usize>, ApplyError> {
+    Ok(Some(match start {
+        Start::Claim => match driver.claim(m)? {
+            Outcome::AlreadyApplied => return Ok(None),
+            Outcome::Applied { .. } => 0,
+        },
+        Start::Resume { from, .. } => {
+            driver
+                .take_over(m, from)
+                .map_err(|e| rolled_back(e.to_string()))?;
+            on_event(Event::Resumed {
+                version: m.version.max(0) as u64,
+                from,
+                of: m.statements.len(),
+            });
+            from
+        }
+    }))
+}
+
 /// After a lock timeout of a statement: `Some` when running it again is safe, holding the
 /// INVALID index to drop first if it left one; `None` when it may have taken effect.
 fn after_lock_timeout(
@@ -255,7 +270,7 @@ fn after_lock_timeout(
 }
 
 /// Records statement `i` as failed and says what became of the migration.
-fn stop(
+pub(super) fn stop(
     driver: &mut dyn Driver,
     m: &Migration,
     i: usize,

@@ -151,6 +151,7 @@ mod tests {
             failed_statement: None,
             session: session.map(String::from),
             in_flight,
+            progress: None,
         }
     }
 

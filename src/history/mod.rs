@@ -79,6 +79,40 @@ pub struct HistoryRow {
     /// For `running` rows: the 0-based statement that was started and may have completed
     /// without its progress being recorded (`None`: progress is exact).
     pub in_flight: Option<i64>,
+    /// A backfill migration's progress ([`BackfillProgress`] as JSON).
+    pub progress: Option<String>,
+}
+
+/// How far a backfill migration got: recorded with every batch, in the same transaction, so
+/// a killed backfill resumes with its counts and `status` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BackfillProgress {
+    /// Batches run (those that changed rows and the last one of each statement, which
+    /// changed none).
+    pub batches: u64,
+    /// Rows changed.
+    pub rows: u64,
+    /// Milliseconds spent in batches (pauses not counted).
+    pub ms: u64,
+}
+
+impl BackfillProgress {
+    /// From a history row's `progress` (nothing or unreadable: zero).
+    pub fn of(row: Option<&HistoryRow>) -> BackfillProgress {
+        row.and_then(|r| r.progress.as_deref())
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default()
+    }
+
+    /// The JSON the history row keeps.
+    pub fn to_json(self) -> String {
+        serde_json::to_string(&self).unwrap_or_default()
+    }
+
+    /// Rows per second over the batches' time.
+    pub fn rows_per_second(self) -> u64 {
+        (self.rows * 1000).checked_div(self.ms).unwrap_or(self.rows)
+    }
 }
 
 impl HistoryRow {
@@ -482,6 +516,7 @@ mod tests {
             failed_statement: None,
             session: None,
             in_flight: None,
+            progress: None,
         }
     }
 
