@@ -27,6 +27,13 @@ pub struct Args {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub read: crate::cli::ReadArgs,
+    /// A contract migration (`-- migrate:contract`): applied by `up --phase contract`, after
+    /// the rollout
+    #[arg(long, conflicts_with = "backfill")]
+    pub contract: bool,
+    /// A backfill migration (`-- migrate:backfill`): data changes `up` runs in batches
+    #[arg(long)]
+    pub backfill: bool,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "human")]
     pub format: HumanOrJson,
@@ -123,19 +130,39 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .create_new(true)
         .open(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    // In a sectioned layout the statements go below the tool's Up marker.
-    let sections = match layout {
-        Layout::Goose => "-- +goose Up\n\n-- +goose Down\n",
-        Layout::Dbmate => "-- migrate:up\n\n-- migrate:down\n",
-        Layout::SqlMigrate => "-- +migrate Up\n\n-- +migrate Down\n",
-        _ => "",
+    let (directive, guidance) = if args.contract {
+        (
+            "-- migrate:contract\n",
+            "-- Contract: runs after the rollout (`migrate up --phase contract`); drop, rename and tighten only what the previous release used.",
+        )
+    } else if args.backfill {
+        (
+            "-- migrate:backfill\n",
+            "-- Backfill: only UPDATE, INSERT ... SELECT and DELETE, each a bounded batch its own change takes rows out of; `migrate up` repeats each until it changes no row.",
+        )
+    } else {
+        (
+            "",
+            "-- Expand-only: the previous release keeps running against this schema (`migrate rule --list`).",
+        )
     };
-    writeln!(
-        file,
-        "-- {}\n-- Expand-only: the previous release keeps running against this schema (`migrate rule --list`).\n{sections}",
-        args.description.trim()
-    )
-    .with_context(|| format!("cannot write {}", path.display()))?;
+    // In a sectioned layout the statements (and the phase directive, which must lead the
+    // text `migrate` reads) go below the tool's Up marker.
+    let (up, down_marker) = match layout {
+        Layout::Goose => ("-- +goose Up\n", "\n-- +goose Down\n"),
+        Layout::Dbmate => ("-- migrate:up\n", "\n-- migrate:down\n"),
+        Layout::SqlMigrate => ("-- +migrate Up\n", "\n-- +migrate Down\n"),
+        _ => ("", ""),
+    };
+    let text = if up.is_empty() {
+        format!("{directive}-- {}\n{guidance}\n", args.description.trim())
+    } else {
+        format!(
+            "-- {}\n{guidance}\n{up}{directive}{down_marker}",
+            args.description.trim()
+        )
+    };
+    writeln!(file, "{text}").with_context(|| format!("cannot write {}", path.display()))?;
     let down = down.map(|down| dir.join(down));
     if let Some(down) = &down {
         std::fs::write(down, "-- rollback; `migrate` never runs this file\n")
@@ -147,6 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "down_file": down.as_deref().map(source::display_path),
             "version": version,
             "layout": layout.name(),
+            "phase": if args.contract { "contract" } else if args.backfill { "backfill" } else { "expand" },
         })
         .to_string(),
         HumanOrJson::Human => source::display_path(&path),

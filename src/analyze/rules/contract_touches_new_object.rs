@@ -32,7 +32,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Safe recipe (expand/contract)
-    /// 1. Drop or rename only what the previous release used and the new one no longer does (here: `name`).
+    /// 1. Drop or rename only what the previous release used and the new one no longer does (in the example, `name`).
     /// 2. To undo an addition of this release, release an app that stops using it first; drop it in the next release's contract migration.
     ///
     /// ## Suppress
