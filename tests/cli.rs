@@ -407,6 +407,62 @@ fn new_creates_a_timestamped_file_with_a_slug() {
 }
 
 #[test]
+fn new_writes_contract_and_backfill_migrations() {
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("migrations")).unwrap();
+    write(
+        &dir.path().join("migrations"),
+        "20260101000000_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, legacy text, org_id bigint);\n",
+    );
+    write(
+        &dir.path().join("migrations"),
+        "20260102000000_nick.sql",
+        "ALTER TABLE users ADD COLUMN nick text;\n",
+    );
+    let r = run(migrate(dir.path()).args(["new", "--contract", "drop legacy", "-f", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let value = support::schema::parse_valid(&r.stdout, "new.schema.json");
+    assert_eq!(value["phase"], "contract");
+    let contract = dir.path().join(value["file"].as_str().unwrap());
+    let r = run(migrate(dir.path()).args(["new", "--backfill", "fill org"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let backfill = dir.path().join(r.stdout.trim());
+    assert!(
+        std::fs::read_to_string(&backfill)
+            .unwrap()
+            .starts_with("-- migrate:backfill\n")
+    );
+    let both = run(migrate(dir.path()).args(["new", "--contract", "--backfill", "x"]));
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    // The files declare their phase: what check allows in them follows.
+    let mut text = std::fs::read_to_string(&contract).unwrap();
+    text.push_str("ALTER TABLE users DROP COLUMN legacy;\n");
+    std::fs::write(&contract, text).unwrap();
+    let mut text = std::fs::read_to_string(&backfill).unwrap();
+    text.push_str("UPDATE users SET org_id = 1 WHERE id IN (SELECT id FROM users WHERE org_id IS NULL LIMIT 100);\nCREATE INDEX users_org ON users (org_id);\n");
+    std::fs::write(&backfill, text).unwrap();
+    let r = run(migrate(dir.path()).args(["check", "--dialect", "postgres", "-f", "json"]));
+    let value = support::schema::parse_valid(&r.stdout, "check.schema.json");
+    let rules: Vec<&str> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["backfill-not-dml", "create-index-not-concurrently"],
+        "{value}"
+    );
+    // Outside a contract migration the drop breaks the previous release.
+    let text = std::fs::read_to_string(&contract).unwrap();
+    std::fs::write(&contract, text.replace("-- migrate:contract\n", "")).unwrap();
+    let r = run(migrate(dir.path()).args(["check", "--dialect", "postgres"]));
+    assert!(r.stdout.contains("drop-column"), "{}", r.stdout);
+}
+
+#[test]
 fn database_commands_need_a_database() {
     let dir = project();
     let r = run(migrate(dir.path()).arg("up"));

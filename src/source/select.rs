@@ -40,15 +40,15 @@ impl<'a> Unit<'a> {
     }
 }
 
-/// Each file its own release, except that a backfill or contract migration belongs to the
-/// release of the file before it: a backfill fills what that release's expand migrations
-/// made, before the rollout; a contract migration runs after that release's app rolled out,
-/// and the objects the release made are the ones its app uses.
+/// Each file its own release, except that a backfill migration belongs to the release of the
+/// file before it: it fills what that release's expand migrations made, before the rollout.
+/// A contract migration keeps its own: which release's rollout it follows cannot be told
+/// from the files alone (`--base` and `up` judge a release's files together).
 fn own_releases<'f>(files: impl Iterator<Item = &'f SourceFile>) -> Vec<Release> {
     let mut releases: Vec<Release> = Vec::new();
     for (i, file) in files.enumerate() {
         let release = match releases.last() {
-            Some(&previous) if file.phase() != source::directive::Phase::Expand => previous,
+            Some(&previous) if file.phase() == source::directive::Phase::Backfill => previous,
             _ => i as Release + 1,
         };
         releases.push(release);

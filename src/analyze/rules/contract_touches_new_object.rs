@@ -8,11 +8,14 @@ use crate::analyze::schema::Release;
 declare_rule! {
     /// ## What it does
     /// In a contract migration (`-- migrate:contract`), flags a drop, rename, type change or
-    /// move to another schema of a table, column, view, type, sequence or function made by
-    /// an expand migration of the same release (the files `check --base` or `up` judges
-    /// together; without `--base`, the migration just before the contract one). Tightening a
-    /// new column (`SET NOT NULL`, a constraint) is what a contract step is for, and is not
-    /// flagged. Not on a database that held nothing (`up` there has no app to break).
+    /// move to another schema of a table, column or view made by an expand migration of the
+    /// same release: the files `check --base` judges together, or `up`'s pending files.
+    /// (`check` without `--base` makes each file its own release, and cannot tell which
+    /// release's rollout a contract migration follows.) Tightening a new column (`SET NOT
+    /// NULL`, a constraint) is what a contract step is for, and is not flagged; nor is dropping
+    /// a function, trigger, type or sequence, which an expand step often makes only to bridge
+    /// the two releases (a trigger that fills the old column). Not on a database that held
+    /// nothing (`up` there has no app to break).
     ///
     /// ## Why it breaks the running app
     /// A contract migration runs against the release that has just rolled out, and that
@@ -55,7 +58,6 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     };
     let column_release =
         |t: &QName, c: &str| table_release(t).max(ctx.catalog.column(t, c).map(|c| c.release));
-    let object = |kind, name: &QName| ctx.catalog.object_release(kind, name);
     let (release, what): (Option<Release>, String) = match &change.kind {
         ChangeKind::DropTable { table } => (table_release(table), format!("drops table {table}")),
         ChangeKind::RenameTable { from, .. } => {
@@ -85,28 +87,18 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             ctx.catalog.view(view).map(|v| v.release),
             format!("drops view {view}"),
         ),
-        ChangeKind::DropType { name } => {
-            (object(ObjectKind::Type, name), format!("drops type {name}"))
-        }
-        ChangeKind::DropSequence { name } => (
-            object(ObjectKind::Sequence, name),
-            format!("drops sequence {name}"),
-        ),
-        ChangeKind::DropFunction { name } => (
-            object(ObjectKind::Function, name),
-            format!("drops function {name}"),
-        ),
         ChangeKind::RenameObject { kind, from, .. }
         | ChangeKind::SetSchema {
             kind, object: from, ..
-        } => {
-            let release = match kind {
-                ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
-                    table_release(from)
-                }
-                other => object(*other, from),
-            };
-            (release, format!("renames or moves {} {from}", kind.noun()))
+        } if matches!(
+            kind,
+            ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView
+        ) =>
+        {
+            (
+                table_release(from),
+                format!("renames or moves {} {from}", kind.noun()),
+            )
         }
         _ => return,
     };
@@ -123,17 +115,23 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
 
 #[cfg(test)]
 mod tests {
-    use crate::analyze::rules::testing::fires_pg;
+    use crate::analyze::rules::testing::{Dialect, fires_in_release, fires_pg};
+
+    const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text);";
 
     #[test]
     fn flags_what_the_same_release_made() {
-        let files = [
-            "CREATE TABLE users (id bigint PRIMARY KEY, name text);",
-            "ALTER TABLE users ADD COLUMN full_name text;\nCREATE TABLE audit (id int);",
-            "-- migrate:contract\nALTER TABLE users DROP COLUMN full_name;\nDROP TABLE audit;\nALTER TABLE users DROP COLUMN name;\nALTER TABLE users ALTER COLUMN full_name SET NOT NULL;",
+        let release = [
+            "ALTER TABLE users ADD COLUMN full_name text;\nCREATE TABLE audit (id int);\nCREATE FUNCTION sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;",
+            "-- migrate:contract\nALTER TABLE users DROP COLUMN full_name;\nDROP TABLE audit;\nALTER TABLE users DROP COLUMN name;\nALTER TABLE users ALTER COLUMN full_name SET NOT NULL;\nDROP FUNCTION sync();",
         ];
         assert_eq!(
-            fires_pg("contract-touches-new-object", &files),
+            fires_in_release(
+                "contract-touches-new-object",
+                Dialect::Postgres,
+                &[USERS],
+                &release
+            ),
             [(3, 2), (3, 3)]
         );
     }
@@ -141,11 +139,11 @@ mod tests {
     #[test]
     fn older_objects_are_what_a_contract_is_for() {
         let files = [
-            "CREATE TABLE users (id bigint PRIMARY KEY, name text);",
+            USERS,
             "ALTER TABLE users ADD COLUMN full_name text;",
-            "SELECT 1;",
-            "-- migrate:contract\nALTER TABLE users DROP COLUMN name;",
+            "-- migrate:contract\nALTER TABLE users DROP COLUMN name;\nALTER TABLE users DROP COLUMN full_name;",
         ];
+        // Each file its own release (no --base): the contract migration is judged alone.
         assert!(fires_pg("contract-touches-new-object", &files).is_empty());
     }
 }

@@ -206,6 +206,49 @@ pub(crate) mod testing {
             .collect()
     }
 
+    /// Where `rule` fires when `history` is replayed (each file its own release) and then
+    /// `release` is judged as one release, as `check --base` and `up` judge their files.
+    pub fn fires_in_release(
+        rule: &str,
+        dialect: Dialect,
+        history: &[&str],
+        release: &[&str],
+    ) -> Vec<(usize, u32)> {
+        let sources: Vec<SourceFile> = history
+            .iter()
+            .chain(release)
+            .enumerate()
+            .map(|(i, text)| SourceFile {
+                path: format!("{}_m.sql", i + 1).into(),
+                display: format!("{}_m.sql", i + 1),
+                version: Some(i as u64 + 1),
+                description: "m".into(),
+                text: text.to_string(),
+                ..Default::default()
+            })
+            .collect();
+        let under_test = history.len() as u32 + 1;
+        let units: Vec<Unit> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, file)| Unit {
+                file,
+                release: (i as u32 + 1).min(under_test),
+                lint: i >= history.len(),
+            })
+            .collect();
+        let options = Options {
+            dialect,
+            ..Options::default()
+        };
+        analyze(&units, &[], &options)
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.name == rule)
+            .map(|d| (d.file_index + 1, d.span.start.line))
+            .collect()
+    }
+
     /// [`fires_with`] with default options for `dialect`.
     pub fn fires(rule: &str, dialect: Dialect, files: &[&str]) -> Vec<(usize, u32)> {
         let options = Options {
