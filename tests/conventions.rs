@@ -258,7 +258,8 @@ fn example_blocks(rule: &migrate::analyze::registry::Rule) -> Vec<(String, Strin
 /// Every rule page's example runs through the binary and the rule fires on it, as the page
 /// says. A page's ```sql blocks are migrations in order (earlier ones the history the
 /// example needs, shown on the page); the last is the one judged. The info string names the
-/// dialect when it is not PostgreSQL (```sql mysql). A ```text block lists files by name (the
+/// dialect when it is not PostgreSQL (```sql mysql), and `release` marks the blocks judged
+/// together as one release (```sql release). A ```text block lists files by name (the
 /// naming rules); rules whose example needs a git base or a migrate.sum are checked by their
 /// fixtures (migrations-fixtures/), listed here by name.
 #[test]
@@ -280,14 +281,20 @@ fn every_rule_example_fires_through_the_binary() {
         std::fs::create_dir_all(&migrations).unwrap();
         let mut dialect = "postgres".to_string();
         let mut last_file = String::new();
+        // Blocks marked ```sql release are judged together as one release (as `check FILE...`
+        // and `--base` judge them); the others are their history.
+        let mut release = Vec::new();
         for (i, (info, text)) in blocks.iter().enumerate() {
             let mut words = info.split_whitespace();
             match words.next() {
                 Some("sql") => {
-                    if let Some(d) = words.next() {
-                        dialect = d.to_string();
-                    }
                     last_file = format!("2026010100000{}_example_{i}.sql", i + 1);
+                    for word in words {
+                        match word {
+                            "release" => release.push(migrations.join(&last_file)),
+                            d => dialect = d.to_string(),
+                        }
+                    }
                     std::fs::write(migrations.join(&last_file), text).unwrap();
                 }
                 Some("text") => {
@@ -308,6 +315,7 @@ fn every_rule_example_fires_through_the_binary() {
             .dir(&migrations)
             .dialect(&dialect)
             .format("json")
+            .args(release.iter().map(|p| p.to_str().unwrap()))
             .run();
         let report: serde_json::Value = match serde_json::from_str(&run.stdout) {
             Ok(r) => r,

@@ -24,12 +24,16 @@ declare_rule! {
     ///
     /// ## Example
     /// ```sql
-    /// -- an earlier migration
+    /// -- an earlier release
     /// CREATE TABLE users (id bigint PRIMARY KEY, name text);
+    /// ```
+    ///
+    /// ```sql release
+    /// -- this release: expand
     /// ALTER TABLE users ADD COLUMN full_name text;
     /// ```
     ///
-    /// ```sql
+    /// ```sql release
     /// -- migrate:contract
     /// ALTER TABLE users DROP COLUMN full_name;
     /// ```
