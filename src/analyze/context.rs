@@ -62,6 +62,8 @@ pub struct Context<'a> {
     /// Facts about the file.
     pub file: &'a FileFacts,
     pub(crate) later: &'a [&'a Change],
+    /// How many of `later` are in the statement's own file.
+    pub(crate) later_in_file: usize,
     /// For a compatibility rule: the change that produced the difference.
     pub cause: Option<&'a Cause>,
     pub(crate) rule: &'static Rule,
@@ -152,6 +154,12 @@ impl Context<'_> {
             self.catalog.object_release(kind, name),
             name.schema.as_deref(),
         )
+    }
+
+    /// Changes that come later in the statement's own file (one transaction on PostgreSQL
+    /// and SQLite, unless it runs outside one).
+    pub fn later_in_file(&self) -> impl Iterator<Item = &ChangeKind> {
+        self.later.iter().take(self.later_in_file).map(|c| &c.kind)
     }
 
     /// Changes that come later in the same release.

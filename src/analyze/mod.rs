@@ -371,6 +371,7 @@ impl Replay<'_> {
             .flat_map(|f| f.statements.iter().flat_map(|s| s.changes.iter()))
             .collect();
         let mut position = 0;
+        let in_file: usize = file.statements.iter().map(|s| s.changes.len()).sum();
         for (stmt_index, stmt) in file.statements.iter().enumerate() {
             let mut findings: Vec<Finding> = Vec::new();
             if self.fresh && reaches_elsewhere(&text[stmt.start..stmt.end], self.options.dialect) {
@@ -416,6 +417,7 @@ impl Replay<'_> {
                             guarded: stmt.guarded,
                             file: &facts,
                             later,
+                            later_in_file: in_file.saturating_sub(position),
                             cause: None,
                             rule,
                             findings: &mut findings,
@@ -496,6 +498,7 @@ impl Replay<'_> {
                     guarded: false,
                     file: facts,
                     later: &[],
+                    later_in_file: 0,
                     cause: Some(&cause),
                     rule,
                     findings: &mut findings,

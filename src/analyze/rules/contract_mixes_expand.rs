@@ -9,7 +9,8 @@ declare_rule! {
     /// In a contract migration (`-- migrate:contract`), flags a statement that adds
     /// something: a table, a column, an index, a view, schema, type, enum value, sequence or
     /// function that did not exist (`CREATE OR REPLACE` of an existing view or function is a
-    /// redefinition, not an addition).
+    /// redefinition, not an addition; a unique index restricts writes, a tightening a
+    /// contract step may make).
     ///
     /// ## Why it breaks the running app
     /// A contract migration runs after the rollout (`migrate up --phase contract`), so what it
@@ -51,7 +52,13 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         ChangeKind::AddColumn { table, column } => {
             format!("adds column {}", table.column(&column.name))
         }
-        ChangeKind::CreateIndex { name, table, .. } => match name {
+        // A unique index restricts writes: a tightening, which a contract step may make.
+        ChangeKind::CreateIndex {
+            name,
+            table,
+            unique: false,
+            ..
+        } => match name {
             Some(name) => format!("creates index {name} on {table}"),
             None => format!("creates an index on {table}"),
         },

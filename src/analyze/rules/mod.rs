@@ -308,6 +308,22 @@ mod phase_tests {
             "-- migrate:contract\nALTER TABLE users ALTER COLUMN n TYPE bigint;",
         ];
         assert_eq!(fires_pg("change-column-type", &retype), [(2, 2)]);
+        // Removing an enum label copies a MySQL table: the lock part of remove-enum-value.
+        let labels = [
+            "CREATE TABLE t (id int PRIMARY KEY, s ENUM('a', 'b') NOT NULL);",
+            "-- migrate:contract\nALTER TABLE t MODIFY s ENUM('a') NOT NULL;",
+        ];
+        assert_eq!(
+            fires("change-column-type", Dialect::Mysql, &labels),
+            [(2, 2)]
+        );
+        assert!(fires("remove-enum-value", Dialect::Mysql, &labels).is_empty());
+        // A unique index is a tightening a contract step may make; a plain one is not.
+        let unique = [
+            OLD,
+            "-- migrate:contract\nCREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email);",
+        ];
+        assert!(fires_pg("contract-mixes-expand", &unique).is_empty());
     }
 
     #[test]

@@ -39,6 +39,16 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     if is_rebuild_rename(ctx, from) {
         return;
     }
+    // PostgreSQL: a view with the old name made in the same transaction keeps the old app's
+    // reads and writes working (a simple view is updatable), as the recipe says.
+    if ctx.postgres()
+        && !ctx.file.no_transaction_directive
+        && ctx.later_in_file().any(|c| {
+            matches!(c, ChangeKind::CreateView { view, materialized: false, .. } if view == from)
+        })
+    {
+        return;
+    }
     let is_new = ctx.is_new_table(from);
     check_rename(
         ctx,
@@ -60,6 +70,25 @@ mod tests {
         assert_eq!(fires_pg("rename-table", &files), [(2, 1)]);
         let files = ["CREATE TABLE a (id int);", "RENAME TABLE a TO b;"];
         assert_eq!(fires("rename-table", Dialect::Mysql, &files), [(2, 1)]);
+    }
+
+    #[test]
+    fn a_view_with_the_old_name_in_the_same_transaction_keeps_it_working() {
+        let base = "CREATE TABLE a (id int);";
+        let view = "ALTER TABLE a RENAME TO b;\nCREATE VIEW a AS SELECT * FROM b;";
+        assert!(fires_pg("rename-table", &[base, view]).is_empty());
+        // In a later file the old app sees the gap; MySQL commits the rename alone.
+        let later = [
+            base,
+            "ALTER TABLE a RENAME TO b;",
+            "CREATE VIEW a AS SELECT * FROM b;",
+        ];
+        assert_eq!(fires_pg("rename-table", &later), [(2, 1)]);
+        let mysql = [
+            base,
+            "RENAME TABLE a TO b;\nCREATE VIEW a AS SELECT * FROM b;",
+        ];
+        assert_eq!(fires("rename-table", Dialect::Mysql, &mysql), [(2, 1)]);
     }
 
     #[test]
