@@ -133,6 +133,13 @@ pub trait Backend: Sized {
         Ok(())
     }
 
+    /// What opens a backfill batch's transaction: by default the migration's own `BEGIN`
+    /// ([`Backend::tx_style`]). MySQL/MariaDB put it at READ COMMITTED, PostgreSQL's default:
+    /// at REPEATABLE READ an `INSERT ... SELECT` share-locks every row it reads and an
+    /// `UPDATE ... LIMIT` gap-locks what it scans, which deadlocked the app's writes in
+    /// tests/recipes.rs.
+    const BATCH_BEGIN: Option<&'static str> = None;
+
     /// How `m`'s transaction is opened, batched and checked: by default a plain `BEGIN`,
     /// one statement per query, no check, no guard.
     async fn tx_style(&mut self, _conn: &mut Conn<Self>, _m: &Migration<'_>) -> TxStyle {

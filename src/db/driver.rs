@@ -528,7 +528,7 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         i: usize,
         before: BackfillProgress,
     ) -> Result<(u64, BackfillProgress), Failure> {
-        let begin = self.begin(m);
+        let begin = B::BATCH_BEGIN.unwrap_or_else(|| self.begin(m));
         let conn = self.conn.as_mut().expect("open connection");
         let atomic = self.rt.block_on(self.backend.transactional_dml(conn));
         let backend = &self.backend;

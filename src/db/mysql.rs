@@ -93,6 +93,8 @@ fn user_variables(sql: &str) -> Vec<String> {
 impl Backend for Mysql {
     type Db = sqlx::MySql;
     const DIALECT: Dialect = Dialect::Mysql;
+    const BATCH_BEGIN: Option<&'static str> =
+        Some("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; BEGIN");
     const CURRENT_SCHEMA: Option<&'static str> = Some("SELECT CAST(DATABASE() AS CHAR)");
 
     const HISTORY_EXISTS: &'static str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \

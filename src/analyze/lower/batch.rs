@@ -44,7 +44,11 @@ fn is_null_literal(e: &Expr) -> bool {
 /// A `WHERE` that holds a subquery with a `LIMIT` (or `FETCH`), at any depth of `AND`/`OR`,
 /// parentheses and `IN`/`EXISTS`/`= (...)`: the statement changes at most that many rows.
 fn limited_subquery(expr: &Expr) -> bool {
-    let limited = |q: &Query| q.limit_clause.is_some() || q.fetch.is_some();
+    // MySQL refuses a LIMIT in an IN subquery; its idiom is a derived table that has one:
+    // `id IN (SELECT id FROM (SELECT id FROM t WHERE ... LIMIT n) AS batch)`.
+    fn limited(q: &Query) -> bool {
+        q.limit_clause.is_some() || q.fetch.is_some() || derived(q).is_some_and(limited)
+    }
     match expr {
         Expr::InSubquery { subquery, .. } => limited(subquery),
         Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => limited(subquery),
@@ -52,6 +56,20 @@ fn limited_subquery(expr: &Expr) -> bool {
         Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => limited_subquery(inner),
         Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => limited_subquery(right),
         _ => false,
+    }
+}
+
+/// The query a `SELECT ... FROM (query) AS alias` reads, when that is all it reads.
+fn derived(q: &Query) -> Option<&Query> {
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return None;
+    };
+    match select.from.as_slice() {
+        [only] if only.joins.is_empty() => match &only.relation {
+            TableFactor::Derived { subquery, .. } => Some(subquery),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -139,7 +157,7 @@ impl Lower<'_> {
                 negated: false,
                 ..
             } = e
-                && let SetExpr::Select(select) = subquery.body.as_ref()
+                && let SetExpr::Select(select) = derived(subquery).unwrap_or(subquery).body.as_ref()
                 && select.from.len() == 1
                 && select.from[0].joins.is_empty()
                 && self.factor_table(&select.from[0].relation).as_ref() == Some(table)
@@ -222,6 +240,17 @@ impl Lower<'_> {
                             }
                         }
                         best
+                    }
+                    // NULL only when an argument is (MySQL's CONCAT; PostgreSQL's skips
+                    // NULLs, so this is the stricter reading).
+                    "concat" | "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "md5" | "abs"
+                    | "round" | "length" | "char_length" | "substr" | "substring" | "left"
+                    | "right" | "replace" | "lpad" | "rpad" => {
+                        let mut columns = Vec::new();
+                        for arg in args {
+                            columns.extend(self.not_null_given(arg, conditions)?);
+                        }
+                        Some(columns)
                     }
                     "now"
                     | "current_timestamp"

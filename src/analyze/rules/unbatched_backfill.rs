@@ -128,7 +128,7 @@ mod tests {
         assert!(fires_pg("unbatched-backfill", &bounded).is_empty());
         let mysql = [
             USERS,
-            "UPDATE users SET org_id = 1 WHERE org_id IS NULL LIMIT 5000;",
+            "UPDATE users SET org_id = 1 WHERE org_id IS NULL LIMIT 5000;\nUPDATE users SET org_id = 1 WHERE id IN (SELECT id FROM (SELECT id FROM users WHERE org_id IS NULL LIMIT 5000) AS batch);",
         ];
         assert!(fires("unbatched-backfill", Dialect::Mysql, &mysql).is_empty());
         let keyed = [
