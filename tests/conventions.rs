@@ -342,3 +342,38 @@ fn every_rule_example_fires_through_the_binary() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every rule that judges against the previous release names where its change is done in
+/// steps: a recipe of docs/recipes.md by its title, or the document for a contract step.
+#[test]
+fn every_compatibility_rule_points_at_the_recipes() {
+    use migrate::analyze::registry::Kind;
+    let recipes =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/recipes.md")).unwrap();
+    let titles: Vec<&str> = recipes
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .collect();
+    for rule in RULES
+        .iter()
+        .filter(|r| matches!(r.kind, Kind::Compat | Kind::Both))
+    {
+        let recipe = rule.recipe();
+        assert!(
+            recipe.contains("docs/recipes.md"),
+            "{}: its recipe does not name docs/recipes.md",
+            rule.name
+        );
+        for named in recipe
+            .split('“')
+            .skip(1)
+            .filter_map(|s| s.split('”').next())
+        {
+            assert!(
+                titles.contains(&named),
+                "{}: names recipe “{named}”, which docs/recipes.md does not have",
+                rule.name
+            );
+        }
+    }
+}

@@ -35,6 +35,7 @@ declare_rule! {
     /// 1. Add the column nullable, or `NOT NULL` with a constant `DEFAULT` (PostgreSQL: metadata-only from 11).
     /// 2. Release an app version that writes it; backfill existing rows in batches.
     /// 3. Enforce `NOT NULL` in a later release (PostgreSQL: `ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT`, then `SET NOT NULL`) (MySQL: `MODIFY col <type> NOT NULL, ALGORITHM=INPLACE, LOCK=NONE`).
+    /// 4. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Make a column NOT NULL”.
     ///
     /// ## Suppress
     /// `-- migrate:allow add-not-null-column-without-default: <reason>` above the statement.

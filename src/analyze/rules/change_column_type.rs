@@ -33,6 +33,7 @@ declare_rule! {
     /// 2. Keep it in sync with a trigger and backfill it in batches.
     /// 3. Release an app version that reads the new column.
     /// 4. Drop the old column in a later (contract) migration (optionally rename the new one then, with a compatibility view).
+    /// 5. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Change a column's type”.
     ///
     /// ## Suppress
     /// `-- migrate:allow change-column-type: <why the table is small or the change is safe>` above the statement.

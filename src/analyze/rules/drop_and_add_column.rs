@@ -27,6 +27,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. To change the column's type, add a new column, backfill it in batches, switch the app over, then drop the old one in a contract migration.
     /// 2. To clear the values on purpose, `UPDATE` in batches instead, and say so with `-- migrate:allow drop-and-add-column: <reason>`.
+    /// 3. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Change a column's type”.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-and-add-column: <reason>` above the statement that adds it back.

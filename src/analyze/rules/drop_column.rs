@@ -28,6 +28,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Release an app version that neither reads nor writes the column (and tell the ORM to ignore it).
     /// 2. Once no running version uses it, drop it in a later (contract) migration.
+    /// 3. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Rename a column” (its contract step) and “Split a table”.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-column: <why no running version uses it>` above the statement.

@@ -29,6 +29,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Release an app version that always writes the column explicitly.
     /// 2. Drop the default in a later (contract) migration.
+    /// 3. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Make a column NOT NULL”.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-default-on-not-null-column: <reason>` above the statement.

@@ -21,6 +21,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. To change a function, use `CREATE OR REPLACE FUNCTION` with a compatible signature.
     /// 2. To remove it, release an app version that no longer calls it, then drop it in a later (contract) migration.
+    /// 3. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-function: <reason>` above the statement.

@@ -23,6 +23,7 @@ declare_rule! {
     /// 1. Create the new materialized view under a new name and refresh it.
     /// 2. Release an app version that reads the new one.
     /// 3. Drop the old one in a later (contract) migration.
+    /// 4. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-materialized-view: <reason>` above the statement.

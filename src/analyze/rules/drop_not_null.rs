@@ -22,6 +22,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Release an app version whose readers tolerate NULL.
     /// 2. Then drop `NOT NULL`, before any version writes NULLs.
+    /// 3. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-not-null: <why old readers tolerate NULL>` above the statement.

@@ -21,6 +21,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Move the app off every object in the schema and release it.
     /// 2. Drop the schema in a later (contract) migration.
+    /// 3. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-schema: <reason>` above the statement.

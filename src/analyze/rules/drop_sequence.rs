@@ -21,6 +21,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Remove every default and query that uses the sequence and release that.
     /// 2. Drop the sequence in a later (contract) migration.
+    /// 3. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-sequence: <reason>` above the statement.

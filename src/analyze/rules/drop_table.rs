@@ -25,6 +25,7 @@ declare_rule! {
     /// 1. Release an app version that no longer reads or writes the table.
     /// 2. Once no running version uses it, drop it in a later (contract) migration.
     /// 3. Keep a backup if the data may be needed again.
+    /// 4. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Rename a table”.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-table: <why no running version uses it>` above the statement.

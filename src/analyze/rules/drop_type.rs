@@ -23,6 +23,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Move every column off the type and release an app version that no longer names it.
     /// 2. Drop the type in a later (contract) migration.
+    /// 3. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-type: <reason>` above the statement.

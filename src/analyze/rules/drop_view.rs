@@ -24,6 +24,7 @@ declare_rule! {
     /// 1. Release an app version that no longer reads the view.
     /// 2. Drop it in a later (contract) migration.
     /// 3. To change it, use `CREATE OR REPLACE VIEW` and only append columns.
+    /// 4. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow drop-view: <reason>` above the statement.

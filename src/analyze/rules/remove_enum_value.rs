@@ -29,6 +29,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Release an app version that no longer writes the label; migrate rows off it.
     /// 2. Remove the label in a later (contract) migration.
+    /// 3. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Replace an enum value”.
     ///
     /// ## Suppress
     /// `-- migrate:allow remove-enum-value: <reason>` above the statement.

@@ -29,6 +29,7 @@ declare_rule! {
     /// 3. Release an app version that reads the new column and writes both.
     /// 4. Release one that uses only the new column.
     /// 5. Drop the old column and the trigger in a later (contract) migration.
+    /// 6. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Rename a column”.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-column: <reason>` above the statement.

@@ -22,6 +22,7 @@ declare_rule! {
     /// 2. Release an app version that accepts both labels and writes the new one.
     /// 3. Backfill rows from the old label to the new one.
     /// 4. Stop accepting the old label in a later release.
+    /// 5. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Replace an enum value”.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-enum-value: <reason>` above the statement.

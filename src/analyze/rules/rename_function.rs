@@ -22,6 +22,7 @@ declare_rule! {
     /// 1. Create the function under the new name, keeping the old one (it may call the new one).
     /// 2. Release an app version that calls the new name.
     /// 3. Drop the old function in a later (contract) migration.
+    /// 4. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-function: <reason>` above the statement.

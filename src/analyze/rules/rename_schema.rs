@@ -23,6 +23,7 @@ declare_rule! {
     /// 1. Create the new schema and move objects one at a time with compatibility views.
     /// 2. Release an app version that uses the new names.
     /// 3. Drop the old schema in a later (contract) migration.
+    /// 4. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-schema: <reason>` above the statement.

@@ -25,6 +25,7 @@ declare_rule! {
     /// 1. Rename the table and create a view with the old name over it (`CREATE VIEW customers AS SELECT * FROM clients`) in one migration, so both names work (PostgreSQL: simple views are updatable).
     /// 2. Release an app version that uses the new name.
     /// 3. Drop the compatibility view in a later (contract) migration.
+    /// 4. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Rename a table”.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-table: <reason>` above the statement.

@@ -22,6 +22,7 @@ declare_rule! {
     /// 1. Keep the type name, or create the new type beside the old one.
     /// 2. Move columns to the new type with the add-column/backfill/switch recipe.
     /// 3. Drop the old type in a later (contract) migration.
+    /// 4. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-type: <reason>` above the statement.

@@ -22,6 +22,7 @@ declare_rule! {
     /// 1. Create the view under the new name (same query) beside the old one.
     /// 2. Release an app version that reads the new name.
     /// 3. Drop the old view in a later (contract) migration.
+    /// 4. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Rename a table”.
     ///
     /// ## Suppress
     /// `-- migrate:allow rename-view: <reason>` above the statement.

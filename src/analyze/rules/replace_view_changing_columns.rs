@@ -32,6 +32,7 @@ declare_rule! {
     /// 1. Only append columns to the existing view.
     /// 2. For other changes, create a view with a new name and release an app version that reads it.
     /// 3. Drop the old view in a later (contract) migration.
+    /// 4. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Rename a column”.
     ///
     /// ## Suppress
     /// `-- migrate:allow replace-view-changing-columns: <reason>` above the statement.

@@ -39,6 +39,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Release an app version that only writes values the constraint accepts (validate in the app first).
     /// 2. Then add the constraint in a migration of the next release (PostgreSQL: `NOT VALID` plus `VALIDATE CONSTRAINT`, or the index `CONCURRENTLY`).
+    /// 3. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Add a foreign key” and “Add a unique constraint”.
     ///
     /// ## Suppress
     /// `-- migrate:allow restrict-old-writes: <why the old app never writes such values>` above the statement.

@@ -35,6 +35,7 @@ declare_rule! {
     /// 4. PostgreSQL: then `SET NOT NULL` (12+ uses the check, no scan) and drop the CHECK.
     /// 5. MySQL: then `ALTER TABLE t MODIFY col <type> NOT NULL, ALGORITHM=INPLACE, LOCK=NONE` (rebuilds in place with writes allowed; refused rather than locking if it cannot).
     /// 6. SQLite: then rebuild the table with the column `NOT NULL` (SQLite cannot change a column).
+    /// 7. Every file and app release, for PostgreSQL and MySQL: docs/recipes.md, “Make a column NOT NULL”.
     ///
     /// ## Suppress
     /// `-- migrate:allow set-not-null: <reason>` above the statement.

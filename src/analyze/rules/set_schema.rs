@@ -22,6 +22,7 @@ declare_rule! {
     /// 1. Move the object and leave a compatibility view (or wrapper) under the old name.
     /// 2. Release an app version that uses the new schema.
     /// 3. Drop the compatibility object in a later (contract) migration.
+    /// 4. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow set-schema: <reason>` above the statement.

@@ -21,6 +21,7 @@ declare_rule! {
     /// ## Safe recipe (expand/contract)
     /// 1. Delete in batches with a `WHERE` clause (by age, by id range) from a job, not a migration.
     /// 2. Or, when the table is truly unused, drop it in a contract migration.
+    /// 3. The breaking step, once no release uses the old shape, is a contract migration (`migrate new --contract`, applied by `migrate up --phase contract` after the rollout): docs/recipes.md.
     ///
     /// ## Suppress
     /// `-- migrate:allow truncate-table: <why losing the rows is intended>` above the statement.
