@@ -57,6 +57,22 @@ on_every_database!(
     killed_backfill_resumes_and_changes_each_row_once,
 );
 
+/// SQLite's write lock also blocks the claim of the backfill, so nothing of it starts there
+/// (the lock-wait tests cover that); on the servers a row lock stops it midway.
+#[test]
+fn backfill_blocked_past_its_retries_stays_resumable_postgres() {
+    if let Some(db) = TestDb::new(Kind::Postgres) {
+        backfill_blocked_past_its_retries_stays_resumable(&db);
+    }
+}
+
+#[test]
+fn backfill_blocked_past_its_retries_stays_resumable_mariadb() {
+    if let Some(db) = TestDb::new(Kind::Mariadb) {
+        backfill_blocked_past_its_retries_stays_resumable(&db);
+    }
+}
+
 const USERS: &str = "CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, legacy VARCHAR(50));\n";
 
 fn assert_ok(run: &support::db::Run) {
@@ -1105,4 +1121,42 @@ fn killed_backfill_resumes_and_changes_each_row_once(db: &TestDb) {
         fill["backfill"]["batches"].as_u64().unwrap() > BACKFILL_ROWS / 100,
         "{value}"
     );
+}
+
+fn backfill_blocked_past_its_retries_stays_resumable(db: &TestDb) {
+    db.write(
+        "1_t.sql",
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, done INT NOT NULL);\nINSERT INTO t (id, done) VALUES (1, 0), (2, 0), (3, 0), (4, 0);\n",
+    );
+    assert_ok(&db.migrate("up", &[]));
+    let batch = match db.kind {
+        Kind::Mariadb => "UPDATE t SET done = 1 WHERE done = 0 ORDER BY id LIMIT 2;",
+        _ => {
+            "UPDATE t SET done = 1 WHERE id IN (SELECT id FROM t WHERE done = 0 ORDER BY id LIMIT 2);"
+        }
+    };
+    db.write("2_fill.sql", format!("-- migrate:backfill\n{batch}\n"));
+    db.config("lock_timeout = \"1s\"\nlock_wait = \"1s\"\nlock_retries = 0\n");
+    // The app holds the third row: the first batch (rows 1 and 2) commits, the second waits.
+    let held = db.hold("BEGIN; SELECT id FROM t WHERE id = 3 FOR UPDATE;");
+    let run = db.migrate("up", &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("resumes 2 at this statement") && !run.stdout.contains("resolve"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied", "2:running"]);
+    let status = db.migrate("status", &[]);
+    assert!(
+        status.stdout.contains("backfill 2 is at statement 1 of 1"),
+        "{}",
+        status.stdout
+    );
+    drop(held);
+    let run = db.migrate("up", &[]);
+    assert_ok(&run);
+    assert!(run.stderr.contains("resuming 2"), "{}", run.stderr);
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+    assert_eq!(count(db, "done = 1"), 4);
 }

@@ -115,17 +115,27 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         let Some((p, at, total)) = l.backfill else {
             continue;
         };
-        if matches!(l.state, State::Running | State::Failed) {
-            ignore_broken_pipe(writeln!(
-                out,
-                "backfill {} stopped at statement {} of {total}: {} batches, {} rows so far ({} rows/s); `migrate up` resumes it there",
+        let so_far = format!(
+            "{} batches, {} rows so far ({} rows/s)",
+            p.batches,
+            p.rows,
+            p.rows_per_second()
+        );
+        let line = match l.state {
+            State::Running => format!(
+                "backfill {} is at statement {} of {total}: {so_far}; if no `migrate up` is running it, the next one resumes it there",
+                l.version,
+                at + 1
+            ),
+            State::Failed => format!(
+                "backfill {} failed at statement {} of {total}: {so_far}; fix the cause, then `migrate resolve {} --rolled-back` and `migrate up` (the statement's own condition skips the rows already done)",
                 l.version,
                 at + 1,
-                p.batches,
-                p.rows,
-                p.rows_per_second()
-            ))?;
-        }
+                l.version
+            ),
+            _ => continue,
+        };
+        ignore_broken_pipe(writeln!(out, "{line}"))?;
     }
     let waiting: Vec<String> = lines
         .iter()

@@ -252,7 +252,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             stdout_color(),
         ))?;
     }
-    ignore_broken_pipe(render_human(&mut out, &report.result))?;
+    let backfill = |version: u64| {
+        session.discovery.files.iter().any(|f| {
+            f.version == Some(version) && f.phase() == crate::source::directive::Phase::Backfill
+        })
+    };
+    ignore_broken_pipe(render_human(&mut out, &report.result, backfill))?;
     if !report.contract_pending.is_empty() {
         let list: Vec<String> = report
             .contract_pending
@@ -269,7 +274,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Ok(code)
 }
 
-fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> {
+fn render_human(
+    out: &mut impl Write,
+    result: &UpResult,
+    backfill: impl Fn(u64) -> bool,
+) -> std::io::Result<()> {
     match result {
         UpResult::Done { handled, already } => {
             if handled.is_empty() {
@@ -337,7 +346,7 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
                 "failed {version} {description} at {at}: {}",
                 error.message()
             )?;
-            writeln!(out, "{}", next_step(*version, error))?;
+            writeln!(out, "{}", next_step(*version, error, backfill(*version)))?;
             writeln!(
                 out,
                 "{} migration{} applied before the failure",
@@ -350,8 +359,13 @@ fn render_human(out: &mut impl Write, result: &UpResult) -> std::io::Result<()> 
 
 /// What the failure left behind and what to do, worded by what happened and why: only a
 /// failure of the migration's own statements says to fix the migration.
-fn next_step(version: u64, error: &ApplyError) -> String {
+fn next_step(version: u64, error: &ApplyError, backfill: bool) -> String {
     match error {
+        // Each batch committed or rolled back whole: what stays is whole batches, and running
+        // the statement again skips them.
+        ApplyError::Stopped { recorded: true, .. } if backfill => format!(
+            "recorded as failed in the history: the batches before the failing one stay. Next step: fix the cause, then `migrate resolve {version} --rolled-back` and `migrate up`, which runs the backfill again (its statements' own conditions skip the rows already done)"
+        ),
         ApplyError::RolledBack(failure) => {
             let why = match failure.cause {
                 Cause::Statement | Cause::Check | Cause::TransactionEnded => {
@@ -399,6 +413,9 @@ fn next_step(version: u64, error: &ApplyError) -> String {
         ApplyError::Stopped {
             recorded: false, ..
         } => "the failure could not be recorded: check `migrate status` before running `migrate up` again".to_string(),
+        ApplyError::Paused(_) => format!(
+            "the batch was rolled back; the batches before it stay, and {version}'s history row stays `running` with its progress. It waited longer than the settings allow (above: lock_timeout through lock_retries, statement_timeout or lock_wait): run `migrate up` again when the database is less busy; it resumes {version} at this statement"
+        ),
         ApplyError::Claimed { .. } => format!(
             "nothing of {version} was run by this deployer: see `migrate status`, and once no other `migrate up` is running, resolve it"
         ),

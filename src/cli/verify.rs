@@ -37,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let pending: Vec<_> = plan
         .entries
         .iter()
-        .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+        .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder | State::Running))
         .collect();
     let fails = !problems.is_empty() || (args.pending && !pending.is_empty());
     if args.format == HumanOrJson::Json {
@@ -82,9 +82,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             for e in plan
                 .entries
                 .iter()
-                .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+                .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder | State::Running))
             {
-                ignore_broken_pipe(writeln!(out, "pending {} {}", e.version, e.description))?;
+                let what = if e.state == State::Running {
+                    "interrupted (`migrate up` resumes it)"
+                } else {
+                    "pending"
+                };
+                ignore_broken_pipe(writeln!(out, "{what} {} {}", e.version, e.description))?;
             }
             ignore_broken_pipe(writeln!(
                 out,

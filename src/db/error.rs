@@ -60,6 +60,10 @@ pub enum ApplyError {
         /// The `failed` row was written.
         recorded: bool,
     },
+    /// A backfill batch waited for a lock longer than the lock timeout through every retry
+    /// and was rolled back: the batches before it stay, and the history row stays `running`
+    /// with its progress, so the next `up` resumes it.
+    Paused(Failure),
     /// Another deployer's `running` claim on it outlasted `lock_wait` (SQLite, where each
     /// migration is claimed on its own).
     Claimed {
@@ -72,7 +76,9 @@ impl ApplyError {
     /// The failure, when a statement failed.
     pub fn failure(&self) -> Option<&Failure> {
         match self {
-            ApplyError::RolledBack(f) | ApplyError::Stopped { failure: f, .. } => Some(f),
+            ApplyError::RolledBack(f)
+            | ApplyError::Paused(f)
+            | ApplyError::Stopped { failure: f, .. } => Some(f),
             ApplyError::Claimed { .. } => None,
         }
     }

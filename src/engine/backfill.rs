@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use crate::db::{ApplyError, Cause, Driver, Migration, Outcome, Settings, backoff};
+use crate::db::{ApplyError, Cause, Driver, Failure, Migration, Outcome, Settings, backoff};
 use crate::engine::Event;
 use crate::engine::stepwise::{Start, stop};
 use crate::history::BackfillProgress;
@@ -65,6 +65,15 @@ pub fn apply(
                         delay,
                     });
                     std::thread::sleep(delay);
+                }
+                // Rolled back like every batch that waits too long (a lock timeout through its
+                // retries, a statement timeout, SQLite's busy timeout): nothing of it stays,
+                // the row is still `running` at this statement, and the next `up` resumes it.
+                Err(failure) if matches!(failure.cause, Cause::LockTimeout | Cause::Timeout) => {
+                    return Err(ApplyError::Paused(Failure {
+                        statement: Some(i),
+                        ..failure
+                    }));
                 }
                 Err(failure) => {
                     return Err(stop(driver, m, i, &Default::default(), failure));

@@ -1,7 +1,7 @@
 //! Flags an expand statement (something new for the next app) inside a contract migration.
 
 use crate::analyze::context::Context;
-use crate::analyze::ir::{Change, ChangeKind, ObjectKind};
+use crate::analyze::ir::{Change, ChangeKind, ConstraintKind, ObjectKind};
 use crate::analyze::registry::declare_rule;
 
 declare_rule! {
@@ -62,6 +62,15 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             Some(name) => format!("creates index {name} on {table}"),
             None => format!("creates an index on {table}"),
         },
+        // MySQL `ALTER TABLE t ADD INDEX i (...)`.
+        ChangeKind::AddConstraint {
+            table, constraint, ..
+        } if matches!(constraint.kind, ConstraintKind::Index { unique: false, .. }) => {
+            match &constraint.name {
+                Some(name) => format!("adds index {name} to {table}"),
+                None => format!("adds an index to {table}"),
+            }
+        }
         ChangeKind::CreateView { view, .. } if ctx.catalog.view(view).is_none() => {
             format!("creates view {view}")
         }
@@ -101,6 +110,18 @@ mod tests {
         assert_eq!(
             fires_pg("contract-mixes-expand", &files),
             [(2, 3), (2, 4), (2, 5)]
+        );
+        let mysql = [
+            USERS,
+            "-- migrate:contract\nALTER TABLE users ADD INDEX users_name (name), ALGORITHM=INPLACE, LOCK=NONE;\nALTER TABLE users ADD UNIQUE INDEX users_name_key (name);",
+        ];
+        assert_eq!(
+            crate::analyze::rules::testing::fires(
+                "contract-mixes-expand",
+                crate::dialect::Dialect::Mysql,
+                &mysql
+            ),
+            [(2, 2)]
         );
     }
 
