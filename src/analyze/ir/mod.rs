@@ -135,9 +135,13 @@ pub enum Shrink {
     /// Nothing the statement does takes a row out of its own work set: repeated, it may
     /// change rows forever.
     Never,
-    /// A changed row leaves the work set provided these columns are NOT NULL (`SET a = b
-    /// WHERE a IS NULL` loops on rows where `b` is NULL).
-    IfNotNull(Vec<String>),
+    /// A changed row leaves the work set provided these columns of this table are NOT NULL
+    /// (`SET a = b WHERE a IS NULL` loops on rows where `b` is NULL; an anti-join on a NULL
+    /// key never matches the row it inserted).
+    IfNotNull(Box<(QName, Vec<String>)>),
+    /// The second run conflicts on every row provided this table has a unique key
+    /// (`INSERT ... ON CONFLICT DO NOTHING`, `INSERT IGNORE` without a `LIMIT`).
+    IfKeyed(QName),
     /// A changed row no longer meets the statement's condition.
     Always,
 }
@@ -464,6 +468,9 @@ pub enum ChangeKind {
         /// Columns its `WHERE` pins to constants (`=`, `IN (...)`, `BETWEEN`, `>= a AND < b`):
         /// on a key, a bounded set of rows.
         pinned: Vec<String>,
+        /// Whether repeating it until it deletes nothing deletes every row it selects (its
+        /// batch, if any, reads the same table and nothing filters outside it).
+        shrink: Shrink,
     },
     /// `UPDATE`.
     Update {

@@ -10,6 +10,11 @@ use sqlparser::ast::{
 use super::Lower;
 use crate::analyze::ir::{QName, Shrink};
 
+/// [`conjuncts`], for callers holding a borrowed condition.
+fn conjuncts_of(selection: Option<&Expr>) -> Vec<&Expr> {
+    conjuncts(selection)
+}
+
 /// The top-level `AND`s of a condition, parentheses removed.
 fn conjuncts(selection: Option<&Expr>) -> Vec<&Expr> {
     let mut out = Vec::new();
@@ -39,6 +44,19 @@ fn constant(e: &Expr) -> bool {
 
 fn is_null_literal(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
+}
+
+/// A literal's truth: `TRUE`/`FALSE`, `1`/`0`.
+fn boolean(e: &Expr) -> Option<bool> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Boolean(b) => Some(*b),
+            Value::Number(n, _) if n == "1" => Some(true),
+            Value::Number(n, _) if n == "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A `WHERE` that holds a subquery with a `LIMIT` (or `FETCH`), at any depth of `AND`/`OR`,
@@ -85,6 +103,10 @@ enum Condition<'e> {
     Distinct(String, &'e Expr),
     /// `col IN (v, ...)`.
     In(String, &'e [Expr]),
+    /// `NOT col`, `col IS FALSE`, `col IS NOT TRUE`, `col = false`: a boolean marker not set.
+    Falsy(String),
+    /// `col`, `col IS TRUE`: a boolean marker set.
+    Truthy(String),
 }
 
 impl Lower<'_> {
@@ -147,31 +169,83 @@ impl Lower<'_> {
         }
     }
 
-    /// The conditions a row must meet to be changed: the `WHERE`'s top-level `AND`s, and
-    /// those of a `key IN (SELECT key FROM <same table> WHERE ... LIMIT n)` batch.
-    fn conditions<'e>(&self, table: &QName, selection: Option<&'e Expr>) -> Vec<Condition<'e>> {
-        let mut out = Vec::new();
-        for e in conjuncts(selection) {
-            if let Expr::InSubquery {
-                subquery,
-                negated: false,
-                ..
-            } = e
-                && let SetExpr::Select(select) = derived(subquery).unwrap_or(subquery).body.as_ref()
-                && select.from.len() == 1
-                && select.from[0].joins.is_empty()
-                && self.factor_table(&select.from[0].relation).as_ref() == Some(table)
-            {
-                out.extend(self.conditions(table, select.selection.as_ref()));
-                continue;
-            }
-            out.extend(self.condition(e));
+    /// The conditions that select a statement's batch, when repeating it until it changes
+    /// no row can only end with every row done: with a `key IN (SELECT key FROM <same table>
+    /// WHERE ... LIMIT n)` batch (or MySQL's derived-table form), that subquery's conditions,
+    /// and nothing else may filter outside it (the rows the batch picks but the statement
+    /// skips would fill every later batch); the batch may not skip rows (`OFFSET`, `SKIP
+    /// LOCKED`) nor read another table (its rows never leave it). Without a subquery batch,
+    /// the `WHERE`'s top-level `AND`s. `None`: the statement may stop with rows left.
+    fn work_set<'e>(
+        &self,
+        table: &QName,
+        selection: Option<&'e Expr>,
+    ) -> Option<Vec<Condition<'e>>> {
+        let all = conjuncts(selection);
+        let batch = all
+            .iter()
+            .find(|e| matches!(e, Expr::InSubquery { negated: false, .. }) && limited_subquery(e));
+        let Some(Expr::InSubquery { subquery, .. }) = batch else {
+            return Some(all.into_iter().filter_map(|e| self.condition(e)).collect());
+        };
+        if all.len() > 1 {
+            return None;
         }
-        out
+        let query = derived(subquery).unwrap_or(subquery);
+        let skips = |q: &Query| {
+            matches!(
+                &q.limit_clause,
+                Some(sqlparser::ast::LimitClause::LimitOffset {
+                    offset: Some(_),
+                    ..
+                }) | Some(sqlparser::ast::LimitClause::OffsetCommaLimit { .. })
+            ) || q
+                .locks
+                .iter()
+                .any(|l| matches!(l.nonblock, Some(sqlparser::ast::NonBlock::SkipLocked)))
+        };
+        if skips(subquery) || skips(query) {
+            return None;
+        }
+        let SetExpr::Select(select) = query.body.as_ref() else {
+            return None;
+        };
+        let same_table = select.from.len() == 1
+            && select.from[0].joins.is_empty()
+            && self.factor_table(&select.from[0].relation).as_ref() == Some(table);
+        if !same_table {
+            return None;
+        }
+        Some(
+            conjuncts(select.selection.as_ref())
+                .into_iter()
+                .filter_map(|e| self.condition(e))
+                .collect(),
+        )
+    }
+
+    /// [`ChangeKind::Delete`](crate::analyze::ir::ChangeKind::Delete)'s shrink fact: a
+    /// deleted row leaves every batch of its own table.
+    pub(super) fn shrink_of_delete(&self, table: &QName, selection: Option<&Expr>) -> Shrink {
+        match self.work_set(table, selection) {
+            Some(_) => Shrink::Always,
+            None => Shrink::Never,
+        }
     }
 
     fn condition<'e>(&self, e: &'e Expr) -> Option<Condition<'e>> {
         Some(match e {
+            Expr::UnaryOp {
+                op: sqlparser::ast::UnaryOperator::Not,
+                expr,
+            } => Condition::Falsy(self.column_name(expr)?),
+            Expr::IsFalse(inner) | Expr::IsNotTrue(inner) => {
+                Condition::Falsy(self.column_name(inner)?)
+            }
+            Expr::IsTrue(inner) => Condition::Truthy(self.column_name(inner)?),
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+                Condition::Truthy(self.column_name(e)?)
+            }
             Expr::IsNull(inner) => Condition::IsNull(self.column_name(inner)?),
             Expr::IsNotNull(inner) => Condition::NotNull(self.column_name(inner)?),
             Expr::IsDistinctFrom(a, b) => match (self.column_name(a), self.column_name(b)) {
@@ -282,7 +356,9 @@ impl Lower<'_> {
         assignments: &[Assignment],
         selection: Option<&Expr>,
     ) -> Shrink {
-        let conditions = self.conditions(table, selection);
+        let Some(conditions) = self.work_set(table, selection) else {
+            return Shrink::Never;
+        };
         let mut best = Shrink::Never;
         for a in assignments {
             let AssignmentTarget::ColumnName(name) = &a.target else {
@@ -303,7 +379,7 @@ impl Lower<'_> {
                     Condition::IsNull(c) if *c == column => {
                         match self.not_null_given(value, &conditions) {
                             Some(columns) if columns.is_empty() => Shrink::Always,
-                            Some(columns) => Shrink::IfNotNull(columns),
+                            Some(columns) => Shrink::IfNotNull(Box::new((table.clone(), columns))),
                             None => continue,
                         }
                     }
@@ -327,6 +403,12 @@ impl Lower<'_> {
                         _ => continue,
                     },
                     Condition::Distinct(c, other) if *c == column && same(other) => Shrink::Always,
+                    Condition::Falsy(c) if *c == column && boolean(value) == Some(true) => {
+                        Shrink::Always
+                    }
+                    Condition::Truthy(c) if *c == column && boolean(value) == Some(false) => {
+                        Shrink::Always
+                    }
                     Condition::In(c, list)
                         if *c == column
                             && constant(value)
@@ -348,66 +430,192 @@ impl Lower<'_> {
         self.update_shrink(table, &u.assignments, u.selection.as_ref())
     }
 
-    /// Whether an `INSERT` inserts fewer rows when run again: its `SELECT` leaves out rows
-    /// already in the target (`NOT EXISTS`/`NOT IN` a subquery of it, or a `LEFT JOIN` of it
-    /// with an `IS NULL` condition), or — without a `LIMIT` — every row conflicts the
-    /// second time (`ON CONFLICT DO NOTHING`, `INSERT IGNORE`). With a `LIMIT` a conflict
-    /// clause would stop after the first batch, every later run inserting nothing.
+    /// An expression as compared with another: a column by its name (`id` and `u.id` read
+    /// the same column of the source), anything else by its text.
+    fn expr_key(&self, e: &Expr) -> String {
+        self.column_name(e).unwrap_or_else(|| e.to_string())
+    }
+
+    /// `alias.col = expr` (either way round) where `alias` names the target: the expressions
+    /// compared, when every conjunct is such an equality with the expression inserted into
+    /// that column (`inserted`).
+    fn anti_join<'e>(
+        &self,
+        conjuncts: &[&'e Expr],
+        alias: &str,
+        inserted: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<Vec<&'e Expr>> {
+        let mut compared = Vec::new();
+        for c in conjuncts {
+            let Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } = c
+            else {
+                return None;
+            };
+            let of_target = |e: &Expr| match e {
+                Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
+                    (self.fold(&parts[0]) == alias).then(|| self.fold(&parts[1]))
+                }
+                _ => None,
+            };
+            let (column, other) = match (of_target(left), of_target(right)) {
+                (Some(c), None) => (c, right.as_ref()),
+                (None, Some(c)) => (c, left.as_ref()),
+                _ => return None,
+            };
+            if inserted(&column)? != self.expr_key(other) {
+                return None;
+            }
+            compared.push(other);
+        }
+        (!compared.is_empty()).then_some(compared)
+    }
+
+    /// Whether an `INSERT` inserts fewer rows when run again: its `SELECT` leaves out the rows
+    /// already in the target by comparing, in a `NOT EXISTS (SELECT ... FROM target WHERE
+    /// target.col = expr ...)` or a `LEFT JOIN target ON target.col = expr ... WHERE
+    /// target.col IS NULL`, each target column with exactly the expression inserted into it
+    /// (and nothing else: another condition could keep an inserted row out of the match), the
+    /// expressions not NULL; or — without a `LIMIT` — every row conflicts the second time
+    /// (`ON CONFLICT DO NOTHING`, `INSERT IGNORE`, on a target with a unique key). With a
+    /// `LIMIT` a conflict clause would stop after the first batch, every later run inserting
+    /// nothing.
     pub(super) fn shrink_of_insert(&self, insert: &Insert) -> (Option<QName>, bool, Shrink) {
         let TableObject::TableName(name) = &insert.table else {
             return (None, false, Shrink::Never);
         };
         let target = self.qname(name);
         let Some(source) = &insert.source else {
-            return (Some(target), false, Shrink::Never);
+            let ignores = insert.ignore
+                || matches!(&insert.on, Some(OnInsert::OnConflict(c)) if matches!(c.action, OnConflictAction::DoNothing));
+            let shrink = if ignores {
+                Shrink::IfKeyed(target.clone())
+            } else {
+                Shrink::Never
+            };
+            return (Some(target), false, shrink);
         };
         let SetExpr::Select(select) = source.body.as_ref() else {
             return (Some(target), false, Shrink::Never);
         };
-        let from_select = true;
-        let names_target = |q: &Query| match q.body.as_ref() {
-            SetExpr::Select(s) => s.from.iter().any(|f| {
-                self.factor_table(&f.relation).as_ref() == Some(&target)
-                    || f.joins
-                        .iter()
-                        .any(|j| self.factor_table(&j.relation).as_ref() == Some(&target))
-            }),
-            _ => false,
+        // What goes into each target column.
+        let items: Vec<&Expr> = select
+            .projection
+            .iter()
+            .filter_map(|item| match item {
+                sqlparser::ast::SelectItem::UnnamedExpr(e) => Some(e),
+                sqlparser::ast::SelectItem::ExprWithAlias { expr, .. } => Some(expr),
+                _ => None,
+            })
+            .collect();
+        let columns: Vec<String> = insert
+            .columns
+            .iter()
+            .filter_map(|c| c.0.last().and_then(|p| p.as_ident()).map(|i| self.fold(i)))
+            .collect();
+        let inserted = |column: &str| -> Option<&Expr> {
+            (columns.len() == items.len() && items.len() == select.projection.len())
+                .then(|| columns.iter().position(|c| c == column).map(|i| items[i]))
+                .flatten()
+        };
+        let source_table = select
+            .from
+            .first()
+            .and_then(|f| self.factor_table(&f.relation));
+        let inserted_text = |column: &str| inserted(column).map(|e| self.expr_key(e));
+        let matched = |conjuncts: &[&'_ Expr], alias: &str| {
+            self.anti_join(conjuncts, alias, &inserted_text)
+                .map(|exprs| exprs.into_iter().cloned().collect::<Vec<Expr>>())
+        };
+        let target_alias = |factor: &TableFactor| match factor {
+            TableFactor::Table { name, alias, .. } if self.qname(name) == target => Some(
+                alias
+                    .as_ref()
+                    .map_or_else(|| target.name.clone(), |a| self.fold(&a.name)),
+            ),
+            _ => None,
         };
         let conjuncts = conjuncts(select.selection.as_ref());
-        let anti_subquery = conjuncts.iter().any(|e| match e {
-            Expr::Exists {
-                subquery,
-                negated: true,
-            } => names_target(subquery),
-            Expr::UnaryOp {
-                op: sqlparser::ast::UnaryOperator::Not,
-                expr,
-            } => matches!(expr.as_ref(), Expr::Exists { subquery, negated: false } if names_target(subquery)),
-            Expr::InSubquery {
-                subquery,
-                negated: true,
-                ..
-            } => names_target(subquery),
-            _ => false,
-        });
-        let left_joined = select.from.iter().any(|f| {
-            f.joins.iter().any(|j| {
-                matches!(
-                    j.join_operator,
-                    sqlparser::ast::JoinOperator::LeftOuter(_)
-                        | sqlparser::ast::JoinOperator::Left(_)
-                ) && self.factor_table(&j.relation).as_ref() == Some(&target)
-            })
-        }) && conjuncts.iter().any(|e| matches!(e, Expr::IsNull(_)));
+        let mut compared: Option<Vec<Expr>> = None;
+        for e in &conjuncts {
+            let subquery = match e {
+                Expr::Exists {
+                    subquery,
+                    negated: true,
+                } => subquery,
+                Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::Not,
+                    expr,
+                } => match expr.as_ref() {
+                    Expr::Exists {
+                        subquery,
+                        negated: false,
+                    } => subquery,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let SetExpr::Select(inner) = subquery.body.as_ref() else {
+                continue;
+            };
+            let [only] = inner.from.as_slice() else {
+                continue;
+            };
+            let Some(alias) = target_alias(&only.relation).filter(|_| only.joins.is_empty()) else {
+                continue;
+            };
+            compared = compared.or(matched(&conjuncts_of(inner.selection.as_ref()), &alias));
+        }
+        for from in &select.from {
+            for join in &from.joins {
+                let on = match &join.join_operator {
+                    sqlparser::ast::JoinOperator::LeftOuter(c)
+                    | sqlparser::ast::JoinOperator::Left(c) => c,
+                    _ => continue,
+                };
+                let (Some(alias), sqlparser::ast::JoinConstraint::On(on)) =
+                    (target_alias(&join.relation), on)
+                else {
+                    continue;
+                };
+                let Some(exprs) = matched(&conjuncts_of(Some(on)), &alias) else {
+                    continue;
+                };
+                // `alias.col IS NULL` on a compared column: no row of the target matched.
+                let unmatched = conjuncts.iter().any(|e| match e {
+                    Expr::IsNull(inner) => matches!(inner.as_ref(), Expr::CompoundIdentifier(p) if p.len() == 2 && self.fold(&p[0]) == alias),
+                    _ => false,
+                });
+                if unmatched {
+                    compared = compared.or(Some(exprs));
+                }
+            }
+        }
         let limited = source.limit_clause.is_some() || source.fetch.is_some();
         let ignores_conflicts = insert.ignore
             || matches!(&insert.on, Some(OnInsert::OnConflict(c)) if matches!(c.action, OnConflictAction::DoNothing));
-        let shrink = if anti_subquery || left_joined || (ignores_conflicts && !limited) {
-            Shrink::Always
-        } else {
-            Shrink::Never
+        let shrink = match compared {
+            Some(exprs) => {
+                let mut not_null = Vec::new();
+                let mut known = true;
+                for e in &exprs {
+                    match self.not_null_given(e, &[]) {
+                        Some(columns) => not_null.extend(columns),
+                        None => known = false,
+                    }
+                }
+                match (known, source_table) {
+                    (true, _) if not_null.is_empty() => Shrink::Always,
+                    (true, Some(table)) => Shrink::IfNotNull(Box::new((table, not_null))),
+                    _ => Shrink::Never,
+                }
+            }
+            None if ignores_conflicts && !limited => Shrink::IfKeyed(target.clone()),
+            None => Shrink::Never,
         };
-        (Some(target), from_select, shrink)
+        (Some(target), true, shrink)
     }
 }

@@ -408,6 +408,7 @@ impl Lower<'_> {
                 if let Some(table) = table {
                     let restricted = d.selection.is_some() || d.limit.is_some();
                     let (bounded, pinned) = self.batch(d.limit.as_ref(), d.selection.as_ref());
+                    let shrink = self.shrink_of_delete(&table, d.selection.as_ref());
                     self.push(
                         whole,
                         ChangeKind::Delete {
@@ -415,6 +416,7 @@ impl Lower<'_> {
                             restricted,
                             bounded,
                             pinned,
+                            shrink,
                         },
                     );
                 }

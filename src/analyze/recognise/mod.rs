@@ -117,6 +117,12 @@ pub fn recognise(
                 restricted,
                 bounded,
                 pinned: Vec::new(),
+                // Repeated, a DELETE only with its own LIMIT is known to reach every row.
+                shrink: if bounded {
+                    crate::analyze::ir::Shrink::Always
+                } else {
+                    crate::analyze::ir::Shrink::Never
+                },
             })
         }
         "TRUNCATE" => {

@@ -62,6 +62,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
             restricted: true,
             bounded: false,
             pinned,
+            ..
         } => (table, pinned, "deleting from"),
         _ => return,
     };
