@@ -1160,3 +1160,30 @@ fn backfill_blocked_past_its_retries_stays_resumable(db: &TestDb) {
     assert_eq!(db.history(), ["1:applied", "2:applied"]);
     assert_eq!(count(db, "done = 1"), 4);
 }
+
+/// A statement a backfill may not hold, let through with an allow, runs once: repeated, a
+/// `SELECT`'s row would count as changed forever.
+#[test]
+fn an_allowed_statement_that_is_no_data_change_runs_once_in_a_backfill() {
+    let Some(db) = TestDb::new(Kind::Sqlite) else {
+        return;
+    };
+    db.write(
+        "1_t.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, done INT NOT NULL);\nINSERT INTO t (id, done) VALUES (1, 0), (2, 0), (3, 0);\n",
+    );
+    db.write(
+        "2_fill.sql",
+        "-- migrate:backfill\n-- migrate:allow backfill-not-dml: a count for the log\nSELECT count(*) FROM t;\nUPDATE t SET done = 1 WHERE id IN (SELECT id FROM t WHERE done = 0 LIMIT 2);\n",
+    );
+    let child = db.command("up").spawn();
+    let run = support::cmd::finish(child, std::time::Duration::from_secs(60));
+    assert_ok(&run);
+    assert!(
+        run.stdout.contains("backfill: 4 batches, 3 rows"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.history(), ["1:applied", "2:applied"]);
+    assert_eq!(count(&db, "done = 1"), 3);
+}

@@ -151,7 +151,13 @@ impl Splitter<'_> {
                         i = after;
                         continue;
                     }
-                    if body.trim_ascii_start().starts_with(b"migrate:") {
+                    // Also near misses (`Migrate:Backfill`, `migrate backfill`), which the
+                    // analysis reports rather than reading as plain comments.
+                    let word = body.trim_ascii_start();
+                    if word.len() > 7
+                        && word[..7].eq_ignore_ascii_case(b"migrate")
+                        && matches!(word[7], b':' | b' ' | b'-' | b'_')
+                    {
                         self.out.directives.push(DirectiveComment { start: i, end });
                     }
                     i = end;

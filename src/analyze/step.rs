@@ -55,6 +55,9 @@ pub struct Step {
     pub changes_session: bool,
     /// The temporary tables it creates (to drop them where the database cannot list them).
     pub temp_tables: Vec<String>,
+    /// It is an `UPDATE`, `INSERT` or `DELETE`: a backfill repeats it until it changes no
+    /// row (any other statement, were one let through, runs once).
+    pub data_change: bool,
 }
 
 /// Words that start a statement which may change the session's state.
@@ -137,6 +140,15 @@ pub fn step(
                 .all(|c| matches!(c.kind, ChangeKind::Vacuum { .. })),
         changes_session,
         temp_tables,
+        data_change: understood
+            && changes.iter().all(|c| {
+                matches!(
+                    c.kind,
+                    ChangeKind::Update { .. }
+                        | ChangeKind::Insert { .. }
+                        | ChangeKind::Delete { .. }
+                )
+            }),
     }
 }
 

@@ -91,10 +91,21 @@ pub(super) fn file_allows(
                 }
                 declared.get_or_insert(phase);
             }
+            Some(Directive::Arguments { word }) => invalid(format!(
+                "`migrate:{word}` takes nothing after it: put other remarks on a line of their own"
+            )),
             Some(Directive::Unknown { word }) => invalid(format!(
                 "unknown directive `migrate:{word}` (expected `migrate:allow`, `migrate:no-transaction`, `migrate:contract` or `migrate:backfill`)"
             )),
-            Some(Directive::NoTransaction) | None => {}
+            None => {
+                if let Some(meant) = directive::near_miss(comment) {
+                    invalid(format!(
+                        "`--{}` is not a directive, and is read as a plain comment: write `-- {meant}`",
+                        comment.trim_end()
+                    ));
+                }
+            }
+            Some(Directive::NoTransaction) => {}
         }
     }
     allows

@@ -104,12 +104,14 @@ pub trait Driver {
 
     /// Runs one batch of backfill statement `i` of a claimed migration with its progress
     /// (`before` plus the batch) in one transaction: the rows it changed and the progress
-    /// recorded; a batch that changes no row moves the row past the statement.
+    /// recorded; a batch that changes no row (or the one run of a statement that is not a
+    /// data change: `once`) moves the row past the statement.
     fn batch(
         &mut self,
         m: &Migration,
         i: usize,
         before: BackfillProgress,
+        once: bool,
     ) -> Result<(u64, BackfillProgress), Failure>;
 
     /// Records statement `i` of a claimed migration as failed; whether the row was written.
@@ -527,13 +529,16 @@ impl<B: Backend> Driver for SqlxDriver<B> {
         m: &Migration,
         i: usize,
         before: BackfillProgress,
+        once: bool,
     ) -> Result<(u64, BackfillProgress), Failure> {
         let begin = B::BATCH_BEGIN.unwrap_or_else(|| self.begin(m));
         let conn = self.conn.as_mut().expect("open connection");
         let atomic = self.rt.block_on(self.backend.transactional_dml(conn));
         let backend = &self.backend;
         let classify = |e: &sqlx::Error, s| Self::failure(backend, e, s);
-        let batch = exec::batch::<B::Db>(conn, begin, &self.sql, m, i, before, atomic, &classify);
+        let batch = exec::batch::<B::Db>(
+            conn, begin, &self.sql, m, i, before, once, atomic, &classify,
+        );
         self.rt.block_on(batch)
     }
 

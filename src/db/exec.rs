@@ -463,7 +463,8 @@ pub async fn step<DB: Sqlx>(
 /// Runs one batch of statement `i` of a claimed backfill migration: the statement and the
 /// history row's progress (`before` plus this batch) commit together in a transaction opened
 /// with `begin` (unless the table ignores transactions: `atomic` false), so a crash leaves
-/// both or neither. A batch that changes no row ends the statement: the row moves past it.
+/// both or neither. A batch that changes no row ends the statement, and so does the one run
+/// of a statement that is not a data change (`once`): the row moves past it.
 /// Returns the rows the batch changed and the progress recorded.
 #[allow(clippy::too_many_arguments)]
 pub async fn batch<DB: Sqlx>(
@@ -473,6 +474,7 @@ pub async fn batch<DB: Sqlx>(
     m: &Migration<'_>,
     i: usize,
     before: BackfillProgress,
+    once: bool,
     atomic: bool,
     classify: Classify<'_>,
 ) -> Result<(u64, BackfillProgress), Failure> {
@@ -484,12 +486,14 @@ pub async fn batch<DB: Sqlx>(
     }
     let ran = async {
         let rows = DB::raw_rows(conn, m.statements[i]).await?;
+        // What a statement that is no data change reports is no count of changed rows.
+        let rows = if once { 0 } else { rows };
         let progress = BackfillProgress {
             batches: before.batches + 1,
             rows: before.rows + rows,
             ms: before.ms + started.elapsed().as_millis() as u64,
         };
-        let applied = if rows == 0 { i + 1 } else { i };
+        let applied = if rows == 0 || once { i + 1 } else { i };
         let values = [
             Value::Int(Some(applied as i64)),
             Value::Text(Some(progress.to_json())),

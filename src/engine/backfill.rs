@@ -17,6 +17,7 @@ use crate::history::BackfillProgress;
 pub fn apply(
     driver: &mut dyn Driver,
     m: &Migration,
+    steps: &[crate::analyze::step::Step],
     start: Start,
     before: BackfillProgress,
     settings: &Settings,
@@ -30,9 +31,12 @@ pub fn apply(
     };
     let mut progress = before;
     for i in from..m.statements.len() {
+        // Only a data change can shrink to no row; anything else `check` let through (an
+        // allowed backfill-not-dml) runs once.
+        let once = !steps.get(i).is_some_and(|s| s.data_change);
         let mut attempt = 0;
         loop {
-            match driver.batch(m, i, progress) {
+            match driver.batch(m, i, progress, once) {
                 Ok((rows, recorded)) => {
                     progress = recorded;
                     attempt = 0;
@@ -43,7 +47,7 @@ pub fn apply(
                         rows,
                         progress,
                     });
-                    if rows == 0 {
+                    if rows == 0 || once {
                         break;
                     }
                     if !settings.backfill_pause.is_zero() {

@@ -335,7 +335,7 @@ fn locked_up(
                 phase: files[i].phase(),
                 backfill: None,
                 ms: None,
-                transactional: transactional(i),
+                transactional: transactional(i) && files[i].phase() != Phase::Backfill,
                 sql: Some(files[i].text.clone()),
             })
             .collect();
@@ -384,6 +384,7 @@ fn locked_up(
             backfill::apply(
                 driver,
                 &migration,
+                &facts.steps,
                 start(),
                 before,
                 &options.settings,

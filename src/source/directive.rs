@@ -71,11 +71,34 @@ pub enum Directive {
     NoTransaction,
     /// The file belongs to a deploy phase other than expand.
     Phase(Phase),
+    /// `-- migrate:<word> ...` for a directive that takes nothing after its word.
+    Arguments {
+        /// The directive word.
+        word: String,
+    },
     /// `-- migrate:<word>` with a word we do not know (likely a typo).
     Unknown {
         /// The directive word.
         word: String,
     },
+}
+
+/// A comment that looks meant as a directive but is not one (`Migrate:Backfill`,
+/// `migrate backfill`, `MIGRATE:CONTRACT`): the directive it was likely meant as.
+pub fn near_miss(comment: &str) -> Option<String> {
+    let text = comment.trim();
+    if text.len() < 8 || !text[..7].eq_ignore_ascii_case("migrate") {
+        return None;
+    }
+    let rest = text[7..].trim_start_matches([':', ' ', '-', '_']);
+    let word_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(rest.len());
+    let word = rest[..word_end].to_ascii_lowercase();
+    let known = ["allow", "no-transaction", "contract", "backfill"];
+    let meant = known.iter().find(|k| **k == word)?;
+    let exact = format!("migrate:{meant}");
+    (!text.starts_with(&exact)).then(|| format!("{exact}{}", &rest[word_end..]))
 }
 
 /// Parses the text of a `--` comment (without the `--`); `None` when it is not a directive.
@@ -105,6 +128,9 @@ pub fn parse(comment: &str) -> Option<Directive> {
         "no-transaction" if args.trim().is_empty() => Some(Directive::NoTransaction),
         "contract" if args.trim().is_empty() => Some(Directive::Phase(Phase::Contract)),
         "backfill" if args.trim().is_empty() => Some(Directive::Phase(Phase::Backfill)),
+        "no-transaction" | "contract" | "backfill" => Some(Directive::Arguments {
+            word: word.to_string(),
+        }),
         // dbmate's section markers, not directives: a file with `migrate:down` (or
         // `migrate:up transaction:false`) is refused when it is read (source::foreign), and a
         // lone `migrate:up` heads a file that is all Up section.
@@ -159,6 +185,27 @@ mod tests {
         assert_eq!(phase_of("SELECT 1;\n-- migrate:contract\n"), Phase::Expand);
         assert_eq!(phase_of("-- migrate:contract please\n"), Phase::Expand);
         assert_eq!(phase_of(""), Phase::Expand);
+    }
+
+    #[test]
+    fn near_misses_name_the_directive_meant() {
+        for (comment, meant) in [
+            (" Migrate:Backfill", "migrate:backfill"),
+            (" MIGRATE:CONTRACT", "migrate:contract"),
+            (" migrate backfill", "migrate:backfill"),
+            (" migrate-contract", "migrate:contract"),
+            (" migrate :no-transaction", "migrate:no-transaction"),
+        ] {
+            assert_eq!(near_miss(comment).as_deref(), Some(meant), "{comment}");
+        }
+        for plain in [
+            " migrate the data first",
+            " migrate:backfill",
+            " migrations below",
+            " migrate",
+        ] {
+            assert_eq!(near_miss(plain), None, "{plain}");
+        }
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     ctx.report(
         change.span,
         "",
-        format!("this contract migration {what}, which an expand migration of the same release made: the release now serving traffic uses it"),
+        format!("this contract migration {what}, which its own release made: the release now serving traffic uses it"),
     );
 }
 

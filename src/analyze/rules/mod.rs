@@ -327,6 +327,25 @@ mod phase_tests {
     }
 
     #[test]
+    fn near_miss_directives_are_errors_not_comments() {
+        for near in [
+            "-- Migrate:Backfill",
+            "-- migrate backfill",
+            "-- MIGRATE:CONTRACT",
+            "-- migrate:contract please",
+        ] {
+            let file = format!("{near}\nUPDATE users SET n = 1 WHERE id = 1;");
+            assert_eq!(
+                fires_pg("invalid-directive", &[OLD, &file]),
+                [(2, 1)],
+                "{near}"
+            );
+        }
+        let plain = "-- migrate the users first\nUPDATE users SET n = 1 WHERE id = 1;";
+        assert!(fires_pg("invalid-directive", &[OLD, plain]).is_empty());
+    }
+
+    #[test]
     fn phase_directives_must_lead_and_agree() {
         let late = [
             OLD,

@@ -83,6 +83,21 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
     if pinned.iter().any(key) {
         return;
     }
+    if ctx.phase() == crate::source::directive::Phase::Backfill {
+        // Already a backfill: each run is its own transaction, but an unbounded one is a
+        // single batch over the whole table.
+        ctx.report_with_help(
+            change.span,
+            table,
+            format!("{verb} {table} without a bound is one batch over the whole table: it locks every row it changes until that batch commits"),
+            if ctx.dialect == Dialect::Mysql {
+                "1. Bound the batch: `... WHERE <a condition the change makes false> LIMIT 5000`."
+            } else {
+                "1. Bound the batch: `... WHERE id IN (SELECT id FROM t WHERE <a condition the change makes false> LIMIT 5000)`."
+            },
+        );
+        return;
+    }
     ctx.report(
         change.span,
         table,
