@@ -107,18 +107,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 5s, 10m)"))?;
-    let seconds = |per: u64| {
-        n.checked_mul(per)
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("`{text}` is too long a duration"))
-    };
-    match unit.trim() {
-        "ms" => Ok(Duration::from_millis(n)),
+    // Longer than a year is a typo, and more than some drivers take (SQLite's busy timeout
+    // is a C int of milliseconds).
+    const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
+    let too_long = || format!("`{text}` is too long a duration (at most a year)");
+    let seconds = |per: u64| n.checked_mul(per).map(Duration::from_secs);
+    let d = match unit.trim() {
+        "ms" => Some(Duration::from_millis(n)),
         "" | "s" => seconds(1),
         "m" | "min" => seconds(60),
         "h" => seconds(3600),
-        _ => Err(format!("`{text}` has an unknown unit (use ms, s, m or h)")),
-    }
+        _ => return Err(format!("`{text}` has an unknown unit (use ms, s, m or h)")),
+    };
+    d.filter(|d| *d <= LONGEST).ok_or_else(too_long)
 }
 
 #[cfg(test)]
@@ -145,5 +146,7 @@ mod tests {
         assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("18446744073709551615h").is_err());
+        assert!(parse_duration("99999999999999h").is_err());
+        assert!(parse_duration("8784h").is_ok());
     }
 }

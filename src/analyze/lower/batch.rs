@@ -46,6 +46,34 @@ fn is_null_literal(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
 }
 
+/// A batch query that returns the same rows for the same data, and some while any match: no
+/// `OFFSET`, no `SKIP LOCKED`, and a `LIMIT` (if any) of a positive number.
+fn steady(q: &Query) -> bool {
+    let limit_ok = match &q.limit_clause {
+        None => true,
+        Some(sqlparser::ast::LimitClause::LimitOffset {
+            limit, offset: None, ..
+        }) => limit.as_ref().is_none_or(|l| {
+            matches!(l, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.parse::<u64>().is_ok_and(|n| n > 0)))
+        }),
+        Some(_) => false,
+    };
+    limit_ok
+        && q.fetch.as_ref().is_none_or(|f| f.quantity.as_ref().is_some_and(|e| matches!(e, Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.parse::<u64>().is_ok_and(|n| n > 0)))))
+        && !q
+            .locks
+            .iter()
+            .any(|l| matches!(l.nonblock, Some(sqlparser::ast::NonBlock::SkipLocked)))
+}
+
+/// A condition that calls `random()`/`rand()`: a batch may come back empty while rows match.
+fn random(selection: Option<&Expr>) -> bool {
+    selection.is_some_and(|e| {
+        let text = e.to_string().to_ascii_lowercase();
+        text.contains("random(") || text.contains("rand(")
+    })
+}
+
 /// A literal's truth: `TRUE`/`FALSE`, `1`/`0`.
 fn boolean(e: &Expr) -> Option<bool> {
     match e {
@@ -185,26 +213,19 @@ impl Lower<'_> {
         let batch = all
             .iter()
             .find(|e| matches!(e, Expr::InSubquery { negated: false, .. }) && limited_subquery(e));
-        let Some(Expr::InSubquery { subquery, .. }) = batch else {
+        let Some(Expr::InSubquery {
+            expr: key,
+            subquery,
+            ..
+        }) = batch
+        else {
             return Some(all.into_iter().filter_map(|e| self.condition(e)).collect());
         };
         if all.len() > 1 {
             return None;
         }
         let query = derived(subquery).unwrap_or(subquery);
-        let skips = |q: &Query| {
-            matches!(
-                &q.limit_clause,
-                Some(sqlparser::ast::LimitClause::LimitOffset {
-                    offset: Some(_),
-                    ..
-                }) | Some(sqlparser::ast::LimitClause::OffsetCommaLimit { .. })
-            ) || q
-                .locks
-                .iter()
-                .any(|l| matches!(l.nonblock, Some(sqlparser::ast::NonBlock::SkipLocked)))
-        };
-        if skips(subquery) || skips(query) {
+        if !steady(subquery) || !steady(query) {
             return None;
         }
         let SetExpr::Select(select) = query.body.as_ref() else {
@@ -212,8 +233,31 @@ impl Lower<'_> {
         };
         let same_table = select.from.len() == 1
             && select.from[0].joins.is_empty()
-            && self.factor_table(&select.from[0].relation).as_ref() == Some(table);
-        if !same_table {
+            && self.factor_table(&select.from[0].relation).as_ref() == Some(table)
+            && !matches!(
+                &select.from[0].relation,
+                TableFactor::Table {
+                    sample: Some(_),
+                    ..
+                }
+            );
+        // The batch picks rows by the key the statement matches on (`id IN (SELECT id ...)`):
+        // another column's values would pick other rows, or the same ones forever.
+        let picks_key = |q: &Query| match q.body.as_ref() {
+            SetExpr::Select(s) => match s.projection.as_slice() {
+                [sqlparser::ast::SelectItem::UnnamedExpr(e)]
+                | [sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. }] => {
+                    self.column_name(e).is_some() && self.column_name(e) == self.column_name(key)
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if !same_table
+            || !picks_key(subquery)
+            || !picks_key(query)
+            || random(select.selection.as_ref())
+        {
             return None;
         }
         Some(
@@ -466,6 +510,9 @@ impl Lower<'_> {
                 (None, Some(c)) => (c, left.as_ref()),
                 _ => return None,
             };
+            // A plain column: an expression may be stored converted (rounded, cast) and
+            // never compare equal to what was inserted.
+            self.column_name(other)?;
             if inserted(&column)? != self.expr_key(other) {
                 return None;
             }
@@ -501,6 +548,22 @@ impl Lower<'_> {
         let SetExpr::Select(select) = source.body.as_ref() else {
             return (Some(target), false, Shrink::Never);
         };
+        // Rows it inserts must not feed its own later batches, and each batch must come back
+        // with rows while any are left.
+        let reads_target = select.from.iter().any(|f| {
+            self.factor_table(&f.relation).as_ref() == Some(&target)
+                || f.joins.iter().any(|j| {
+                    self.factor_table(&j.relation).as_ref() == Some(&target)
+                        && !matches!(
+                            j.join_operator,
+                            sqlparser::ast::JoinOperator::LeftOuter(_)
+                                | sqlparser::ast::JoinOperator::Left(_)
+                        )
+                })
+        });
+        if reads_target || !steady(source) || random(select.selection.as_ref()) {
+            return (Some(target), true, Shrink::Never);
+        }
         // What goes into each target column.
         let items: Vec<&Expr> = select
             .projection

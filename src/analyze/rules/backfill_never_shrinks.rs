@@ -18,13 +18,18 @@ declare_rule! {
     ///   NULL (declared, or tested in the condition): otherwise the rows where it is NULL are
     ///   updated forever;
     /// - a batch written `key IN (SELECT key FROM same_table WHERE ... LIMIT n)` (or MySQL's
-    ///   `key IN (SELECT key FROM (SELECT ... LIMIT n) AS batch)`) must be the whole `WHERE`:
-    ///   a filter outside it, an `OFFSET`, `SKIP LOCKED`, or a batch read from another table
-    ///   lets a run change nothing while rows are left, which ends the backfill early;
+    ///   `key IN (SELECT key FROM (SELECT ... LIMIT n) AS batch)`) must be the whole `WHERE`
+    ///   and select the key it is matched on from the same table, with a positive number as
+    ///   its `LIMIT`: a filter outside it, another column, `OFFSET`, `SKIP LOCKED`, `LIMIT 0`,
+    ///   `random()`, `TABLESAMPLE` or a batch read from another table lets a run change
+    ///   nothing while rows are left (ending the backfill early) or the same rows forever;
     /// - an `INSERT ... SELECT` must leave out the rows it already inserted: `WHERE NOT EXISTS
     ///   (SELECT 1 FROM target t WHERE t.col = <the expression inserted into col> ...)` or `LEFT
     ///   JOIN target t ON t.col = <that expression> ... WHERE t.col IS NULL`, nothing but such
-    ///   equalities in the match, the expressions NOT NULL. `ON CONFLICT DO NOTHING` or `INSERT
+    ///   equalities in the match, the expressions plain NOT NULL columns (a computed value
+    ///   may be stored converted and never match), the `SELECT` not reading the target
+    ///   (its own rows would feed later batches) and its `LIMIT` steady as above.
+    ///   `ON CONFLICT DO NOTHING` or `INSERT
     ///   IGNORE` count only without a `LIMIT` and on a target with a unique key (with a
     ///   `LIMIT`, the second run selects the same rows, inserts nothing and ends the backfill
     ///   after one batch);
@@ -183,6 +188,15 @@ mod tests {
             "UPDATE users SET org_id = 1 WHERE id IN (SELECT id FROM users WHERE org_id IS NULL LIMIT 10 OFFSET 10);",
             "UPDATE users SET org_id = 1 WHERE id IN (SELECT id FROM users WHERE org_id IS NULL LIMIT 10 FOR UPDATE SKIP LOCKED);",
             "DELETE FROM users WHERE id IN (SELECT id FROM copy LIMIT 10);",
+            // The batch picks another column, no row, or random rows.
+            "UPDATE users SET migrated = true WHERE id IN (SELECT score FROM users WHERE NOT migrated LIMIT 10);",
+            "UPDATE users SET migrated = true WHERE id IN (SELECT id FROM users WHERE NOT migrated LIMIT 0);",
+            "UPDATE users SET migrated = true WHERE id IN (SELECT id FROM users WHERE NOT migrated AND random() < 0.5 LIMIT 10);",
+            "UPDATE users SET migrated = true WHERE id IN (SELECT id FROM users WHERE NOT migrated LIMIT (SELECT count(*) FROM copy));",
+            // An INSERT that skips rows or feeds itself, or compares a converted value.
+            "INSERT INTO copy (id) SELECT u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM copy c WHERE c.id = u.id) LIMIT 10 OFFSET 5;",
+            "INSERT INTO users (id) SELECT u.id + 100000 FROM users u WHERE NOT EXISTS (SELECT 1 FROM users t2 WHERE t2.id = u.id + 100000) LIMIT 10;",
+            "INSERT INTO copy (id) SELECT u.id / 2.0 FROM users u WHERE NOT EXISTS (SELECT 1 FROM copy c WHERE c.id = u.id / 2.0) LIMIT 10;",
         ] {
             let files = [USERS.to_string(), backfill(sql)];
             let files: Vec<&str> = files.iter().map(String::as_str).collect();
