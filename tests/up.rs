@@ -1101,7 +1101,12 @@ fn killed_backfill_resumes_and_changes_each_row_once(db: &TestDb) {
     }
     let run = last.unwrap();
     assert_ok(&run);
-    assert!(run.stderr.contains("resuming 2"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("resuming 2, a backfill interrupted earlier, at statement 1 of 1"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stdout.contains("backfill:"), "{}", run.stdout);
     assert_eq!(db.history(), ["1:applied", "2:applied"]);
     // As one UPDATE would have left them: every row changed, each exactly once.
@@ -1156,7 +1161,12 @@ fn backfill_blocked_past_its_retries_stays_resumable(db: &TestDb) {
     drop(held);
     let run = db.migrate("up", &[]);
     assert_ok(&run);
-    assert!(run.stderr.contains("resuming 2"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("resuming 2, a backfill interrupted earlier, at statement 1 of 1"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(db.history(), ["1:applied", "2:applied"]);
     assert_eq!(count(db, "done = 1"), 4);
 }

@@ -92,6 +92,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let sources: Vec<&SourceFile> = session.discovery.files.iter().collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let backfills: Vec<u64> = session
+        .discovery
+        .files
+        .iter()
+        .filter(|f| f.phase() == crate::source::directive::Phase::Backfill)
+        .filter_map(|f| f.version)
+        .collect();
     // Warnings of a passed gate are shown before anything is applied.
     let mut shown = false;
     let mut on_event = |event: Event| {
@@ -153,6 +160,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     delay.as_millis()
                 ),
             },
+            Event::Resumed { version, from, of } if backfills.contains(&version) => format!(
+                "resuming {version}, a backfill interrupted earlier, at statement {} of {of}: the batches it committed stay",
+                from + 1
+            ),
             Event::Resumed { version, from, of } => match from {
                 0 => format!(
                     "resuming {version}, interrupted earlier: none of its {of} statements was applied"
