@@ -5,7 +5,8 @@ For each trial: a fresh database, `migrate up` started and killed with SIGKILL a
 delay, then `migrate up` again. Every history holds DML that must run exactly once
 (`UPDATE acct SET balance = balance + N`, so a statement applied twice shows in the balance),
 in transactional migrations and in migrations run statement by statement (every MariaDB one;
-PostgreSQL and SQLite files with CREATE INDEX CONCURRENTLY or `-- migrate:no-transaction`).
+PostgreSQL and SQLite files with CREATE INDEX CONCURRENTLY or `-- migrate:no-transaction`), and
+in a backfill migration run in batches (`n = n + 1` with a marker: every row exactly once).
 The next run must converge to the schema, data and history of an uninterrupted run, or
 refuse with the `migrate resolve` next step having applied nothing twice.
 
@@ -29,6 +30,8 @@ PG_MIGRATIONS = {
     "4_index.sql": "-- migrate:no-transaction\nUPDATE acct SET balance = balance + 10;\n-- migrate:allow mixed-non-transactional: each statement is recorded, the kill trials prove it\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\nSELECT pg_sleep(0.2);\nUPDATE acct SET balance = balance + 100;\n",
     "5_slow.sql": "SELECT pg_sleep(0.3);\nCREATE TABLE events (id INT, at TIMESTAMPTZ DEFAULT now());\nUPDATE acct SET balance = balance + 1000;\n",
     "6_more.sql": "ALTER TABLE events ADD COLUMN kind TEXT;\n",
+    "7_bf.sql": "CREATE TABLE bf (id INT PRIMARY KEY, n INT NOT NULL, done BOOLEAN NOT NULL);\nINSERT INTO bf SELECT g, 0, false FROM generate_series(1, 20000) g;\n",
+    "8_fill.sql": "-- migrate:backfill\nUPDATE bf SET n = n + 1, done = true WHERE id IN (SELECT id FROM bf WHERE NOT done LIMIT 500);\n",
 }
 MARIADB_MIGRATIONS = {
     "1_users.sql": "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100));\nINSERT INTO users VALUES (1, 'a'), (2, 'b');\nCREATE TABLE acct (id INT PRIMARY KEY, balance INT NOT NULL);\nINSERT INTO acct VALUES (1, 0);\n",
@@ -36,12 +39,16 @@ MARIADB_MIGRATIONS = {
     "3_bio.sql": "ALTER TABLE users ADD COLUMN bio TEXT;\nUPDATE acct SET balance = balance + 100;\n",
     "4_slow.sql": "SELECT SLEEP(0.3);\nCREATE TABLE events (id INT);\nUPDATE acct SET balance = balance + 1000;\nALTER TABLE users ADD INDEX users_email (email);\n",
     "5_more.sql": "ALTER TABLE events ADD COLUMN kind VARCHAR(20);\nUPDATE acct SET balance = balance + 10000;\n",
+    "6_bf.sql": "CREATE TABLE bf (id INT PRIMARY KEY, n INT NOT NULL, done INT NOT NULL);\nINSERT INTO bf SELECT seq, 0, 0 FROM seq_1_to_20000;\n",
+    "7_fill.sql": "-- migrate:backfill\nUPDATE bf SET n = n + 1, done = 1 WHERE done = 0 LIMIT 500;\n",
 }
 SQLITE_MIGRATIONS = {
     "1_users.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nINSERT INTO users (email) WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 200000) SELECT 'u' || n FROM c;\nCREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);\nINSERT INTO acct VALUES (1, 0);\n",
     "2_slow.sql": "CREATE TABLE audit (id INTEGER);\nINSERT INTO audit WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 300000) SELECT n FROM c;\nUPDATE acct SET balance = balance + 1;\n",
     "3_bio.sql": "-- migrate:no-transaction\nUPDATE acct SET balance = balance + 10;\nCREATE INDEX users_email ON users (email);\nUPDATE acct SET balance = balance + 100;\n",
     "4_more.sql": "ALTER TABLE users ADD COLUMN bio TEXT;\nUPDATE acct SET balance = balance + 1000;\n",
+    "5_bf.sql": "CREATE TABLE bf (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, done INTEGER NOT NULL);\nINSERT INTO bf WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT x, 0, 0 FROM c;\n",
+    "6_fill.sql": "-- migrate:backfill\nUPDATE bf SET n = n + 1, done = 1 WHERE id IN (SELECT id FROM bf WHERE done = 0 LIMIT 1000);\n",
 }
 
 
@@ -92,6 +99,9 @@ def snapshot(dialect, db):
         indexes = sql(dialect, db, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY 1")
         rows = sql(dialect, db, "SELECT (SELECT count(*) FROM users) || '/' || (SELECT count(*) FROM audit)")
     balance = balance_of(dialect, db)
+    # The backfill: every row incremented exactly once.
+    backfilled = sql(dialect, db, "SELECT CONCAT((SELECT COUNT(*) FROM bf WHERE n = 1), '/', (SELECT COUNT(*) FROM bf))" if dialect == "mariadb" else "SELECT (SELECT count(*) FROM bf WHERE n = 1) || '/' || (SELECT count(*) FROM bf)")
+    rows = f"{rows} bf {backfilled}"
     history = sql(dialect, db, "SELECT version || ':' || state || ':' || checksum FROM migrate_history ORDER BY version" if dialect != "mariadb" else "SELECT CONCAT(version, ':', state, ':', checksum) FROM migrate_history ORDER BY version")
     return (columns, indexes, rows, balance, history)
 

@@ -309,11 +309,8 @@ const BLOCKING: Duration = Duration::from_millis(40);
 const LOCK_TIMEOUT_MS: u64 = 1000;
 const LONGEST_OK: Duration = Duration::from_millis(LOCK_TIMEOUT_MS + 100);
 
-fn seeded(kind: Kind, recipe: &Recipe) -> Option<TestDb> {
-    let db = TestDb::new(kind)?;
-    db.config(&format!("lock_timeout = \"{LOCK_TIMEOUT_MS}ms\"\n"));
-    db.write("1_before.sql", recipe.one("before"));
-    let run = db.migrate("up", &[]);
+/// A `migrate` run of the recipe that must have succeeded.
+fn applied(recipe: &Recipe, run: &support::db::Run) {
     assert_eq!(
         run.code,
         0,
@@ -322,6 +319,14 @@ fn seeded(kind: Kind, recipe: &Recipe) -> Option<TestDb> {
         run.stdout,
         run.stderr
     );
+}
+
+fn seeded(kind: Kind, recipe: &Recipe) -> Option<TestDb> {
+    let db = TestDb::new(kind)?;
+    db.config(&format!("lock_timeout = \"{LOCK_TIMEOUT_MS}ms\"\n"));
+    db.write("1_before.sql", recipe.one("before"));
+    let run = db.migrate("up", &[]);
+    applied(recipe, &run);
     db.exec(recipe.one("seed"));
     Some(db)
 }
@@ -341,39 +346,18 @@ fn live_traffic(kind: Kind) {
         let run = db.migrate("up", &[]);
         let expand_ms = started.elapsed().as_millis();
         let old = traffic.stop();
-        assert_eq!(
-            run.code,
-            0,
-            "{}: {}{}",
-            recipe.name(),
-            run.stdout,
-            run.stderr
-        );
+        applied(&recipe, &run);
         // Release 2 under the new release's queries: its pre-deploy files, then the
         // contract step.
         write_release(&migrations, &recipe, "release-2", 2 + first.len());
         let traffic = Traffic::start(&db, recipe.queries("new-release"), 2);
         let started = Instant::now();
         let run = db.migrate("up", &[]);
-        assert_eq!(
-            run.code,
-            0,
-            "{}: {}{}",
-            recipe.name(),
-            run.stdout,
-            run.stderr
-        );
+        applied(&recipe, &run);
         let contract = db.migrate("up", &["--phase", "contract"]);
         let contract_ms = started.elapsed().as_millis();
         let new = traffic.stop();
-        assert_eq!(
-            contract.code,
-            0,
-            "{}: {}{}",
-            recipe.name(),
-            contract.stdout,
-            contract.stderr
-        );
+        applied(&recipe, &contract);
         let history = db.history();
         assert!(
             history.iter().all(|h| h.ends_with(":applied")),

@@ -85,12 +85,6 @@ pub fn apply(
             }
         }
     }
-    let ms = started.elapsed().as_millis() as u64;
-    driver
-        .finish(m, ms)
-        .map_err(|failure| ApplyError::Stopped {
-            failure,
-            recorded: false,
-        })?;
+    let ms = super::stepwise::finish(driver, m, started)?;
     Ok((Outcome::Applied { ms }, progress))
 }

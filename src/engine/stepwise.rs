@@ -210,6 +210,16 @@ pub fn apply(
             return Err(stop(driver, m, i, &step, failure));
         }
     }
+    let ms = finish(driver, m, started)?;
+    Ok(Outcome::Applied { ms })
+}
+
+/// Marks a claimed migration applied, its time counted from `started`: the milliseconds.
+pub(super) fn finish(
+    driver: &mut dyn Driver,
+    m: &Migration,
+    started: Instant,
+) -> Result<u64, ApplyError> {
     let ms = started.elapsed().as_millis() as u64;
     driver
         .finish(m, ms)
@@ -217,7 +227,7 @@ pub fn apply(
             failure,
             recorded: false,
         })?;
-    Ok(Outcome::Applied { ms })
+    Ok(ms)
 }
 
 /// Claims `m` (a pending migration) or takes over its interrupted row: the statement to start

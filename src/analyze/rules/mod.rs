@@ -177,11 +177,9 @@ pub(crate) mod testing {
     pub use crate::dialect::Dialect;
     use crate::source::SourceFile;
 
-    /// Where `rule` fires when `files` are analysed in order, each its own release:
-    /// `(file number from 1, line)` pairs.
-    pub fn fires_with(rule: &str, options: &Options, files: &[&str]) -> Vec<(usize, u32)> {
-        let sources: Vec<SourceFile> = files
-            .iter()
+    /// Migration files `1_m.sql`, `2_m.sql`, ... holding `texts`, in order.
+    fn sources<'t>(texts: impl Iterator<Item = &'t &'t str>) -> Vec<SourceFile> {
+        texts
             .enumerate()
             .map(|(i, text)| SourceFile {
                 path: format!("{}_m.sql", i + 1).into(),
@@ -191,7 +189,13 @@ pub(crate) mod testing {
                 text: text.to_string(),
                 ..Default::default()
             })
-            .collect();
+            .collect()
+    }
+
+    /// Where `rule` fires when `files` are analysed in order, each its own release:
+    /// `(file number from 1, line)` pairs.
+    pub fn fires_with(rule: &str, options: &Options, files: &[&str]) -> Vec<(usize, u32)> {
+        let sources = sources(files.iter());
         let units = Unit::each_own_release(&sources);
         let analysis = analyze(&units, &[], options);
         assert!(
@@ -214,19 +218,7 @@ pub(crate) mod testing {
         history: &[&str],
         release: &[&str],
     ) -> Vec<(usize, u32)> {
-        let sources: Vec<SourceFile> = history
-            .iter()
-            .chain(release)
-            .enumerate()
-            .map(|(i, text)| SourceFile {
-                path: format!("{}_m.sql", i + 1).into(),
-                display: format!("{}_m.sql", i + 1),
-                version: Some(i as u64 + 1),
-                description: "m".into(),
-                text: text.to_string(),
-                ..Default::default()
-            })
-            .collect();
+        let sources = sources(history.iter().chain(release));
         let under_test = history.len() as u32 + 1;
         let units: Vec<Unit> = sources
             .iter()
