@@ -48,6 +48,9 @@ pub struct Config {
     /// Replay the migrations up to this version without judging them (adoption): a number,
     /// or a layout's version as text (`"1.1"`, `"2019-02-27-000000"`).
     pub start_after: Option<toml::Value>,
+    /// The app's queries (a `.sqlx` directory, a `pg_stat_statements` export, a `.sql`
+    /// file), relative to the config file.
+    pub app_queries: Option<Vec<PathBuf>>,
     /// Per-rule levels: `"error"`, `"warning"` or `"off"`.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
@@ -75,6 +78,8 @@ pub struct Options {
     pub levels: HashMap<String, Level>,
     /// What is read.
     pub limits: Limits,
+    /// The app's queries (`app_queries`), already relative to the config file's directory.
+    pub app_queries: Vec<PathBuf>,
 }
 
 /// The migration directory when neither the flag nor the config names one.
@@ -152,7 +157,17 @@ impl Options {
             }),
             None => base.map(|base| base.join(DEFAULT_DIR)),
         };
+        let app_queries = config
+            .app_queries
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| match base {
+                Some(base) if p.is_relative() => base.join(p),
+                _ => p,
+            })
+            .collect();
         Ok(Options {
+            app_queries,
             dir,
             dialect: config.dialect,
             pg_version: config
@@ -185,6 +200,7 @@ impl Options {
             strict,
             levels: self.levels.clone(),
             fresh_database: false,
+            queries: None,
         }
     }
 }

@@ -36,6 +36,21 @@ pub struct Finding {
     pub message: String,
     /// A help text replacing the rule's recipe, when the case needs its own.
     pub help: Option<String>,
+    /// What the app's queries say of it.
+    pub about: About,
+}
+
+/// A compatibility finding's subject and what the app's queries say of it
+/// ([`crate::analyze::usage`]).
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    /// What the old app would have to use for the change to break it.
+    pub subject: Option<crate::analyze::usage::Subject>,
+    /// The queries' verdict, when queries were given.
+    pub evidence: Option<crate::analyze::usage::Evidence>,
+    /// Found in a contract migration by a rule that judges only for the new release's
+    /// queries: kept only when one of them uses its subject.
+    pub probe: bool,
 }
 
 /// The view a rule gets of the analysis.
@@ -90,7 +105,23 @@ impl Context<'_> {
             object: Some(object.to_string()).filter(|o| !o.is_empty()),
             message: message.into(),
             help: None,
+            about: About::default(),
         });
+    }
+
+    /// Reports the current rule, saying what the old app would have to use for it to break
+    /// ([`crate::analyze::usage::Subject`]).
+    pub fn report_on(
+        &mut self,
+        subject: crate::analyze::usage::Subject,
+        span: Span,
+        object: impl ToString,
+        message: impl Into<String>,
+    ) {
+        self.report(span, object, message);
+        if let Some(f) = self.findings.last_mut() {
+            f.about.subject = Some(subject);
+        }
     }
 
     /// Reports the current rule with help specific to this case.
@@ -107,6 +138,7 @@ impl Context<'_> {
             object: Some(object.to_string()).filter(|o| !o.is_empty()),
             message: message.into(),
             help: Some(help.into()),
+            about: About::default(),
         });
     }
 

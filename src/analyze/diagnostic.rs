@@ -52,4 +52,6 @@ pub struct Diagnostic {
     pub help: String,
     /// The object concerned (`users.email`), when there is one.
     pub object: Option<String>,
+    /// What the app's queries say of it (`--app-queries`), for compatibility findings.
+    pub evidence: Option<crate::analyze::usage::Evidence>,
 }

@@ -19,6 +19,7 @@ pub mod rules;
 pub mod schema;
 pub mod split;
 pub mod step;
+pub mod usage;
 
 use std::collections::HashMap;
 
@@ -69,6 +70,9 @@ pub struct Options {
     /// at all), and an allow that suppresses nothing in this run is still the one a
     /// database with the history needs (no `unused-allow`).
     pub fresh_database: bool,
+    /// The app's queries (`--app-queries`, `app_queries`): compatibility findings are judged
+    /// by whether a query uses their subject ([`usage`]).
+    pub queries: Option<usage::Shared>,
 }
 
 impl Default for Options {
@@ -79,6 +83,7 @@ impl Default for Options {
             strict: false,
             levels: HashMap::new(),
             fresh_database: false,
+            queries: None,
         }
     }
 }
@@ -144,6 +149,9 @@ pub struct Analysis {
     pub summary: Summary,
     /// The layout the files were read in, for the summary (set by the caller that knows it).
     pub layout: Option<crate::source::LayoutUsed>,
+    /// The app's queries the findings were weighed with (their unparsed ones are warnings,
+    /// counted in the summary).
+    pub queries: Option<usage::Shared>,
 }
 
 impl Analysis {
@@ -286,16 +294,40 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
     let mut unit_diagnostics: Vec<Diagnostic> = raw
         .into_iter()
         .filter_map(|(file_index, f)| {
-            let severity = effective_severity(f.rule, options)?;
+            let mut severity = effective_severity(f.rule, options)?;
+            let mut message = f.message;
+            match &f.about.evidence {
+                Some(usage::Evidence::Unused {
+                    phrase, through, ..
+                }) => {
+                    severity = match severity {
+                        Severity::Error => Severity::Warning,
+                        _ => Severity::Info,
+                    };
+                    message.push_str(&format!(" (but {phrase}"));
+                    if *through {
+                        message.push_str(
+                            "; what queries read through views and functions is not followed: --prove checks it",
+                        );
+                    }
+                    message.push(')');
+                }
+                Some(usage::Evidence::Used { new_release: true, .. }) => {
+                    severity = Severity::Error;
+                    message.push_str(" (the new release's queries still use it)");
+                }
+                _ => {}
+            }
             Some(Diagnostic {
                 file: units[file_index].file.display.clone(),
                 file_index,
                 span: f.span,
                 rule: f.rule,
                 severity,
-                message: f.message,
+                message,
                 help: f.help.unwrap_or_else(|| f.rule.recipe_for(options.dialect)),
                 object: f.object,
+                evidence: f.about.evidence,
             })
         })
         .collect();
@@ -308,11 +340,15 @@ pub fn analyze(units: &[Unit], problems: &[FileProblem], options: &Options) -> A
             Severity::Info => summary.infos += 1,
         }
     }
+    if let Some(queries) = &options.queries {
+        summary.warnings += queries.unparsed().len();
+    }
     Analysis {
         diagnostics,
         files: results,
         summary,
         layout: None,
+        queries: options.queries.clone(),
     }
 }
 
@@ -394,6 +430,7 @@ impl Replay<'_> {
                     object: None,
                     message: format!("statement not understood: {}", failure.message),
                     help: None,
+                    about: Default::default(),
                 });
             }
             for change in &stmt.changes {
@@ -401,10 +438,14 @@ impl Replay<'_> {
                 let later = &ahead[position.min(ahead.len())..];
                 if unit.lint {
                     for rule in &self.enabled {
-                        let Some(check) = rule.check.filter(|_| rule.kind.judges(facts.phase))
+                        let probe = self.probes(rule, &facts);
+                        let Some(check) = rule
+                            .check
+                            .filter(|_| rule.kind.judges(facts.phase) || probe)
                         else {
                             continue;
                         };
+                        let before = findings.len();
                         let mut ctx = Context {
                             dialect: self.options.dialect,
                             pg_version: self.options.pg_version,
@@ -423,6 +464,14 @@ impl Replay<'_> {
                             findings: &mut findings,
                         };
                         check(&mut ctx, change);
+                        if rule.kind == registry::Kind::Compat {
+                            for f in &mut findings[before..] {
+                                if f.about.subject.is_none() {
+                                    f.about.subject = usage::subject_of(&change.kind);
+                                }
+                                f.about.probe = probe;
+                            }
+                        }
                     }
                 }
                 self.catalog.apply(change, unit.release, file_no);
@@ -449,6 +498,7 @@ impl Replay<'_> {
             unused_allows(&allows, &mut file_findings);
         }
         result.allows = recorded_allows(&allows);
+        self.weigh(&mut file_findings);
         if unit.lint {
             self.summary.files += 1;
             self.summary.statements += file.statements.len();
@@ -457,6 +507,48 @@ impl Replay<'_> {
                 .extend(file_findings.into_iter().map(|f| (file_index, f)));
         }
         self.results.push(result);
+    }
+}
+
+impl Replay<'_> {
+    /// A compatibility rule runs in a contract migration only to find what the new
+    /// release's queries still use (when they are known).
+    fn probes(&self, rule: &Rule, facts: &FileFacts) -> bool {
+        rule.kind == registry::Kind::Compat
+            && !rule.kind.judges(facts.phase)
+            && self
+                .options
+                .queries
+                .as_ref()
+                .is_some_and(|q| q.new.is_some())
+    }
+
+    /// Weighs each compatibility finding of a file with the app's queries, against the
+    /// previous release's catalog (the journal still holds it): a probe nothing uses is
+    /// dropped.
+    fn weigh(&self, findings: &mut Vec<Finding>) {
+        let Some(queries) = &self.options.queries else {
+            return;
+        };
+        findings.retain_mut(|f| {
+            let Some(subject) = &f.about.subject else {
+                return !f.about.probe;
+            };
+            let evidence = if f.about.probe {
+                match &queries.new {
+                    Some(new) => new.evidence(subject, &self.catalog, true),
+                    None => return false,
+                }
+            } else {
+                match &queries.old {
+                    Some(old) => old.evidence(subject, &self.catalog, false),
+                    None => return true,
+                }
+            };
+            let keep = !f.about.probe || matches!(evidence, usage::Evidence::Used { .. });
+            f.about.evidence = Some(evidence);
+            keep
+        });
     }
 }
 
@@ -483,9 +575,14 @@ impl Replay<'_> {
             }
             let mut findings = Vec::new();
             for rule in &self.enabled {
-                let Some(compat) = rule.compat.filter(|_| rule.kind.judges(facts.phase)) else {
+                let probe = self.probes(rule, facts);
+                let Some(compat) = rule
+                    .compat
+                    .filter(|_| rule.kind.judges(facts.phase) || probe)
+                else {
                     continue;
                 };
+                let before = findings.len();
                 let mut ctx = Context {
                     dialect: self.options.dialect,
                     pg_version: self.options.pg_version,
@@ -504,6 +601,14 @@ impl Replay<'_> {
                     findings: &mut findings,
                 };
                 compat(&mut ctx, &difference);
+                if rule.kind == registry::Kind::Compat {
+                    for f in &mut findings[before..] {
+                        if f.about.subject.is_none() {
+                            f.about.subject = Some(usage::of_difference(&difference));
+                        }
+                        f.about.probe = probe;
+                    }
+                }
             }
             suppress(allows, cause.stmt_index, findings, out);
         }
@@ -646,6 +751,7 @@ fn problem_diagnostic(problem: &FileProblem, options: &Options) -> Option<Diagno
         message,
         help: help.unwrap_or_else(|| rule.recipe_for(options.dialect)),
         object: Some(file.to_string()),
+        evidence: None,
     })
 }
 

@@ -409,6 +409,28 @@ pub fn parse_tokens(
     }
 }
 
+/// Parses one statement of `sql` (an app's query) whose first character is at `origin`:
+/// tokenized, nesting guarded, parsed. Call it on a thread with [`PARSER_STACK`] of stack.
+pub fn parse_statement(
+    sql: &str,
+    origin: Pos,
+    sp: &dyn sqlparser::dialect::Dialect,
+) -> Result<Vec<sqlparser::ast::Statement>, ParseFailure> {
+    let tokens = tokenize(sql, origin, sp)?;
+    if let Some(pos) = too_deep(&tokens) {
+        return Err(ParseFailure {
+            message: "nested too deeply".into(),
+            pos,
+        });
+    }
+    parse_tokens(tokens, sp).map_err(|f| {
+        f.unwrap_or(ParseFailure {
+            message: "not understood".into(),
+            pos: origin,
+        })
+    })
+}
+
 /// Splits sqlparser's `... at Line: 3, Column: 7` into message and position.
 fn failure_from(text: &str) -> ParseFailure {
     let text = text.strip_prefix("sql parser error: ").unwrap_or(text);

@@ -32,6 +32,7 @@ pub(super) fn file_allows(
                 object: None,
                 message,
                 help: None,
+                about: Default::default(),
             })
         };
         match directive::parse(comment) {
@@ -62,6 +63,7 @@ pub(super) fn file_allows(
                         object: None,
                         message: "`migrate:allow` is not directly above a statement".to_string(),
                         help: None,
+                        about: Default::default(),
                     });
                 }
                 allows.push(AllowState {
@@ -178,6 +180,7 @@ pub(super) fn unused_allows(allows: &[AllowState], out: &mut Vec<Finding>) {
                     names.join(", ")
                 ),
                 help: None,
+                about: Default::default(),
             });
         }
     }

@@ -54,6 +54,12 @@ pub struct Args {
     /// In human format, do not add GitHub annotations when GITHUB_ACTIONS=true
     #[arg(long)]
     pub no_annotations: bool,
+    /// The app's queries: a .sqlx directory, a pg_stat_statements export (.csv, .json) or a
+    /// .sql file [repeatable; default: `app_queries` in migrate.toml]. A compatibility finding
+    /// no query uses becomes a warning; one a query uses quotes it. With --base, the previous
+    /// release's queries are read at the merge base
+    #[arg(long, value_name = "PATH")]
+    pub app_queries: Vec<PathBuf>,
     /// Check these files: alone as the whole history, or with --dir against that history
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -108,7 +114,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if let Some(note) = &selection.nothing_found {
         eprintln!("migrate: {note}");
     }
-    let options = config.analysis(dialect, args.strict);
+    let mut options = config.analysis(dialect, args.strict);
+    options.queries = crate::cli::queries::load(
+        &args.app_queries,
+        &config,
+        args.base.as_deref(),
+        &dir,
+        dialect,
+    )?;
     let mut analysis = analyze::analyze(&selection.units(), &selection.problems, &options);
     analysis.layout = selection.layout.clone();
     let sources = selection.files();

@@ -9,6 +9,7 @@ pub mod database;
 pub mod hash;
 pub mod init;
 pub mod new;
+pub mod queries;
 pub mod resolve;
 pub mod rule;
 pub mod status;

@@ -29,10 +29,27 @@ pub fn render(
     sources: &[&SourceFile],
     color: bool,
 ) -> io::Result<()> {
+    let style = Style { on: color };
+    if let Some(queries) = &analysis.queries {
+        for note in &queries.notes {
+            writeln!(out, "{}: {note}\n", style.paint("1;36", "note"))?;
+        }
+        for u in queries.unparsed() {
+            writeln!(
+                out,
+                "{}: app query {} could not be parsed: {} (it counts as using whatever it names)\n",
+                style.paint("1;33", "warning[app-queries]"),
+                u.origin,
+                u.message
+            )?;
+        }
+    }
     if analysis.diagnostics.is_empty() {
+        if analysis.summary.warnings > 0 {
+            writeln!(out, "{}", summary_line(analysis))?;
+        }
         return Ok(());
     }
-    let style = Style { on: color };
     let indexes: Vec<LineIndex> = sources.iter().map(|s| LineIndex::new(&s.text)).collect();
     // Notes repeat per file (a diesel project has a down.sql in every folder): the first
     // few of a rule are shown, the rest counted. Machine formats list every one.
@@ -57,7 +74,13 @@ pub fn render(
         let source = sources
             .get(d.file_index)
             .map(|s| (s, &indexes[d.file_index]));
-        diagnostic(out, d, source.map(|(s, i)| (s.text.as_str(), i)), &style)?;
+        diagnostic(
+            out,
+            d,
+            source.map(|(s, i)| (s.text.as_str(), i)),
+            analysis.queries.as_deref(),
+            &style,
+        )?;
     }
     for (rule, n) in notes_shown.iter().filter(|(_, n)| *n > NOTES_SHOWN) {
         let more = n - NOTES_SHOWN;
@@ -68,6 +91,12 @@ pub fn render(
             style.paint("1;36", &format!("note[{} {}]", rule.code, rule.name))
         )?;
     }
+    let s = analysis.summary;
+    let code = if s.errors > 0 { "1;31" } else { "1" };
+    writeln!(out, "{}", style.paint(code, &summary_line(analysis)))
+}
+
+fn summary_line(analysis: &Analysis) -> String {
     let s = analysis.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut line = format!(
@@ -96,9 +125,11 @@ pub fn render(
         Some(l) => line.push_str(&format!("; layout {})", l.layout.name())),
         None => line.push(')'),
     }
-    let code = if s.errors > 0 { "1;31" } else { "1" };
-    writeln!(out, "{}", style.paint(code, &line))
+    line
 }
+
+/// Queries quoted under a finding at most.
+const QUERIES_SHOWN: usize = 3;
 
 /// Notes of one rule shown in full; the others are counted in one line.
 const NOTES_SHOWN: usize = 3;
@@ -110,6 +141,7 @@ fn diagnostic(
     out: &mut impl Write,
     d: &Diagnostic,
     source: Option<(&str, &LineIndex)>,
+    queries: Option<&crate::analyze::usage::AppQueries>,
     style: &Style,
 ) -> io::Result<()> {
     let (label, color) = match d.severity {
@@ -186,6 +218,26 @@ fn diagnostic(
             style.paint("1;34", "|"),
             style.paint(color, &"^".repeat(width))
         )?;
+    }
+    if let (Some(queries), Some(evidence)) = (queries, &d.evidence) {
+        let quoted = queries.quoted(evidence);
+        for q in quoted.iter().take(QUERIES_SHOWN) {
+            writeln!(
+                out,
+                "  {} {}: {}",
+                style.paint("1;36", "used by"),
+                q.origin,
+                q.one_line(120)
+            )?;
+        }
+        if quoted.len() > QUERIES_SHOWN {
+            writeln!(
+                out,
+                "  {} {} more queries (`--format json` lists every one)",
+                style.paint("1;36", "used by"),
+                quoted.len() - QUERIES_SHOWN
+            )?;
+        }
     }
     for help in d.help.lines().filter(|l| !l.trim().is_empty()) {
         writeln!(out, "  {} {help}", style.paint("1;32", "help:"))?;

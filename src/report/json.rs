@@ -5,11 +5,14 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::analyze::Analysis;
+use crate::analyze::usage::Evidence;
 
 #[derive(Serialize)]
 struct Report<'a> {
     diagnostics: Vec<Entry<'a>>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_queries: Option<AppQueriesEntry<'a>>,
 }
 
 #[derive(Serialize)]
@@ -25,6 +28,52 @@ struct Entry<'a> {
     message: &'a str,
     help: &'a str,
     object: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<EvidenceEntry<'a>>,
+}
+
+/// What the app's queries say of a finding.
+#[derive(Serialize)]
+struct EvidenceEntry<'a> {
+    /// `used` or `proven-unused`.
+    verdict: &'static str,
+    /// Judged against the new release's queries (a contract migration).
+    new_release: bool,
+    /// The queries that use its subject.
+    queries: Vec<QueryEntry<'a>>,
+    /// What no query uses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    /// Some query reads through a view or function, which is not followed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    through_views_or_functions: bool,
+}
+
+#[derive(Serialize)]
+struct QueryEntry<'a> {
+    source: &'a str,
+    line: Option<u32>,
+    id: Option<&'a str>,
+    query: &'a str,
+    parsed: bool,
+}
+
+#[derive(Serialize)]
+struct AppQueriesEntry<'a> {
+    /// Queries read, per release.
+    previous_release: Option<usize>,
+    new_release: Option<usize>,
+    /// Queries not parsed (judged by their words).
+    unparsed: Vec<UnparsedEntry<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct UnparsedEntry<'a> {
+    source: &'a str,
+    line: Option<u32>,
+    id: Option<&'a str>,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -69,9 +118,59 @@ fn entries(analysis: &Analysis) -> Vec<Entry<'_>> {
                 message: &d.message,
                 help: &d.help,
                 object: d.object.as_deref(),
+                evidence: d.evidence.as_ref().map(|e| evidence(analysis, e)),
             }
         })
         .collect()
+}
+
+fn evidence<'a>(analysis: &'a Analysis, e: &'a Evidence) -> EvidenceEntry<'a> {
+    let quoted = analysis
+        .queries
+        .as_deref()
+        .map(|q| q.quoted(e))
+        .unwrap_or_default();
+    let (verdict, new_release, subject, through) = match e {
+        Evidence::Used { new_release, .. } => ("used", *new_release, None, false),
+        Evidence::Unused {
+            subject, through, ..
+        } => ("proven-unused", false, Some(subject.as_str()), *through),
+    };
+    EvidenceEntry {
+        verdict,
+        new_release,
+        queries: quoted
+            .into_iter()
+            .map(|q| QueryEntry {
+                source: &q.origin.source,
+                line: Some(q.origin.line).filter(|&l| l > 0),
+                id: q.origin.id.as_deref(),
+                query: &q.text,
+                parsed: q.names.is_some(),
+            })
+            .collect(),
+        subject,
+        through_views_or_functions: through,
+    }
+}
+
+fn app_queries(analysis: &Analysis) -> Option<AppQueriesEntry<'_>> {
+    let q = analysis.queries.as_deref()?;
+    Some(AppQueriesEntry {
+        previous_release: q.old.as_ref().map(|s| s.queries.len()),
+        new_release: q.new.as_ref().map(|s| s.queries.len()),
+        unparsed: q
+            .unparsed()
+            .into_iter()
+            .map(|u| UnparsedEntry {
+                source: &u.origin.source,
+                line: Some(u.origin.line).filter(|&l| l > 0),
+                id: u.origin.id.as_deref(),
+                message: &u.message,
+            })
+            .collect(),
+        notes: &q.notes,
+    })
 }
 
 /// Writes the analysis as one JSON object followed by a newline.
@@ -91,6 +190,7 @@ pub fn render(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
                 .map(|l| if l.auto { "auto" } else { "setting" }),
             layout_sign: analysis.layout.as_ref().and_then(|l| l.sign.clone()),
         },
+        app_queries: app_queries(analysis),
     };
     serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

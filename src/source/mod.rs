@@ -11,6 +11,7 @@ pub mod git;
 pub mod layout;
 pub mod marker;
 pub mod name;
+pub mod queries;
 pub mod select;
 pub mod sum;
 

@@ -74,15 +74,18 @@ pub(crate) fn check(ctx: &mut Context, change: &Change) {
         }
         _ => return,
     };
-    let removed: Vec<String> = old
-        .iter()
-        .filter(|v| !new.contains(v))
-        .map(|v| format!("'{v}'"))
-        .collect();
+    let gone: Vec<&String> = old.iter().filter(|v| !new.contains(v)).collect();
+    let removed: Vec<String> = gone.iter().map(|v| format!("'{v}'")).collect();
     if removed.is_empty() {
         return;
     }
-    ctx.report(
+    let subject = crate::analyze::usage::Subject::AnyOf(
+        gone.iter()
+            .map(|v| crate::analyze::usage::Subject::Label(v.to_string()))
+            .collect(),
+    );
+    ctx.report_on(
+        subject,
         change.span,
         &object,
         format!(
