@@ -35,6 +35,7 @@ pub mod engine;
 pub mod env;
 pub mod error;
 pub mod history;
+pub mod prove;
 pub mod report;
 pub mod source;
 pub mod utc;

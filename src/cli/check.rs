@@ -60,6 +60,17 @@ pub struct Args {
     /// release's queries are read at the merge base
     #[arg(long, value_name = "PATH")]
     pub app_queries: Vec<PathBuf>,
+    /// Prove it on a database: replay the history into a shadow database, prepare every
+    /// query of the previous release (--app-queries), apply the release under test (with
+    /// --base the new files, else the newest migration) and prepare them again. PostgreSQL: a
+    /// throwaway server from the machine's initdb; SQLite: a temporary file; MySQL: needs
+    /// --shadow-database
+    #[arg(long, requires = "app_queries")]
+    pub prove: bool,
+    /// For --prove: a server where migrate may create (and drops) a scratch database, instead
+    /// of a throwaway server
+    #[arg(long, value_name = "URL", requires = "prove")]
+    pub shadow_database: Option<String>,
     /// Check these files: alone as the whole history, or with --dir against that history
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -122,8 +133,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &dir,
         dialect,
     )?;
-    let mut analysis = analyze::analyze(&selection.units(), &selection.problems, &options);
+    if args.prove && !matches!(args.format, FormatArg::Human | FormatArg::Json) {
+        anyhow::bail!("--prove reports in the human or json format only");
+    }
+    let units = selection.units();
+    let mut analysis = analyze::analyze(&units, &selection.problems, &options);
     analysis.layout = selection.layout.clone();
+    let proof = if args.prove {
+        let Some(old) = options.queries.as_ref().and_then(|q| q.old.as_ref()) else {
+            anyhow::bail!(
+                "--prove needs the previous release's queries, and they are unknown (see the note above)"
+            );
+        };
+        let shadow = crate::prove::server::open(dialect, args.shadow_database.as_deref())?;
+        Some(crate::prove::prove(&units, &analysis, old, &shadow)?)
+    } else {
+        None
+    };
     let sources = selection.files();
     let format = match args.format {
         FormatArg::Human => Format::Human,
@@ -134,19 +160,30 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    ignore_broken_pipe(report::render(
-        &mut out,
-        format,
-        &analysis,
-        &sources,
-        stdout_color(),
-    ))?;
+    match (&proof, format) {
+        (Some(proof), Format::Json) => ignore_broken_pipe(report::json::render_with(
+            &mut out,
+            &analysis,
+            Some(report::proof::json(proof)),
+        ))?,
+        _ => ignore_broken_pipe(report::render(
+            &mut out,
+            format,
+            &analysis,
+            &sources,
+            stdout_color(),
+        ))?,
+    }
+    if let (Some(proof), Format::Human) = (&proof, format) {
+        ignore_broken_pipe(report::proof::human(&mut out, proof, stdout_color()))?;
+    }
     let on_github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     if format == Format::Human && on_github && !args.no_annotations {
         ignore_broken_pipe(report::github::render(&mut out, &analysis))?;
     }
     ignore_broken_pipe(std::io::Write::flush(&mut out))?;
-    Ok(if analysis.has_errors() {
+    let broken = proof.as_ref().is_some_and(|p| p.broken() > 0);
+    Ok(if analysis.has_errors() || broken {
         EXIT_VIOLATIONS
     } else {
         EXIT_OK

@@ -75,6 +75,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 })?,
         ),
     };
+    // The app's queries (`app_queries`) weigh the gate's compatibility findings; read before
+    // any connection, so a bad path stops nothing half-way.
+    let mut analysis = session.analysis_options();
+    analysis.queries = crate::cli::queries::load(
+        &[],
+        &session.options,
+        None,
+        std::path::Path::new("."),
+        analysis.dialect,
+    )?;
     let mut driver = if args.dry_run {
         session.connect_read_only()?
     } else {
@@ -86,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         to,
         phase: args.phase.into(),
         settings: session.options.settings.clone(),
-        analysis: session.analysis_options(),
+        analysis,
     };
     let json = args.format == HumanOrJson::Json;
     let sources: Vec<&SourceFile> = session.discovery.files.iter().collect();

@@ -13,6 +13,8 @@ struct Report<'a> {
     summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
     app_queries: Option<AppQueriesEntry<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proof: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -175,6 +177,15 @@ fn app_queries(analysis: &Analysis) -> Option<AppQueriesEntry<'_>> {
 
 /// Writes the analysis as one JSON object followed by a newline.
 pub fn render(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
+    render_with(out, analysis, None)
+}
+
+/// Writes the analysis and `check --prove`'s proof as one JSON object.
+pub fn render_with(
+    out: &mut impl Write,
+    analysis: &Analysis,
+    proof: Option<serde_json::Value>,
+) -> io::Result<()> {
     let report = Report {
         diagnostics: entries(analysis),
         summary: Summary {
@@ -191,6 +202,7 @@ pub fn render(out: &mut impl Write, analysis: &Analysis) -> io::Result<()> {
             layout_sign: analysis.layout.as_ref().and_then(|l| l.sign.clone()),
         },
         app_queries: app_queries(analysis),
+        proof,
     };
     serde_json::to_writer(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

@@ -4,6 +4,7 @@ pub mod github;
 pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod proof;
 pub mod sarif;
 
 use std::io::{self, Write};
